@@ -1,0 +1,138 @@
+//! The client-credentials grant (RFC 6749 §4.4), independent of how the request arrived.
+
+use serde::{Deserialize, Serialize};
+
+use super::token::TokenService;
+use crate::crypto::Keyring;
+use crate::domain::scope::ScopeSet;
+use crate::domain::Timestamp;
+use crate::storage::{Store, StoreError};
+
+/// The parameters of a token request, from a form, a JSON body and/or HTTP Basic auth.
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct TokenRequest {
+    pub grant_type: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub audience: Option<String>,
+    pub scope: Option<String>,
+}
+
+/// A successful token response.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenGrant {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+    pub scope: String,
+}
+
+/// RFC 6749 §5.2 errors.
+#[derive(Debug, thiserror::Error)]
+pub enum OAuthError {
+    #[error("{0}")]
+    InvalidRequest(String),
+    #[error("client authentication failed")]
+    InvalidClient,
+    #[error("only the client_credentials grant is supported")]
+    UnsupportedGrantType,
+    #[error("{0}")]
+    InvalidScope(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl OAuthError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            OAuthError::InvalidRequest(_) => "invalid_request",
+            OAuthError::InvalidClient => "invalid_client",
+            OAuthError::UnsupportedGrantType => "unsupported_grant_type",
+            OAuthError::InvalidScope(_) => "invalid_scope",
+            OAuthError::Internal(_) | OAuthError::Store(_) => "server_error",
+        }
+    }
+}
+
+/// Authenticates the client and issues a token for the requested audience and scope.
+pub async fn grant(
+    store: &dyn Store,
+    keyring: &Keyring,
+    tokens: &TokenService,
+    request: TokenRequest,
+    now: Timestamp,
+) -> Result<TokenGrant, OAuthError> {
+    match request.grant_type.as_deref() {
+        Some("client_credentials") => {}
+        Some(_) => return Err(OAuthError::UnsupportedGrantType),
+        None => return Err(OAuthError::InvalidRequest("grant_type is required".into())),
+    }
+    let (Some(client_id), Some(secret)) = (request.client_id.as_deref(), request.client_secret.as_deref()) else {
+        return Err(OAuthError::InvalidClient);
+    };
+    let audience = request.audience.as_deref().filter(|a| !a.is_empty());
+
+    if let Some(client) = store.api_client(client_id).await? {
+        if !keyring.verify_secret(secret, &client.secret_hash) {
+            return Err(OAuthError::InvalidClient);
+        }
+        let audience = pick_audience(audience, tokens.console_audiences())?;
+        let scopes = match request.scope.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => client.scopes,
+            Some(requested) => {
+                let requested = ScopeSet::parse(requested)
+                    .map_err(|s| OAuthError::InvalidScope(format!("unknown scope {s:?}")))?;
+                if !requested.is_subset_of(client.scopes) {
+                    return Err(OAuthError::InvalidScope(
+                        "the requested scope exceeds what the client was granted".into(),
+                    ));
+                }
+                requested
+            }
+        };
+        let mut claims = tokens.base_claims(&client.client_id, &client.org_id, audience, now);
+        claims.scope = scopes.to_scope_string();
+        claims.client_generation = Some(client.secret_generation);
+        return issue(tokens, claims);
+    }
+
+    if let Some(credential) = store.zeebe_credential(client_id).await? {
+        let client = credential.client;
+        if !keyring.verify_secret(secret, &client.secret_hash) {
+            return Err(OAuthError::InvalidClient);
+        }
+        let audience = pick_audience(audience, tokens.zeebe_audiences())?;
+        let permissions: Vec<String> = client.permissions.iter().map(|p| p.as_str().to_string()).collect();
+        let mut claims = tokens.base_claims(&client.client_id, &client.org_id, audience, now);
+        claims.scope = permissions.join(" ");
+        claims.cluster_id = Some(client.cluster_id.clone());
+        claims.permissions = Some(permissions);
+        return issue(tokens, claims);
+    }
+
+    // Spend the same work on an unknown client as on a known one.
+    let _ = keyring.hash_secret(secret);
+    Err(OAuthError::InvalidClient)
+}
+
+fn pick_audience<'a>(requested: Option<&'a str>, accepted: &'a [String]) -> Result<&'a str, OAuthError> {
+    match requested {
+        None => Ok(accepted.first().map(String::as_str).unwrap_or_default()),
+        Some(aud) if accepted.iter().any(|a| a == aud) => Ok(aud),
+        Some(aud) => Err(OAuthError::InvalidRequest(format!(
+            "audience {aud:?} is not accepted for this client"
+        ))),
+    }
+}
+
+fn issue(tokens: &TokenService, claims: super::Claims) -> Result<TokenGrant, OAuthError> {
+    let access_token = tokens.sign(&claims)?;
+    Ok(TokenGrant {
+        access_token,
+        token_type: "Bearer",
+        expires_in: (claims.exp - claims.iat).max(0) as u64,
+        scope: claims.scope,
+    })
+}

@@ -1,0 +1,8 @@
+//! The OAuth 2.0 token issuer (client credentials) and bearer-token verification.
+
+pub mod grant;
+pub mod keys;
+pub mod token;
+
+pub use grant::{OAuthError, TokenGrant, TokenRequest};
+pub use token::{AuthError, Claims, Principal, TokenService};

@@ -1,0 +1,183 @@
+//! Issuing and verifying access tokens.
+
+use std::collections::HashSet;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use jsonwebtoken::{Algorithm, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use super::keys::KeySet;
+use crate::domain::scope::ScopeSet;
+use crate::domain::Timestamp;
+use crate::storage::{Store, StoreError};
+
+/// The claims of every token this server issues.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Claims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: String,
+    pub azp: String,
+    pub gty: String,
+    pub scope: String,
+    #[serde(rename = "https://camunda.com/orgId")]
+    pub org_id: String,
+    /// Console API clients: the secret generation the token was issued under.
+    #[serde(rename = "https://camunda.com/clientGeneration", default, skip_serializing_if = "Option::is_none")]
+    pub client_generation: Option<i64>,
+    /// Cluster clients: the cluster the token is for.
+    #[serde(rename = "https://camunda.com/clusterId", default, skip_serializing_if = "Option::is_none")]
+    pub cluster_id: Option<String>,
+    /// Cluster clients: their permissions (`Zeebe`, `Operate`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<String>>,
+}
+
+/// Who is calling the Console API, established from a verified token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Principal {
+    pub client_id: String,
+    pub org_id: String,
+    pub scopes: ScopeSet,
+}
+
+/// Why a bearer token was refused. Only logged; clients see a generic 401.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("malformed or unverifiable token: {0}")]
+    Invalid(String),
+    #[error("the token's client no longer exists or its secret was rotated")]
+    Revoked,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub struct TokenService {
+    issuer: String,
+    lifetime: Duration,
+    keys: RwLock<Arc<KeySet>>,
+    console_validation: Validation,
+    console_audiences: Vec<String>,
+    zeebe_audiences: Vec<String>,
+}
+
+impl TokenService {
+    pub fn new(
+        issuer: String,
+        lifetime: Duration,
+        keys: KeySet,
+        console_audiences: Vec<String>,
+        zeebe_audiences: Vec<String>,
+        leeway: Duration,
+    ) -> Self {
+        let mut validation = Validation::new(Algorithm::ES256);
+        validation.set_issuer(&[issuer.as_str()]);
+        validation.set_audience(&console_audiences);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        validation.leeway = leeway.as_secs();
+        validation.validate_nbf = true;
+        TokenService {
+            issuer,
+            lifetime,
+            keys: RwLock::new(Arc::new(keys)),
+            console_validation: validation,
+            console_audiences,
+            zeebe_audiences,
+        }
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    pub fn lifetime(&self) -> Duration {
+        self.lifetime
+    }
+
+    pub fn console_audiences(&self) -> &[String] {
+        &self.console_audiences
+    }
+
+    pub fn zeebe_audiences(&self) -> &[String] {
+        &self.zeebe_audiences
+    }
+
+    pub fn keys(&self) -> Arc<KeySet> {
+        self.keys.read().expect("key lock poisoned").clone()
+    }
+
+    pub fn replace_keys(&self, keys: KeySet) {
+        *self.keys.write().expect("key lock poisoned") = Arc::new(keys);
+    }
+
+    /// Claims for a token issued now, before the caller adds its own.
+    pub fn base_claims(&self, client_id: &str, org_id: &str, audience: &str, now: Timestamp) -> Claims {
+        let iat = now.seconds();
+        Claims {
+            iss: self.issuer.clone(),
+            sub: client_id.to_string(),
+            aud: audience.to_string(),
+            iat,
+            exp: iat + self.lifetime.as_secs() as i64,
+            jti: uuid::Uuid::new_v4().simple().to_string(),
+            azp: client_id.to_string(),
+            gty: "client-credentials".to_string(),
+            scope: String::new(),
+            org_id: org_id.to_string(),
+            client_generation: None,
+            cluster_id: None,
+            permissions: None,
+        }
+    }
+
+    pub fn sign(&self, claims: &Claims) -> anyhow::Result<String> {
+        let keys = self.keys();
+        let (kid, key) = keys.signing();
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some(kid.to_string());
+        header.typ = Some("JWT".to_string());
+        Ok(jsonwebtoken::encode(&header, claims, key)?)
+    }
+
+    /// Verifies signature, issuer, audience and lifetime of a Console API token.
+    pub fn verify_console_token(&self, token: &str) -> Result<Claims, AuthError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
+        let kid = header.kid.ok_or_else(|| AuthError::Invalid("no kid".into()))?;
+        let keys = self.keys();
+        let key = keys
+            .verifying(&kid)
+            .ok_or_else(|| AuthError::Invalid(format!("unknown kid {kid}")))?;
+        let data = jsonwebtoken::decode::<Claims>(token, key, &self.console_validation)
+            .map_err(|e| AuthError::Invalid(e.to_string()))?;
+        let claims = data.claims;
+        if claims.cluster_id.is_some() || claims.client_generation.is_none() {
+            return Err(AuthError::Invalid("not a Console API token".into()));
+        }
+        Ok(claims)
+    }
+
+    /// Verifies a Console API token and checks that its client still holds it.
+    pub async fn authenticate(&self, store: &dyn Store, token: &str) -> Result<Principal, AuthError> {
+        let claims = self.verify_console_token(token)?;
+        let client = store.api_client(&claims.sub).await?.ok_or(AuthError::Revoked)?;
+        if Some(client.secret_generation) != claims.client_generation || client.org_id != claims.org_id {
+            return Err(AuthError::Revoked);
+        }
+        let granted = ScopeSet::parse(&claims.scope).map_err(|s| AuthError::Invalid(format!("unknown scope {s}")))?;
+        Ok(Principal {
+            client_id: claims.sub,
+            org_id: claims.org_id,
+            // A token never carries more than its client holds now.
+            scopes: granted.iter().filter(|s| client.scopes.contains(*s)).collect(),
+        })
+    }
+}
+
+/// The accepted audiences as a set, for lookups.
+pub fn audience_set(list: &[String]) -> HashSet<&str> {
+    list.iter().map(String::as_str).collect()
+}

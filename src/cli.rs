@@ -1,0 +1,64 @@
+//! Dispatch of the `consoled` subcommands.
+
+use std::process::ExitCode;
+
+use tracing_subscriber::EnvFilter;
+
+use crate::app::{self, Application};
+use crate::config::{Cli, Command};
+use crate::domain::Timestamp;
+use crate::operator;
+
+pub fn run(cli: Cli) -> ExitCode {
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = EnvFilter::try_from_env("CONSOLED_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve(*args).await,
+        Command::Init(storage) => {
+            let (store, keyring) = app::open_storage(&storage).await?;
+            let credentials = operator::init(store.as_ref(), &keyring, Timestamp::now()).await?;
+            println!("{}", serde_json::to_string_pretty(&credentials)?);
+            Ok(())
+        }
+    }
+}
+
+async fn serve(args: crate::config::ServeArgs) -> anyhow::Result<()> {
+    let app = Application::build(args).await?;
+    if let Some(credentials) = &app.first_credentials {
+        // Straight to the terminal, never through the logger: the secret is shown only here.
+        println!(
+            "Created the default organization and an admin Console API client.\n\
+             Save these credentials now; the secret is not shown again.\n\
+             \n  organization:  {}\n  client id:     {}\n  client secret: {}\n",
+            credentials.org_id, credentials.client_id, credentials.client_secret
+        );
+    }
+    tracing::info!(address = %app.local_addr(), public_url = %app.state().settings.public_url, "consoled listening");
+    app.run_until(app::shutdown_signal()).await
+}

@@ -1,0 +1,94 @@
+use super::Timestamp;
+
+/// What kind of change an audit record describes (the `auditType` of `AuditDto`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditType {
+    Create,
+    Read,
+    Update,
+    Delete,
+}
+
+impl AuditType {
+    pub fn code(self) -> &'static str {
+        match self {
+            AuditType::Create => "c",
+            AuditType::Read => "r",
+            AuditType::Update => "u",
+            AuditType::Delete => "d",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Some(match code {
+            "c" => AuditType::Create,
+            "r" => AuditType::Read,
+            "u" => AuditType::Update,
+            "d" => AuditType::Delete,
+            _ => return None,
+        })
+    }
+}
+
+/// One activity record, written in the same transaction as the change it describes.
+/// Never holds a secret value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEntry {
+    pub id: String,
+    pub org_id: String,
+    pub timestamp: Timestamp,
+    pub service: String,
+    pub audit_type: AuditType,
+    pub audit: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub entity_attribute: Option<String>,
+    pub value_from: Option<String>,
+    pub value_to: Option<String>,
+    pub parent_entity: Option<String>,
+    pub parent_entity_id: Option<String>,
+    /// The Console API client, operator or system component that made the change.
+    pub user_id: String,
+}
+
+impl AuditEntry {
+    pub fn new(
+        org_id: &str,
+        actor: &str,
+        audit_type: AuditType,
+        entity: &str,
+        entity_id: &str,
+        audit: String,
+        now: Timestamp,
+    ) -> Self {
+        AuditEntry {
+            id: uuid::Uuid::new_v4().to_string(),
+            org_id: org_id.to_string(),
+            timestamp: now,
+            service: "console".to_string(),
+            audit_type,
+            audit,
+            entity: entity.to_string(),
+            entity_id: entity_id.to_string(),
+            entity_attribute: None,
+            value_from: None,
+            value_to: None,
+            parent_entity: None,
+            parent_entity_id: None,
+            user_id: actor.to_string(),
+        }
+    }
+
+    pub fn with_parent(mut self, entity: &str, id: &str) -> Self {
+        self.parent_entity = Some(entity.to_string());
+        self.parent_entity_id = Some(id.to_string());
+        self
+    }
+
+    pub fn with_change(mut self, attribute: &str, from: Option<String>, to: Option<String>) -> Self {
+        self.entity_attribute = Some(attribute.to_string());
+        self.value_from = from;
+        self.value_to = to;
+        self
+    }
+}

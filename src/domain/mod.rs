@@ -1,0 +1,13 @@
+//! The API's entities and rules. Nothing here knows about HTTP or SQL; time is passed in.
+
+pub mod api_client;
+pub mod audit;
+pub mod cluster;
+pub mod error;
+pub mod organization;
+pub mod scope;
+pub mod time;
+pub mod zeebe_client;
+
+pub use error::DomainError;
+pub use time::Timestamp;

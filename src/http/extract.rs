@@ -1,0 +1,65 @@
+//! Extractors: JSON bodies with API-shaped errors, and the authenticated caller.
+
+use axum::extract::{FromRef, FromRequest, FromRequestParts};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+
+use super::error::ApiError;
+use super::AppState;
+use crate::auth::Principal;
+use crate::domain::scope::Scope;
+
+/// A JSON body; malformed JSON, unknown or missing fields and a wrong content type are 4xx
+/// in the API's error shape.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+/// The caller, authenticated by a bearer token for the Console API audience.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Principal);
+
+impl Caller {
+    /// Refuses with 403 naming the scope when the token does not carry it.
+    pub fn require(&self, scope: Scope) -> Result<&Principal, ApiError> {
+        if self.0.scopes.contains(scope) {
+            Ok(&self.0)
+        } else {
+            Err(ApiError::forbidden(format!("the token lacks the scope {scope}")))
+        }
+    }
+
+    pub fn org_id(&self) -> &str {
+        &self.0.org_id
+    }
+
+    pub fn client_id(&self) -> &str {
+        &self.0.client_id
+    }
+}
+
+impl<S> FromRequestParts<S> for Caller
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    #[tracing::instrument(skip_all)]
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .ok_or_else(|| ApiError::unauthorized("Bearer"))?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| ApiError::unauthorized(r#"Bearer error="invalid_request""#))?;
+        let principal = state.tokens.authenticate(state.store.as_ref(), token).await?;
+        Ok(Caller(principal))
+    }
+}

@@ -1,0 +1,156 @@
+//! `POST /oauth/token` (client credentials via form, JSON or HTTP Basic) and the documents
+//! that let others verify what it issues.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde_json::json;
+
+use super::AppState;
+use crate::auth::{grant, OAuthError, TokenRequest};
+use crate::domain::Timestamp;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/oauth/token", post(token))
+        .route("/.well-known/jwks.json", get(jwks))
+        .route("/.well-known/openid-configuration", get(openid_configuration))
+}
+
+async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let request = match parse_token_request(&headers, &body) {
+        Ok(request) => request,
+        Err(e) => return oauth_error(e),
+    };
+    let issued = grant::grant(
+        state.store.as_ref(),
+        &state.keyring,
+        &state.tokens,
+        request,
+        Timestamp::now(),
+    )
+    .await;
+    match issued {
+        Ok(grant) => {
+            let mut response = Json(grant).into_response();
+            response.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+            response
+        }
+        Err(e) => oauth_error(e),
+    }
+}
+
+/// Merges the body (form-encoded or JSON) with HTTP Basic client authentication.
+pub fn parse_token_request(headers: &HeaderMap, body: &[u8]) -> Result<TokenRequest, OAuthError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+    let mut request: TokenRequest = match content_type.as_deref() {
+        _ if body.is_empty() => TokenRequest::default(),
+        Some("application/x-www-form-urlencoded") | None => serde_urlencoded::from_bytes(body)
+            .map_err(|_| OAuthError::InvalidRequest("the form body is malformed".into()))?,
+        Some("application/json") => serde_json::from_slice(body)
+            .map_err(|_| OAuthError::InvalidRequest("the JSON body is malformed".into()))?,
+        Some(other) => {
+            return Err(OAuthError::InvalidRequest(format!(
+                "unsupported content type {other:?}: use application/x-www-form-urlencoded or application/json"
+            )))
+        }
+    };
+    if let Some((id, secret)) = basic_credentials(headers)? {
+        let conflicting = request.client_id.as_ref().is_some_and(|body_id| *body_id != id)
+            || request.client_secret.is_some();
+        if conflicting {
+            return Err(OAuthError::InvalidRequest(
+                "use exactly one client authentication method".into(),
+            ));
+        }
+        request.client_id = Some(id);
+        request.client_secret = Some(secret);
+    }
+    Ok(request)
+}
+
+/// `Authorization: Basic base64(urlencode(id):urlencode(secret))` per RFC 6749 §2.3.1.
+fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let malformed = || OAuthError::InvalidRequest("the Basic authorization header is malformed".into());
+    let value = value.to_str().map_err(|_| malformed())?;
+    let Some(encoded) = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic ")) else {
+        return Err(malformed());
+    };
+    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| malformed())?;
+    let text = String::from_utf8(decoded).map_err(|_| malformed())?;
+    let (id, secret) = text.split_once(':').ok_or_else(malformed)?;
+    Ok(Some((form_decode(id).ok_or_else(malformed)?, form_decode(secret).ok_or_else(malformed)?)))
+}
+
+fn form_decode(text: &str) -> Option<String> {
+    let spaced = text.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8()
+        .ok()
+        .map(|s| s.into_owned())
+}
+
+fn oauth_error(e: OAuthError) -> Response {
+    let status = match e {
+        OAuthError::InvalidClient => StatusCode::UNAUTHORIZED,
+        OAuthError::Internal(ref cause) => {
+            tracing::error!(error = %cause, "token issuance failed");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+        OAuthError::Store(ref cause) => {
+            tracing::error!(error = %cause, "token issuance failed");
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let description = match e {
+        OAuthError::Internal(_) | OAuthError::Store(_) => "the token could not be issued".to_string(),
+        ref other => other.to_string(),
+    };
+    let body = Json(json!({ "error": e.code(), "error_description": description }));
+    let mut response = (status, body).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(r#"Basic realm="consoled", error="invalid_client""#),
+        );
+    }
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    response
+}
+
+async fn jwks(State(state): State<AppState>) -> Response {
+    let keys = state.tokens.keys();
+    let mut response = keys.jwks().to_string().into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    response
+}
+
+async fn openid_configuration(State(state): State<AppState>) -> Json<serde_json::Value> {
+    let issuer = state.tokens.issuer();
+    Json(json!({
+        "issuer": issuer,
+        "token_endpoint": state.settings.token_url,
+        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+        "grant_types_supported": ["client_credentials"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "id_token_signing_alg_values_supported": [crate::auth::keys::ALGORITHM],
+        "response_types_supported": ["token"],
+        "subject_types_supported": ["public"],
+    }))
+}

@@ -1,0 +1,122 @@
+//! Operator actions that work directly on the store: first-start bootstrap and `init`.
+
+use serde::Serialize;
+
+use crate::crypto::{self, Keyring};
+use crate::domain::api_client::ApiClient;
+use crate::domain::audit::{AuditEntry, AuditType};
+use crate::domain::organization::Organization;
+use crate::domain::scope::ScopeSet;
+use crate::domain::Timestamp;
+use crate::storage::Store;
+
+pub const OPERATOR: &str = "operator";
+pub const DEFAULT_ORG_NAME: &str = "Default organization";
+
+/// Credentials shown once, when they are created.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewCredentials {
+    pub client_id: String,
+    pub client_secret: String,
+    pub org_id: String,
+    pub scopes: Vec<&'static str>,
+}
+
+/// The oldest organization, created when there is none.
+pub async fn default_organization(store: &dyn Store, now: Timestamp) -> anyhow::Result<Organization> {
+    if let Some(org) = store.organizations().await?.into_iter().next() {
+        return Ok(org);
+    }
+    let org = Organization::new(DEFAULT_ORG_NAME, now);
+    let audit = AuditEntry::new(&org.id, OPERATOR, AuditType::Create, "organization", &org.id,
+        format!("Created organization {:?}", org.name), now);
+    store.insert_organization(&org, &audit).await?;
+    Ok(org)
+}
+
+/// Creates a Console API client with a fresh secret in `org_id`.
+pub async fn create_api_client(
+    store: &dyn Store,
+    keyring: &Keyring,
+    org_id: &str,
+    name: &str,
+    scopes: ScopeSet,
+    client_id: Option<String>,
+    secret: Option<String>,
+    now: Timestamp,
+) -> anyhow::Result<NewCredentials> {
+    let client_id = client_id.unwrap_or_else(crypto::new_client_id);
+    let secret = secret.unwrap_or_else(crypto::new_client_secret);
+    let client = ApiClient {
+        client_id: client_id.clone(),
+        org_id: org_id.to_string(),
+        name: name.to_string(),
+        scopes,
+        secret_hash: keyring.hash_secret(&secret),
+        secret_generation: 1,
+        created_at: now,
+    };
+    let audit = AuditEntry::new(org_id, OPERATOR, AuditType::Create, "apiClient", &client_id,
+        format!("Created Console API client {name:?}"), now);
+    store.insert_api_client(&client, &audit).await?;
+    Ok(NewCredentials {
+        client_id,
+        client_secret: secret,
+        org_id: org_id.to_string(),
+        scopes: scopes.iter().map(|s| s.as_str()).collect(),
+    })
+}
+
+/// Ensures a client with exactly these credentials and every scope exists (idempotent).
+pub async fn ensure_bootstrap_client(
+    store: &dyn Store,
+    keyring: &Keyring,
+    client_id: &str,
+    secret: &str,
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(!client_id.trim().is_empty(), "the bootstrap client id must not be empty");
+    anyhow::ensure!(secret.len() >= 16, "the bootstrap client secret must have at least 16 characters");
+    match store.api_client(client_id).await? {
+        Some(existing) => {
+            let current = keyring.verify_secret(secret, &existing.secret_hash)
+                && existing.scopes == ScopeSet::all();
+            if !current {
+                let updated = ApiClient {
+                    scopes: ScopeSet::all(),
+                    secret_hash: keyring.hash_secret(secret),
+                    secret_generation: existing.secret_generation + 1,
+                    ..existing
+                };
+                let audit = AuditEntry::new(&updated.org_id, OPERATOR, AuditType::Update, "apiClient",
+                    client_id, "Reset bootstrap Console API client".into(), now);
+                store.update_api_client(&updated, &audit).await?;
+            }
+        }
+        None => {
+            let org = default_organization(store, now).await?;
+            create_api_client(store, keyring, &org.id, "bootstrap", ScopeSet::all(),
+                Some(client_id.to_string()), Some(secret.to_string()), now).await?;
+        }
+    }
+    Ok(())
+}
+
+/// On an empty database, creates the default organization and an admin client.
+pub async fn bootstrap_empty(
+    store: &dyn Store,
+    keyring: &Keyring,
+    now: Timestamp,
+) -> anyhow::Result<Option<NewCredentials>> {
+    if !store.organizations().await?.is_empty() {
+        return Ok(None);
+    }
+    init(store, keyring, now).await.map(Some)
+}
+
+/// Creates (if needed) the default organization and a new admin client with every scope.
+pub async fn init(store: &dyn Store, keyring: &Keyring, now: Timestamp) -> anyhow::Result<NewCredentials> {
+    let org = default_organization(store, now).await?;
+    create_api_client(store, keyring, &org.id, "admin", ScopeSet::all(), None, None, now).await
+}

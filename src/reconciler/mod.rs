@@ -1,0 +1,104 @@
+//! The background reconciler: drives clusters through their lifecycle with a provisioning
+//! driver. All state lives in the database, so a restart continues where it stopped, and
+//! every step is a conditional write on the cluster's version, so a step is applied once
+//! even when several reconcilers race.
+
+pub mod driver;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use crate::domain::audit::{AuditEntry, AuditType};
+use crate::domain::cluster::{Cluster, ComponentStatus};
+use crate::domain::Timestamp;
+use crate::storage::{ClusterProgress, Store};
+use driver::ProvisioningDriver;
+
+pub const ACTOR: &str = "system:reconciler";
+const BATCH: i64 = 256;
+
+pub struct Reconciler {
+    pub store: Arc<dyn Store>,
+    pub driver: Arc<dyn ProvisioningDriver>,
+    pub wake: Arc<Notify>,
+    pub interval: Duration,
+}
+
+impl Reconciler {
+    /// Runs until `shutdown` resolves.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            let wait = match self.tick(Timestamp::now()).await {
+                Ok(next) => next.map_or(self.interval, |n| n.min(self.interval)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "reconciler pass failed; retrying");
+                    self.interval
+                }
+            };
+            tokio::select! {
+                _ = &mut shutdown => return,
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// One pass over the work that is due; returns when the next check is worth making.
+    pub async fn tick(&self, now: Timestamp) -> anyhow::Result<Option<Duration>> {
+        let mut next: Option<Duration> = None;
+        for cluster in self.store.transitional_clusters(BATCH).await? {
+            match self.step(&cluster, now).await {
+                Ok(Some(again)) => next = Some(next.map_or(again, |n| n.min(again))),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(cluster = %cluster.id, error = %e, "reconciling cluster failed"),
+            }
+        }
+        Ok(next)
+    }
+
+    async fn step(&self, cluster: &Cluster, now: Timestamp) -> anyhow::Result<Option<Duration>> {
+        let observation = self.driver.observe(cluster, now).await?;
+        let (progress, audit) = if observation.done {
+            let generation_id = cluster
+                .target_generation_id
+                .clone()
+                .unwrap_or_else(|| cluster.generation_id.clone());
+            let audit = AuditEntry::new(
+                &cluster.org_id,
+                ACTOR,
+                AuditType::Update,
+                "cluster",
+                &cluster.id,
+                format!("Cluster {:?} is Healthy", cluster.name),
+                now,
+            )
+            .with_change("status", Some(cluster.status.as_str().into()), Some("Healthy".into()));
+            let progress = ClusterProgress {
+                status: ComponentStatus::Healthy,
+                components: observation.components,
+                generation_id,
+                target_generation_id: None,
+                status_since: now,
+            };
+            (progress, Some(audit))
+        } else if observation.components != cluster.components {
+            let progress = ClusterProgress {
+                status: cluster.status,
+                components: observation.components,
+                generation_id: cluster.generation_id.clone(),
+                target_generation_id: cluster.target_generation_id.clone(),
+                status_since: cluster.status_since,
+            };
+            (progress, None)
+        } else {
+            return Ok(observation.check_again_in);
+        };
+        self.store
+            .advance_cluster(&cluster.id, cluster.version, &progress, audit.as_ref())
+            .await?;
+        Ok(observation.check_again_in)
+    }
+}

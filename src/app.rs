@@ -37,9 +37,13 @@ pub struct Application {
 }
 
 /// Opens the store and the keyring named by the storage settings.
-pub async fn open_storage(args: &crate::config::StorageArgs) -> anyhow::Result<(Arc<dyn Store>, Keyring)> {
+pub async fn open_storage(
+    args: &crate::config::StorageArgs,
+) -> anyhow::Result<(Arc<dyn Store>, Keyring)> {
     let keyring = Keyring::load(args.master_key.as_deref(), &args.data_dir)?;
-    let store = storage::open(&args.database_url()).await.context("opening the database")?;
+    let store = storage::open(&args.database_url())
+        .await
+        .context("opening the database")?;
     Ok((store, keyring))
 }
 
@@ -109,7 +113,9 @@ impl Application {
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     pub fn state(&self) -> &AppState {
@@ -118,11 +124,16 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then drains in-flight requests and stops the
     /// reconciler.
-    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let reconciler = Reconciler {
             store: self.state.store.clone(),
-            driver: Arc::new(SimulatedDriver { delay: self.provision_delay }),
+            driver: Arc::new(SimulatedDriver {
+                delay: self.provision_delay,
+            }),
             wake: self.state.reconciler.clone(),
             interval: self.reconcile_interval,
         };

@@ -7,7 +7,11 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "consoled", version, about = "A self-hostable Camunda 8 Console API server")]
+#[command(
+    name = "consoled",
+    version,
+    about = "A self-hostable Camunda 8 Console API server"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -78,11 +82,21 @@ pub struct ServeArgs {
     pub token_lifetime: Duration,
 
     /// Audiences accepted for Console API tokens (comma-separated).
-    #[arg(long, env = "CONSOLED_CONSOLE_AUDIENCES", value_delimiter = ',', default_value = "api.cloud.camunda.io")]
+    #[arg(
+        long,
+        env = "CONSOLED_CONSOLE_AUDIENCES",
+        value_delimiter = ',',
+        default_value = "api.cloud.camunda.io"
+    )]
     pub console_audiences: Vec<String>,
 
     /// Audiences accepted for cluster (Zeebe) client tokens (comma-separated).
-    #[arg(long, env = "CONSOLED_ZEEBE_AUDIENCES", value_delimiter = ',', default_value = "zeebe.camunda.io")]
+    #[arg(
+        long,
+        env = "CONSOLED_ZEEBE_AUDIENCES",
+        value_delimiter = ',',
+        default_value = "zeebe.camunda.io"
+    )]
     pub zeebe_audiences: Vec<String>,
 
     /// Maximum number of API clients per cluster.

@@ -55,7 +55,8 @@ impl Keyring {
 
     /// A keyed hash of a client secret: what the database stores instead of the secret.
     pub fn hash_secret(&self, secret: &str) -> Vec<u8> {
-        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.secret_hash_key).expect("any key length");
+        let mut mac =
+            <HmacSha256 as Mac>::new_from_slice(&self.secret_hash_key).expect("any key length");
         mac.update(secret.as_bytes());
         mac.finalize().into_bytes().to_vec()
     }
@@ -73,7 +74,13 @@ impl Keyring {
         rand::thread_rng().fill_bytes(&mut nonce);
         let sealed = self
             .cipher
-            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad: context })
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: context,
+                },
+            )
             .expect("encryption of an in-memory buffer cannot fail");
         let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
         out.extend_from_slice(&nonce);
@@ -87,7 +94,13 @@ impl Keyring {
         }
         let (nonce, body) = sealed.split_at(NONCE_LEN);
         self.cipher
-            .decrypt(XNonce::from_slice(nonce), Payload { msg: body, aad: context })
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: body,
+                    aad: context,
+                },
+            )
             .map_err(|_| anyhow::anyhow!("ciphertext does not authenticate under the master key"))
     }
 }

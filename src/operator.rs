@@ -24,47 +24,70 @@ pub struct NewCredentials {
 }
 
 /// The oldest organization, created when there is none.
-pub async fn default_organization(store: &dyn Store, now: Timestamp) -> anyhow::Result<Organization> {
+pub async fn default_organization(
+    store: &dyn Store,
+    now: Timestamp,
+) -> anyhow::Result<Organization> {
     if let Some(org) = store.organizations().await?.into_iter().next() {
         return Ok(org);
     }
     let org = Organization::new(DEFAULT_ORG_NAME, now);
-    let audit = AuditEntry::new(&org.id, OPERATOR, AuditType::Create, "organization", &org.id,
-        format!("Created organization {:?}", org.name), now);
+    let audit = AuditEntry::new(
+        &org.id,
+        OPERATOR,
+        AuditType::Create,
+        "organization",
+        &org.id,
+        format!("Created organization {:?}", org.name),
+        now,
+    );
     store.insert_organization(&org, &audit).await?;
     Ok(org)
 }
 
-/// Creates a Console API client with a fresh secret in `org_id`.
+/// What to create a Console API client with; absent id and secret are generated.
+#[derive(Debug, Clone)]
+pub struct ApiClientSpec {
+    pub org_id: String,
+    pub name: String,
+    pub scopes: ScopeSet,
+    pub client_id: Option<String>,
+    pub secret: Option<String>,
+}
+
+/// Creates a Console API client and returns its credentials (the only time the secret is seen).
 pub async fn create_api_client(
     store: &dyn Store,
     keyring: &Keyring,
-    org_id: &str,
-    name: &str,
-    scopes: ScopeSet,
-    client_id: Option<String>,
-    secret: Option<String>,
+    spec: ApiClientSpec,
     now: Timestamp,
 ) -> anyhow::Result<NewCredentials> {
-    let client_id = client_id.unwrap_or_else(crypto::new_client_id);
-    let secret = secret.unwrap_or_else(crypto::new_client_secret);
+    let client_id = spec.client_id.unwrap_or_else(crypto::new_client_id);
+    let secret = spec.secret.unwrap_or_else(crypto::new_client_secret);
     let client = ApiClient {
         client_id: client_id.clone(),
-        org_id: org_id.to_string(),
-        name: name.to_string(),
-        scopes,
+        org_id: spec.org_id.clone(),
+        name: spec.name.clone(),
+        scopes: spec.scopes,
         secret_hash: keyring.hash_secret(&secret),
         secret_generation: 1,
         created_at: now,
     };
-    let audit = AuditEntry::new(org_id, OPERATOR, AuditType::Create, "apiClient", &client_id,
-        format!("Created Console API client {name:?}"), now);
+    let audit = AuditEntry::new(
+        &spec.org_id,
+        OPERATOR,
+        AuditType::Create,
+        "apiClient",
+        &client_id,
+        format!("Created Console API client {:?}", spec.name),
+        now,
+    );
     store.insert_api_client(&client, &audit).await?;
     Ok(NewCredentials {
         client_id,
         client_secret: secret,
-        org_id: org_id.to_string(),
-        scopes: scopes.iter().map(|s| s.as_str()).collect(),
+        org_id: spec.org_id,
+        scopes: spec.scopes.iter().map(|s| s.as_str()).collect(),
     })
 }
 
@@ -76,8 +99,14 @@ pub async fn ensure_bootstrap_client(
     secret: &str,
     now: Timestamp,
 ) -> anyhow::Result<()> {
-    anyhow::ensure!(!client_id.trim().is_empty(), "the bootstrap client id must not be empty");
-    anyhow::ensure!(secret.len() >= 16, "the bootstrap client secret must have at least 16 characters");
+    anyhow::ensure!(
+        !client_id.trim().is_empty(),
+        "the bootstrap client id must not be empty"
+    );
+    anyhow::ensure!(
+        secret.len() >= 16,
+        "the bootstrap client secret must have at least 16 characters"
+    );
     match store.api_client(client_id).await? {
         Some(existing) => {
             let current = keyring.verify_secret(secret, &existing.secret_hash)
@@ -89,15 +118,33 @@ pub async fn ensure_bootstrap_client(
                     secret_generation: existing.secret_generation + 1,
                     ..existing
                 };
-                let audit = AuditEntry::new(&updated.org_id, OPERATOR, AuditType::Update, "apiClient",
-                    client_id, "Reset bootstrap Console API client".into(), now);
+                let audit = AuditEntry::new(
+                    &updated.org_id,
+                    OPERATOR,
+                    AuditType::Update,
+                    "apiClient",
+                    client_id,
+                    "Reset bootstrap Console API client".into(),
+                    now,
+                );
                 store.update_api_client(&updated, &audit).await?;
             }
         }
         None => {
             let org = default_organization(store, now).await?;
-            create_api_client(store, keyring, &org.id, "bootstrap", ScopeSet::all(),
-                Some(client_id.to_string()), Some(secret.to_string()), now).await?;
+            create_api_client(
+                store,
+                keyring,
+                ApiClientSpec {
+                    org_id: org.id,
+                    name: "bootstrap".into(),
+                    scopes: ScopeSet::all(),
+                    client_id: Some(client_id.to_string()),
+                    secret: Some(secret.to_string()),
+                },
+                now,
+            )
+            .await?;
         }
     }
     Ok(())
@@ -116,7 +163,23 @@ pub async fn bootstrap_empty(
 }
 
 /// Creates (if needed) the default organization and a new admin client with every scope.
-pub async fn init(store: &dyn Store, keyring: &Keyring, now: Timestamp) -> anyhow::Result<NewCredentials> {
+pub async fn init(
+    store: &dyn Store,
+    keyring: &Keyring,
+    now: Timestamp,
+) -> anyhow::Result<NewCredentials> {
     let org = default_organization(store, now).await?;
-    create_api_client(store, keyring, &org.id, "admin", ScopeSet::all(), None, None, now).await
+    create_api_client(
+        store,
+        keyring,
+        ApiClientSpec {
+            org_id: org.id,
+            name: "admin".into(),
+            scopes: ScopeSet::all(),
+            client_id: None,
+            secret: None,
+        },
+        now,
+    )
+    .await
 }

@@ -69,7 +69,10 @@ pub async fn grant(
         Some(_) => return Err(OAuthError::UnsupportedGrantType),
         None => return Err(OAuthError::InvalidRequest("grant_type is required".into())),
     }
-    let (Some(client_id), Some(secret)) = (request.client_id.as_deref(), request.client_secret.as_deref()) else {
+    let (Some(client_id), Some(secret)) = (
+        request.client_id.as_deref(),
+        request.client_secret.as_deref(),
+    ) else {
         return Err(OAuthError::InvalidClient);
     };
     let audience = request.audience.as_deref().filter(|a| !a.is_empty());
@@ -79,7 +82,12 @@ pub async fn grant(
             return Err(OAuthError::InvalidClient);
         }
         let audience = pick_audience(audience, tokens.console_audiences())?;
-        let scopes = match request.scope.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let scopes = match request
+            .scope
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             None => client.scopes,
             Some(requested) => {
                 let requested = ScopeSet::parse(requested)
@@ -104,7 +112,11 @@ pub async fn grant(
             return Err(OAuthError::InvalidClient);
         }
         let audience = pick_audience(audience, tokens.zeebe_audiences())?;
-        let permissions: Vec<String> = client.permissions.iter().map(|p| p.as_str().to_string()).collect();
+        let permissions: Vec<String> = client
+            .permissions
+            .iter()
+            .map(|p| p.as_str().to_string())
+            .collect();
         let mut claims = tokens.base_claims(&client.client_id, &client.org_id, audience, now);
         claims.scope = permissions.join(" ");
         claims.cluster_id = Some(client.cluster_id.clone());
@@ -117,7 +129,10 @@ pub async fn grant(
     Err(OAuthError::InvalidClient)
 }
 
-fn pick_audience<'a>(requested: Option<&'a str>, accepted: &'a [String]) -> Result<&'a str, OAuthError> {
+fn pick_audience<'a>(
+    requested: Option<&'a str>,
+    accepted: &'a [String],
+) -> Result<&'a str, OAuthError> {
     match requested {
         None => Ok(accepted.first().map(String::as_str).unwrap_or_default()),
         Some(aud) if accepted.iter().any(|a| a == aud) => Ok(aud),

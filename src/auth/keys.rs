@@ -27,15 +27,19 @@ pub struct KeySet {
 
 impl KeySet {
     pub fn from_records(records: &[SigningKeyRecord], keyring: &Keyring) -> anyhow::Result<Self> {
-        let active: Vec<&SigningKeyRecord> =
-            records.iter().filter(|r| r.retired_at.is_none() && r.algorithm == ALGORITHM).collect();
+        let active: Vec<&SigningKeyRecord> = records
+            .iter()
+            .filter(|r| r.retired_at.is_none() && r.algorithm == ALGORITHM)
+            .collect();
         let newest = active
             .iter()
             .max_by_key(|r| (r.created_at, r.kid.clone()))
             .context("no active signing key")?;
         let private = keyring
             .decrypt(&newest.private_key, newest.kid.as_bytes())
-            .context("the signing key does not decrypt: is this the master key it was made with?")?;
+            .context(
+                "the signing key does not decrypt: is this the master key it was made with?",
+            )?;
         let mut verifying = HashMap::new();
         let mut jwks = Vec::new();
         for record in &active {
@@ -72,7 +76,11 @@ impl KeySet {
 pub fn generate(keyring: &Keyring, now: Timestamp) -> anyhow::Result<SigningKeyRecord> {
     let secret = SigningKey::random(&mut rand::rngs::OsRng);
     let der = secret.to_pkcs8_der().context("encoding the signing key")?;
-    let public = secret.verifying_key().to_encoded_point(false).as_bytes().to_vec();
+    let public = secret
+        .verifying_key()
+        .to_encoded_point(false)
+        .as_bytes()
+        .to_vec();
     let kid = uuid::Uuid::new_v4().simple().to_string();
     Ok(SigningKeyRecord {
         private_key: keyring.encrypt(der.as_bytes(), kid.as_bytes()),
@@ -86,6 +94,9 @@ pub fn generate(keyring: &Keyring, now: Timestamp) -> anyhow::Result<SigningKeyR
 
 /// Splits an uncompressed SEC1 point into base64url `x` and `y`.
 fn split_point(sec1: &[u8]) -> anyhow::Result<(String, String)> {
-    anyhow::ensure!(sec1.len() == 65 && sec1[0] == 4, "not an uncompressed P-256 point");
+    anyhow::ensure!(
+        sec1.len() == 65 && sec1[0] == 4,
+        "not an uncompressed P-256 point"
+    );
     Ok((base64url(&sec1[1..33]), base64url(&sec1[33..])))
 }

@@ -27,10 +27,18 @@ pub struct Claims {
     #[serde(rename = "https://camunda.com/orgId")]
     pub org_id: String,
     /// Console API clients: the secret generation the token was issued under.
-    #[serde(rename = "https://camunda.com/clientGeneration", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "https://camunda.com/clientGeneration",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub client_generation: Option<i64>,
     /// Cluster clients: the cluster the token is for.
-    #[serde(rename = "https://camunda.com/clusterId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "https://camunda.com/clusterId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cluster_id: Option<String>,
     /// Cluster clients: their permissions (`Zeebe`, `Operate`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -115,7 +123,13 @@ impl TokenService {
     }
 
     /// Claims for a token issued now, before the caller adds its own.
-    pub fn base_claims(&self, client_id: &str, org_id: &str, audience: &str, now: Timestamp) -> Claims {
+    pub fn base_claims(
+        &self,
+        client_id: &str,
+        org_id: &str,
+        audience: &str,
+        now: Timestamp,
+    ) -> Claims {
         let iat = now.seconds();
         Claims {
             iss: self.issuer.clone(),
@@ -145,8 +159,11 @@ impl TokenService {
 
     /// Verifies signature, issuer, audience and lifetime of a Console API token.
     pub fn verify_console_token(&self, token: &str) -> Result<Claims, AuthError> {
-        let header = jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
-        let kid = header.kid.ok_or_else(|| AuthError::Invalid("no kid".into()))?;
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
+        let kid = header
+            .kid
+            .ok_or_else(|| AuthError::Invalid("no kid".into()))?;
         let keys = self.keys();
         let key = keys
             .verifying(&kid)
@@ -161,18 +178,31 @@ impl TokenService {
     }
 
     /// Verifies a Console API token and checks that its client still holds it.
-    pub async fn authenticate(&self, store: &dyn Store, token: &str) -> Result<Principal, AuthError> {
+    pub async fn authenticate(
+        &self,
+        store: &dyn Store,
+        token: &str,
+    ) -> Result<Principal, AuthError> {
         let claims = self.verify_console_token(token)?;
-        let client = store.api_client(&claims.sub).await?.ok_or(AuthError::Revoked)?;
-        if Some(client.secret_generation) != claims.client_generation || client.org_id != claims.org_id {
+        let client = store
+            .api_client(&claims.sub)
+            .await?
+            .ok_or(AuthError::Revoked)?;
+        if Some(client.secret_generation) != claims.client_generation
+            || client.org_id != claims.org_id
+        {
             return Err(AuthError::Revoked);
         }
-        let granted = ScopeSet::parse(&claims.scope).map_err(|s| AuthError::Invalid(format!("unknown scope {s}")))?;
+        let granted = ScopeSet::parse(&claims.scope)
+            .map_err(|s| AuthError::Invalid(format!("unknown scope {s}")))?;
         Ok(Principal {
             client_id: claims.sub,
             org_id: claims.org_id,
             // A token never carries more than its client holds now.
-            scopes: granted.iter().filter(|s| client.scopes.contains(*s)).collect(),
+            scopes: granted
+                .iter()
+                .filter(|s| client.scopes.contains(*s))
+                .collect(),
         })
     }
 }

@@ -98,14 +98,23 @@ impl Catalog {
                 bail!("channel {:?} has no generations", channel.name);
             }
             if channel.generation(&channel.default_generation).is_none() {
-                bail!("channel {:?}: default generation is not among its generations", channel.name);
+                bail!(
+                    "channel {:?}: default generation is not among its generations",
+                    channel.name
+                );
             }
         }
         for region in &self.regions {
             let short_ok = !region.short.is_empty()
-                && region.short.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+                && region
+                    .short
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-');
             if !short_ok {
-                bail!("region {:?}: short code must be letters, digits and '-'", region.name);
+                bail!(
+                    "region {:?}: short code must be letters, digits and '-'",
+                    region.name
+                );
             }
         }
         Ok(())
@@ -173,7 +182,10 @@ mod tests {
         let catalog = Catalog::builtin();
         let names: Vec<_> = catalog.channels.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["Stable", "Alpha"]);
-        assert!(catalog.plan_types.iter().any(|p| p.name == "Trial Cluster" && p.suspendable));
+        assert!(catalog
+            .plan_types
+            .iter()
+            .any(|p| p.name == "Trial Cluster" && p.suspendable));
         assert!(catalog.regions.iter().any(|r| r.short == "bru-2"));
     }
 

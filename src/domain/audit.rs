@@ -85,7 +85,12 @@ impl AuditEntry {
         self
     }
 
-    pub fn with_change(mut self, attribute: &str, from: Option<String>, to: Option<String>) -> Self {
+    pub fn with_change(
+        mut self,
+        attribute: &str,
+        from: Option<String>,
+        to: Option<String>,
+    ) -> Self {
         self.entity_attribute = Some(attribute.to_string());
         self.value_from = from;
         self.value_to = to;

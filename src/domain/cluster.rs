@@ -176,7 +176,10 @@ impl Cluster {
     ) -> Result<Cluster, DomainError> {
         validate_name(&draft.name)?;
         let channel = catalog.channel(&draft.channel_id).ok_or_else(|| {
-            DomainError::Invalid(format!("invalid channelId: {:?} is not a channel", draft.channel_id))
+            DomainError::Invalid(format!(
+                "invalid channelId: {:?} is not a channel",
+                draft.channel_id
+            ))
         })?;
         if channel.generation(&draft.generation_id).is_none() {
             return Err(DomainError::Invalid(format!(
@@ -248,8 +251,15 @@ pub struct ClusterLinks {
 }
 
 impl ClusterLinks {
-    pub fn new(cluster_id: &str, org_id: &str, region_short: &str, base_domain: &str, token_url: &str) -> Self {
-        let component = |name: &str| format!("https://{region_short}.{name}.{base_domain}/{cluster_id}");
+    pub fn new(
+        cluster_id: &str,
+        org_id: &str,
+        region_short: &str,
+        base_domain: &str,
+        token_url: &str,
+    ) -> Self {
+        let component =
+            |name: &str| format!("https://{region_short}.{name}.{base_domain}/{cluster_id}");
         ClusterLinks {
             zeebe: format!("{cluster_id}.{region_short}.zeebe.{base_domain}"),
             operate: component("operate"),
@@ -289,7 +299,10 @@ mod tests {
         let catalog = Catalog::builtin();
         let cluster = Cluster::create(draft(&catalog), "org", &catalog, Timestamp(5)).unwrap();
         assert_eq!(cluster.status, ComponentStatus::Creating);
-        assert_eq!(cluster.components, Components::all(ComponentStatus::Creating));
+        assert_eq!(
+            cluster.components,
+            Components::all(ComponentStatus::Creating)
+        );
         assert_eq!(cluster.created_at, Timestamp(5));
         assert!(cluster.auto_update);
         assert_eq!(cluster.hardware_packages, 1.0);
@@ -298,7 +311,8 @@ mod tests {
     #[test]
     fn each_bad_field_is_named() {
         let catalog = Catalog::builtin();
-        let cases: Vec<(fn(&mut ClusterDraft), &str)> = vec![
+        type Mutation = fn(&mut ClusterDraft);
+        let cases: Vec<(Mutation, &str)> = vec![
             (|d| d.name = "".into(), "name"),
             (|d| d.name = "x".repeat(51), "name"),
             (|d| d.channel_id = "nope".into(), "channelId"),
@@ -332,7 +346,10 @@ mod tests {
         assert_eq!(links.zeebe, "c1.bru-2.zeebe.example.io");
         assert_eq!(links.operate, "https://bru-2.operate.example.io/c1");
         assert_eq!(links.tasklist, "https://bru-2.tasklist.example.io/c1");
-        assert_eq!(links.console, "https://console.example.io/org/o1/cluster/c1");
+        assert_eq!(
+            links.console,
+            "https://console.example.io/org/o1/cluster/c1"
+        );
         assert_eq!(links.zeebe_address(), "c1.bru-2.zeebe.example.io:443");
     }
 }

@@ -69,7 +69,10 @@ impl ScopeSet {
     }
 
     pub fn iter(self) -> impl Iterator<Item = Scope> {
-        Scope::ALL.iter().copied().filter(move |s| self.contains(*s))
+        Scope::ALL
+            .iter()
+            .copied()
+            .filter(move |s| self.contains(*s))
     }
 
     /// Parses a list separated by spaces and/or commas; the unknown entry is the error.
@@ -99,10 +102,16 @@ mod tests {
     #[test]
     fn parse_and_print_round_trip() {
         let set = ScopeSet::parse("get:clusters,create:clusters get:activity").unwrap();
-        assert_eq!(set.to_scope_string(), "get:clusters create:clusters get:activity");
+        assert_eq!(
+            set.to_scope_string(),
+            "get:clusters create:clusters get:activity"
+        );
         assert_eq!(ScopeSet::parse("get:clusters nope").unwrap_err(), "nope");
         assert!(set.is_subset_of(ScopeSet::all()));
         assert!(!ScopeSet::all().is_subset_of(set));
-        assert_eq!(ScopeSet::parse(&ScopeSet::all().to_scope_string()).unwrap(), ScopeSet::all());
+        assert_eq!(
+            ScopeSet::parse(&ScopeSet::all().to_scope_string()).unwrap(),
+            ScopeSet::all()
+        );
     }
 }

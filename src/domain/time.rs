@@ -1,6 +1,6 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
 use time::OffsetDateTime;
 
 /// Milliseconds since the Unix epoch, UTC: how every instant is stored and passed around.
@@ -35,17 +35,12 @@ impl Timestamp {
     pub fn to_rfc3339(self) -> String {
         let instant = OffsetDateTime::from_unix_timestamp_nanos(self.0 as i128 * 1_000_000)
             .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-        let truncated = instant
-            .replace_nanosecond(instant.millisecond() as u32 * 1_000_000)
-            .unwrap_or(instant);
-        let mut text = truncated.format(&Rfc3339).unwrap_or_default();
-        // `time` drops a zero fraction; clients expect a fixed millisecond field.
-        if !text.contains('.') {
-            text.insert_str(text.len() - 1, ".000");
-        }
-        text
+        instant.format(RFC3339_MILLIS).unwrap_or_default()
     }
 }
+
+const RFC3339_MILLIS: &[time::format_description::BorrowedFormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
 
 #[cfg(test)]
 mod tests {
@@ -53,8 +48,17 @@ mod tests {
 
     #[test]
     fn rfc3339_has_millis_and_z() {
-        assert_eq!(Timestamp(1_681_854_588_688).to_rfc3339(), "2023-04-18T21:49:48.688Z");
-        assert_eq!(Timestamp(1_681_854_588_000).to_rfc3339(), "2023-04-18T21:49:48.000Z");
-        assert_eq!(Timestamp(1_681_854_588_070).to_rfc3339(), "2023-04-18T21:49:48.070Z");
+        assert_eq!(
+            Timestamp(1_681_854_588_688).to_rfc3339(),
+            "2023-04-18T21:49:48.688Z"
+        );
+        assert_eq!(
+            Timestamp(1_681_854_588_000).to_rfc3339(),
+            "2023-04-18T21:49:48.000Z"
+        );
+        assert_eq!(
+            Timestamp(1_681_854_588_070).to_rfc3339(),
+            "2023-04-18T21:49:48.070Z"
+        );
     }
 }

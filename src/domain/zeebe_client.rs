@@ -42,7 +42,11 @@ impl Permission {
 
 /// Serializes permissions for storage: names joined by commas.
 pub fn permissions_to_text(permissions: &[Permission]) -> String {
-    permissions.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(",")
+    permissions
+        .iter()
+        .map(|p| p.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 pub fn permissions_from_text(text: &str) -> Vec<Permission> {
@@ -94,9 +98,22 @@ mod tests {
 
     #[test]
     fn no_permissions_means_all() {
-        assert_eq!(ZeebeClient::validate_new("w", None).unwrap(), Permission::ALL.to_vec());
-        assert_eq!(ZeebeClient::validate_new("w", Some(vec![])).unwrap(), Permission::ALL.to_vec());
-        let some = ZeebeClient::validate_new("w", Some(vec![Permission::Operate, Permission::Zeebe, Permission::Zeebe]));
+        assert_eq!(
+            ZeebeClient::validate_new("w", None).unwrap(),
+            Permission::ALL.to_vec()
+        );
+        assert_eq!(
+            ZeebeClient::validate_new("w", Some(vec![])).unwrap(),
+            Permission::ALL.to_vec()
+        );
+        let some = ZeebeClient::validate_new(
+            "w",
+            Some(vec![
+                Permission::Operate,
+                Permission::Zeebe,
+                Permission::Zeebe,
+            ]),
+        );
         assert_eq!(some.unwrap(), vec![Permission::Zeebe, Permission::Operate]);
         assert!(ZeebeClient::validate_new(" ", None).is_err());
     }

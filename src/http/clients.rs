@@ -19,7 +19,10 @@ use crate::storage::StoreError;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/clusters/{cluster_id}/clients", get(list_clients).post(create_client))
+        .route(
+            "/clusters/{cluster_id}/clients",
+            get(list_clients).post(create_client),
+        )
         .route(
             "/clusters/{cluster_id}/clients/{client_id}",
             get(get_client).delete(delete_client),
@@ -74,11 +77,18 @@ async fn list_clients(
 ) -> ApiResult<Json<Vec<ClusterClientDto>>> {
     caller.require(Scope::GetClients)?;
     load_cluster(&state, &caller, &cluster_id).await?;
-    let clients = state.store.zeebe_clients(caller.org_id(), &cluster_id).await?;
+    let clients = state
+        .store
+        .zeebe_clients(caller.org_id(), &cluster_id)
+        .await?;
     Ok(Json(
         clients
             .into_iter()
-            .map(|c| ClusterClientDto { name: c.name, client_id: c.client_id, permissions: c.permissions })
+            .map(|c| ClusterClientDto {
+                name: c.name,
+                client_id: c.client_id,
+                permissions: c.permissions,
+            })
             .collect(),
     ))
 }

@@ -19,7 +19,10 @@ use crate::domain::Timestamp;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/clusters", get(list_clusters).post(create_cluster))
-        .route("/clusters/{cluster_id}", get(get_cluster).delete(delete_cluster))
+        .route(
+            "/clusters/{cluster_id}",
+            get(get_cluster).delete(delete_cluster),
+        )
 }
 
 #[derive(Debug, Deserialize)]
@@ -119,7 +122,10 @@ impl From<ClusterLinks> for ClusterLinksDto {
 
 /// Names for catalog ids; an id the catalog no longer lists is shown as its own name.
 fn named(id: &str, name: Option<&str>) -> NamedDto {
-    NamedDto { uuid: id.to_string(), name: name.unwrap_or(id).to_string() }
+    NamedDto {
+        uuid: id.to_string(),
+        name: name.unwrap_or(id).to_string(),
+    }
 }
 
 pub fn cluster_links(state: &AppState, cluster: &Cluster) -> ClusterLinks {
@@ -141,10 +147,24 @@ pub fn cluster_response(state: &AppState, c: Cluster) -> ClusterResponse {
     let catalog: &Catalog = &state.catalog;
     let links = cluster_links(state, &c).into();
     ClusterResponse {
-        plan_type: named(&c.plan_type_id, catalog.plan_type(&c.plan_type_id).map(|p| p.name.as_str())),
-        channel: named(&c.channel_id, catalog.channel(&c.channel_id).map(|ch| ch.name.as_str())),
-        generation: named(&c.generation_id, catalog.generation(&c.generation_id).map(|g| g.name.as_str())),
-        region: named(&c.region_id, catalog.region(&c.region_id).map(|r| r.name.as_str())),
+        plan_type: named(
+            &c.plan_type_id,
+            catalog.plan_type(&c.plan_type_id).map(|p| p.name.as_str()),
+        ),
+        channel: named(
+            &c.channel_id,
+            catalog.channel(&c.channel_id).map(|ch| ch.name.as_str()),
+        ),
+        generation: named(
+            &c.generation_id,
+            catalog
+                .generation(&c.generation_id)
+                .map(|g| g.name.as_str()),
+        ),
+        region: named(
+            &c.region_id,
+            catalog.region(&c.region_id).map(|r| r.name.as_str()),
+        ),
         backup_region: c
             .backup_region_id
             .as_deref()
@@ -159,7 +179,10 @@ pub fn cluster_response(state: &AppState, c: Cluster) -> ClusterResponse {
         },
         links,
         auto_update: c.auto_update,
-        labels: c.stage_label.map(|s| vec![s.as_str().to_string()]).unwrap_or_default(),
+        labels: c
+            .stage_label
+            .map(|s| vec![s.as_str().to_string()])
+            .unwrap_or_default(),
         ipallowlist: Vec::new(),
         ipwhitelist: Vec::new(),
         created: c.created_at.to_rfc3339(),
@@ -182,10 +205,18 @@ pub async fn load_cluster(state: &AppState, caller: &Caller, id: &str) -> ApiRes
         .ok_or_else(|| cluster_not_found(id))
 }
 
-async fn list_clusters(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<ClusterResponse>>> {
+async fn list_clusters(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<ClusterResponse>>> {
     caller.require(Scope::GetClusters)?;
     let clusters = state.store.clusters(caller.org_id()).await?;
-    Ok(Json(clusters.into_iter().map(|c| cluster_response(&state, c)).collect()))
+    Ok(Json(
+        clusters
+            .into_iter()
+            .map(|c| cluster_response(&state, c))
+            .collect(),
+    ))
 }
 
 async fn get_cluster(
@@ -228,7 +259,9 @@ async fn create_cluster(
     );
     state.store.insert_cluster(&cluster, &audit).await?;
     state.reconciler.notify_one();
-    Ok(Json(CreateClusterResponse { cluster_id: cluster.id }))
+    Ok(Json(CreateClusterResponse {
+        cluster_id: cluster.id,
+    }))
 }
 
 async fn delete_cluster(
@@ -246,7 +279,11 @@ async fn delete_cluster(
         "Deleted cluster".to_string(),
         Timestamp::now(),
     );
-    if state.store.delete_cluster(caller.org_id(), &cluster_id, &audit).await? {
+    if state
+        .store
+        .delete_cluster(caller.org_id(), &cluster_id, &audit)
+        .await?
+    {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(cluster_not_found(&cluster_id))

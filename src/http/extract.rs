@@ -25,7 +25,9 @@ impl Caller {
         if self.0.scopes.contains(scope) {
             Ok(&self.0)
         } else {
-            Err(ApiError::forbidden(format!("the token lacks the scope {scope}")))
+            Err(ApiError::forbidden(format!(
+                "the token lacks the scope {scope}"
+            )))
         }
     }
 
@@ -55,11 +57,17 @@ where
         let token = header
             .to_str()
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| ApiError::unauthorized(r#"Bearer error="invalid_request""#))?;
-        let principal = state.tokens.authenticate(state.store.as_ref(), token).await?;
+        let principal = state
+            .tokens
+            .authenticate(state.store.as_ref(), token)
+            .await?;
         Ok(Caller(principal))
     }
 }

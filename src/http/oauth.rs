@@ -19,7 +19,10 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/oauth/token", post(token))
         .route("/.well-known/jwks.json", get(jwks))
-        .route("/.well-known/openid-configuration", get(openid_configuration))
+        .route(
+            "/.well-known/openid-configuration",
+            get(openid_configuration),
+        )
 }
 
 async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
@@ -38,7 +41,9 @@ async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -
     match issued {
         Ok(grant) => {
             let mut response = Json(grant).into_response();
-            response.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+            response
+                .headers_mut()
+                .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
             response
         }
         Err(e) => oauth_error(e),
@@ -50,7 +55,13 @@ pub fn parse_token_request(headers: &HeaderMap, body: &[u8]) -> Result<TokenRequ
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
     let mut request: TokenRequest = match content_type.as_deref() {
         _ if body.is_empty() => TokenRequest::default(),
         Some("application/x-www-form-urlencoded") | None => serde_urlencoded::from_bytes(body)
@@ -64,7 +75,10 @@ pub fn parse_token_request(headers: &HeaderMap, body: &[u8]) -> Result<TokenRequ
         }
     };
     if let Some((id, secret)) = basic_credentials(headers)? {
-        let conflicting = request.client_id.as_ref().is_some_and(|body_id| *body_id != id)
+        let conflicting = request
+            .client_id
+            .as_ref()
+            .is_some_and(|body_id| *body_id != id)
             || request.client_secret.is_some();
         if conflicting {
             return Err(OAuthError::InvalidRequest(
@@ -82,15 +96,22 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OA
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let malformed = || OAuthError::InvalidRequest("the Basic authorization header is malformed".into());
+    let malformed =
+        || OAuthError::InvalidRequest("the Basic authorization header is malformed".into());
     let value = value.to_str().map_err(|_| malformed())?;
-    let Some(encoded) = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic ")) else {
+    let Some(encoded) = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))
+    else {
         return Err(malformed());
     };
     let decoded = STANDARD.decode(encoded.trim()).map_err(|_| malformed())?;
     let text = String::from_utf8(decoded).map_err(|_| malformed())?;
     let (id, secret) = text.split_once(':').ok_or_else(malformed)?;
-    Ok(Some((form_decode(id).ok_or_else(malformed)?, form_decode(secret).ok_or_else(malformed)?)))
+    Ok(Some((
+        form_decode(id).ok_or_else(malformed)?,
+        form_decode(secret).ok_or_else(malformed)?,
+    )))
 }
 
 fn form_decode(text: &str) -> Option<String> {
@@ -115,7 +136,9 @@ fn oauth_error(e: OAuthError) -> Response {
         _ => StatusCode::BAD_REQUEST,
     };
     let description = match e {
-        OAuthError::Internal(_) | OAuthError::Store(_) => "the token could not be issued".to_string(),
+        OAuthError::Internal(_) | OAuthError::Store(_) => {
+            "the token could not be issued".to_string()
+        }
         ref other => other.to_string(),
     };
     let body = Json(json!({ "error": e.code(), "error_description": description }));
@@ -127,7 +150,9 @@ fn oauth_error(e: OAuthError) -> Response {
         );
     }
     if status == StatusCode::SERVICE_UNAVAILABLE {
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     }
     response
 }
@@ -136,8 +161,14 @@ async fn jwks(State(state): State<AppState>) -> Response {
     let keys = state.tokens.keys();
     let mut response = keys.jwks().to_string().into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
     response
 }
 

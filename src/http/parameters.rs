@@ -47,7 +47,10 @@ pub struct RegionDto {
 
 impl From<&Generation> for NamedDto {
     fn from(g: &Generation) -> Self {
-        NamedDto { uuid: g.id.clone(), name: g.name.clone() }
+        NamedDto {
+            uuid: g.id.clone(),
+            name: g.name.clone(),
+        }
     }
 }
 
@@ -71,12 +74,19 @@ async fn get_parameters(
         cluster_plan_types: catalog
             .plan_types
             .iter()
-            .map(|p| NamedDto { uuid: p.id.clone(), name: p.name.clone() })
+            .map(|p| NamedDto {
+                uuid: p.id.clone(),
+                name: p.name.clone(),
+            })
             .collect(),
         regions: catalog
             .regions
             .iter()
-            .map(|r| RegionDto { uuid: r.id.clone(), name: r.name.clone(), provider: r.provider.clone() })
+            .map(|r| RegionDto {
+                uuid: r.id.clone(),
+                name: r.name.clone(),
+                provider: r.provider.clone(),
+            })
             .collect(),
     }))
 }

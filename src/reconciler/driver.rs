@@ -48,8 +48,16 @@ impl ProvisioningDriver for SimulatedDriver {
         if elapsed >= halfway {
             components.zeebe = ComponentStatus::Healthy;
         }
-        let next = if elapsed >= halfway { self.delay } else { halfway };
-        Ok(Observation { components, done: false, check_again_in: Some(next - elapsed) })
+        let next = if elapsed >= halfway {
+            self.delay
+        } else {
+            halfway
+        };
+        Ok(Observation {
+            components,
+            done: false,
+            check_again_in: Some(next - elapsed),
+        })
     }
 }
 
@@ -71,7 +79,9 @@ mod tests {
             ..Default::default()
         };
         let cluster = Cluster::create(draft, "o", &catalog, Timestamp(0)).unwrap();
-        let driver = SimulatedDriver { delay: Duration::from_secs(4) };
+        let driver = SimulatedDriver {
+            delay: Duration::from_secs(4),
+        };
         let start = driver.observe(&cluster, Timestamp(1000)).await.unwrap();
         assert!(!start.done);
         assert_eq!(start.components.zeebe, ComponentStatus::Creating);

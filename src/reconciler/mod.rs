@@ -53,7 +53,9 @@ impl Reconciler {
             match self.step(&cluster, now).await {
                 Ok(Some(again)) => next = Some(next.map_or(again, |n| n.min(again))),
                 Ok(None) => {}
-                Err(e) => tracing::warn!(cluster = %cluster.id, error = %e, "reconciling cluster failed"),
+                Err(e) => {
+                    tracing::warn!(cluster = %cluster.id, error = %e, "reconciling cluster failed")
+                }
             }
         }
         Ok(next)
@@ -75,7 +77,11 @@ impl Reconciler {
                 format!("Cluster {:?} is Healthy", cluster.name),
                 now,
             )
-            .with_change("status", Some(cluster.status.as_str().into()), Some("Healthy".into()));
+            .with_change(
+                "status",
+                Some(cluster.status.as_str().into()),
+                Some("Healthy".into()),
+            );
             let progress = ClusterProgress {
                 status: ComponentStatus::Healthy,
                 components: observation.components,

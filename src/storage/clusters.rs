@@ -1,0 +1,37 @@
+use async_trait::async_trait;
+
+use super::StoreResult;
+use crate::domain::audit::AuditEntry;
+use crate::domain::cluster::{Cluster, ComponentStatus, Components};
+use crate::domain::Timestamp;
+
+/// The result of one reconciler step on a cluster.
+#[derive(Debug, Clone)]
+pub struct ClusterProgress {
+    pub status: ComponentStatus,
+    pub components: Components,
+    pub generation_id: String,
+    pub target_generation_id: Option<String>,
+    pub status_since: Timestamp,
+}
+
+#[async_trait]
+pub trait ClusterStore: Send + Sync + 'static {
+    async fn insert_cluster(&self, cluster: &Cluster, audit: &AuditEntry) -> StoreResult<()>;
+    async fn cluster(&self, org_id: &str, id: &str) -> StoreResult<Option<Cluster>>;
+    async fn clusters(&self, org_id: &str) -> StoreResult<Vec<Cluster>>;
+    /// Deletes the cluster and everything it owns; false when there was none.
+    async fn delete_cluster(&self, org_id: &str, id: &str, audit: &AuditEntry)
+        -> StoreResult<bool>;
+    /// Clusters the reconciler is driving (Creating, Updating, Resuming).
+    async fn transitional_clusters(&self, limit: i64) -> StoreResult<Vec<Cluster>>;
+    /// Applies a reconciler step if the cluster is still at `expected_version`; false when
+    /// someone else changed (or deleted) it first.
+    async fn advance_cluster(
+        &self,
+        id: &str,
+        expected_version: i64,
+        progress: &ClusterProgress,
+        audit: Option<&AuditEntry>,
+    ) -> StoreResult<bool>;
+}

@@ -1,0 +1,43 @@
+use async_trait::async_trait;
+
+use super::*;
+
+#[async_trait]
+impl crate::storage::KeyStore for SqliteStore {
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
+        let rows: Vec<SigningKeyRow> = sqlx::query_as(
+            "SELECT kid, algorithm, private_key, public_key, created_at, retired_at \
+             FROM signing_keys ORDER BY created_at",
+        )
+        .fetch_all(&self.reader)
+        .await
+        .db()?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn insert_first_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let active: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM signing_keys WHERE retired_at IS NULL")
+                .fetch_one(&mut *tx)
+                .await
+                .db()?;
+        if active > 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO signing_keys (kid, algorithm, private_key, public_key, created_at, retired_at) \
+             VALUES (?, ?, ?, ?, ?, NULL)",
+        )
+        .bind(&key.kid)
+        .bind(&key.algorithm)
+        .bind(&key.private_key)
+        .bind(&key.public_key)
+        .bind(key.created_at.millis())
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        tx.commit().await.db()?;
+        Ok(true)
+    }
+}

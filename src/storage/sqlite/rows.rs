@@ -1,0 +1,211 @@
+//! Row types and their conversion into domain types.
+
+use sqlx::FromRow;
+
+use super::*;
+
+#[derive(FromRow)]
+pub(super) struct OrganizationRow {
+    id: String,
+    name: String,
+    created_at: i64,
+}
+
+impl From<OrganizationRow> for Organization {
+    fn from(r: OrganizationRow) -> Self {
+        Organization {
+            id: r.id,
+            name: r.name,
+            created_at: Timestamp(r.created_at),
+        }
+    }
+}
+
+#[derive(FromRow)]
+pub(super) struct ApiClientRow {
+    client_id: String,
+    org_id: String,
+    name: String,
+    scopes: String,
+    secret_hash: Vec<u8>,
+    secret_generation: i64,
+    created_at: i64,
+}
+
+impl From<ApiClientRow> for ApiClient {
+    fn from(r: ApiClientRow) -> Self {
+        ApiClient {
+            client_id: r.client_id,
+            org_id: r.org_id,
+            name: r.name,
+            // Stored scopes were validated on the way in; an unknown one is dropped.
+            scopes: r
+                .scopes
+                .split(' ')
+                .filter_map(crate::domain::scope::Scope::parse)
+                .collect(),
+            secret_hash: r.secret_hash,
+            secret_generation: r.secret_generation,
+            created_at: Timestamp(r.created_at),
+        }
+    }
+}
+
+#[derive(FromRow)]
+pub(super) struct SigningKeyRow {
+    kid: String,
+    algorithm: String,
+    private_key: Vec<u8>,
+    public_key: Vec<u8>,
+    created_at: i64,
+    retired_at: Option<i64>,
+}
+
+impl From<SigningKeyRow> for SigningKeyRecord {
+    fn from(r: SigningKeyRow) -> Self {
+        SigningKeyRecord {
+            kid: r.kid,
+            algorithm: r.algorithm,
+            private_key: r.private_key,
+            public_key: r.public_key,
+            created_at: Timestamp(r.created_at),
+            retired_at: r.retired_at.map(Timestamp),
+        }
+    }
+}
+
+pub(super) const CLUSTER_COLUMNS: &str =
+    "id, org_id, name, description, channel_id, generation_id, region_id, \
+    plan_type_id, backup_region_id, auto_update, stage_label, hardware_packages, status, \
+    zeebe_status, operate_status, tasklist_status, optimize_status, connectors_status, \
+    target_generation_id, status_since, created_at, version";
+
+#[derive(FromRow)]
+pub(super) struct ClusterRow {
+    id: String,
+    org_id: String,
+    name: String,
+    description: Option<String>,
+    channel_id: String,
+    generation_id: String,
+    region_id: String,
+    plan_type_id: String,
+    backup_region_id: Option<String>,
+    auto_update: bool,
+    stage_label: Option<String>,
+    hardware_packages: f64,
+    status: String,
+    zeebe_status: String,
+    operate_status: String,
+    tasklist_status: String,
+    optimize_status: String,
+    connectors_status: String,
+    target_generation_id: Option<String>,
+    status_since: i64,
+    created_at: i64,
+    version: i64,
+}
+
+pub(super) fn status(text: &str) -> ComponentStatus {
+    ComponentStatus::parse(text).unwrap_or(ComponentStatus::Unhealthy)
+}
+
+impl From<ClusterRow> for Cluster {
+    fn from(r: ClusterRow) -> Self {
+        Cluster {
+            id: r.id,
+            org_id: r.org_id,
+            name: r.name,
+            description: r.description,
+            channel_id: r.channel_id,
+            generation_id: r.generation_id,
+            region_id: r.region_id,
+            plan_type_id: r.plan_type_id,
+            backup_region_id: r.backup_region_id,
+            auto_update: r.auto_update,
+            stage_label: r.stage_label.as_deref().and_then(StageLabel::parse),
+            hardware_packages: r.hardware_packages,
+            status: status(&r.status),
+            components: Components {
+                zeebe: status(&r.zeebe_status),
+                operate: status(&r.operate_status),
+                tasklist: status(&r.tasklist_status),
+                optimize: status(&r.optimize_status),
+                connectors: status(&r.connectors_status),
+            },
+            target_generation_id: r.target_generation_id,
+            status_since: Timestamp(r.status_since),
+            created_at: Timestamp(r.created_at),
+            version: r.version,
+        }
+    }
+}
+
+pub(super) const ZEEBE_CLIENT_COLUMNS: &str =
+    "id, cluster_id, org_id, client_id, name, secret_hash, permissions, created_at";
+
+#[derive(FromRow)]
+pub(super) struct ZeebeClientRow {
+    id: String,
+    cluster_id: String,
+    org_id: String,
+    client_id: String,
+    name: String,
+    secret_hash: Vec<u8>,
+    permissions: String,
+    created_at: i64,
+}
+
+impl From<ZeebeClientRow> for ZeebeClient {
+    fn from(r: ZeebeClientRow) -> Self {
+        ZeebeClient {
+            id: r.id,
+            cluster_id: r.cluster_id,
+            org_id: r.org_id,
+            client_id: r.client_id,
+            name: r.name,
+            secret_hash: r.secret_hash,
+            permissions: permissions_from_text(&r.permissions),
+            created_at: Timestamp(r.created_at),
+        }
+    }
+}
+
+#[derive(FromRow)]
+pub(super) struct AuditRow {
+    id: String,
+    org_id: String,
+    ts: i64,
+    service: String,
+    audit_type: String,
+    audit: String,
+    entity: String,
+    entity_id: String,
+    entity_attribute: Option<String>,
+    value_from: Option<String>,
+    value_to: Option<String>,
+    parent_entity: Option<String>,
+    parent_entity_id: Option<String>,
+    user_id: String,
+}
+
+impl From<AuditRow> for AuditEntry {
+    fn from(r: AuditRow) -> Self {
+        AuditEntry {
+            id: r.id,
+            org_id: r.org_id,
+            timestamp: Timestamp(r.ts),
+            service: r.service,
+            audit_type: AuditType::from_code(&r.audit_type).unwrap_or(AuditType::Update),
+            audit: r.audit,
+            entity: r.entity,
+            entity_id: r.entity_id,
+            entity_attribute: r.entity_attribute,
+            value_from: r.value_from,
+            value_to: r.value_to,
+            parent_entity: r.parent_entity,
+            parent_entity_id: r.parent_entity_id,
+            user_id: r.user_id,
+        }
+    }
+}

@@ -1,0 +1,130 @@
+use async_trait::async_trait;
+
+use super::*;
+
+#[async_trait]
+impl crate::storage::ZeebeClientStore for SqliteStore {
+    async fn insert_zeebe_client(
+        &self,
+        client: &ZeebeClient,
+        max_per_cluster: u32,
+        audit: &AuditEntry,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM clusters WHERE id = ? AND org_id = ?")
+                .bind(&client.cluster_id)
+                .bind(&client.org_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .db()?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let count: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM zeebe_clients WHERE cluster_id = ?")
+                .bind(&client.cluster_id)
+                .fetch_one(&mut *tx)
+                .await
+                .db()?;
+        if count >= i64::from(max_per_cluster) {
+            return Err(StoreError::LimitReached);
+        }
+        sqlx::query(&format!(
+            "INSERT INTO zeebe_clients ({ZEEBE_CLIENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(&client.id)
+        .bind(&client.cluster_id)
+        .bind(&client.org_id)
+        .bind(&client.client_id)
+        .bind(&client.name)
+        .bind(&client.secret_hash)
+        .bind(permissions_to_text(&client.permissions))
+        .bind(client.created_at.millis())
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.db()
+    }
+
+    async fn zeebe_clients(&self, org_id: &str, cluster_id: &str) -> StoreResult<Vec<ZeebeClient>> {
+        let rows: Vec<ZeebeClientRow> = sqlx::query_as(&format!(
+            "SELECT {ZEEBE_CLIENT_COLUMNS} FROM zeebe_clients \
+             WHERE cluster_id = ? AND org_id = ? ORDER BY created_at, id"
+        ))
+        .bind(cluster_id)
+        .bind(org_id)
+        .fetch_all(&self.reader)
+        .await
+        .db()?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn zeebe_client(
+        &self,
+        org_id: &str,
+        cluster_id: &str,
+        client_id: &str,
+    ) -> StoreResult<Option<ZeebeClient>> {
+        let row: Option<ZeebeClientRow> = sqlx::query_as(&format!(
+            "SELECT {ZEEBE_CLIENT_COLUMNS} FROM zeebe_clients \
+             WHERE client_id = ? AND cluster_id = ? AND org_id = ?"
+        ))
+        .bind(client_id)
+        .bind(cluster_id)
+        .bind(org_id)
+        .fetch_optional(&self.reader)
+        .await
+        .db()?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn delete_zeebe_client(
+        &self,
+        org_id: &str,
+        cluster_id: &str,
+        client_id: &str,
+        audit: &AuditEntry,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let deleted = sqlx::query(
+            "DELETE FROM zeebe_clients WHERE client_id = ? AND cluster_id = ? AND org_id = ?",
+        )
+        .bind(client_id)
+        .bind(cluster_id)
+        .bind(org_id)
+        .execute(&mut *tx)
+        .await
+        .db()?
+        .rows_affected();
+        if deleted == 0 {
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.db()?;
+        Ok(true)
+    }
+
+    async fn zeebe_credential(&self, client_id: &str) -> StoreResult<Option<ZeebeCredential>> {
+        #[derive(FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            client: ZeebeClientRow,
+            cluster_status: String,
+        }
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT z.id, z.cluster_id, z.org_id, z.client_id, z.name, z.secret_hash, \
+             z.permissions, z.created_at, c.status AS cluster_status \
+             FROM zeebe_clients z JOIN clusters c ON c.id = z.cluster_id WHERE z.client_id = ?",
+        )
+        .bind(client_id)
+        .fetch_optional(&self.reader)
+        .await
+        .db()?;
+        Ok(row.map(|r| ZeebeCredential {
+            client: r.client.into(),
+            cluster_status: status(&r.cluster_status),
+        }))
+    }
+}

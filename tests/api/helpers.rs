@@ -1,0 +1,300 @@
+//! The test harness: a real server on port 0 with a fresh SQLite database, driven over HTTP.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Parser;
+use consoled::app::Application;
+use consoled::config::{Cli, Command, ServeArgs};
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{json, Value};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const CLIENT_ID: &str = "test-admin-client";
+pub const CLIENT_SECRET: &str = "test-admin-secret-0123456789abcdef";
+pub const MASTER_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub base_url: String,
+    pub http: reqwest::Client,
+    pub data_dir: TempDir,
+    extra_args: Vec<String>,
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: Option<JoinHandle<()>>,
+}
+
+fn serve_args(data_dir: &std::path::Path, listen: &str, extra: &[String]) -> ServeArgs {
+    let defaults = [
+        ("--listen", listen),
+        ("--data-dir", data_dir.to_str().unwrap()),
+        ("--provision-delay", "300ms"),
+        ("--reconcile-interval", "50ms"),
+        ("--bootstrap-client-id", CLIENT_ID),
+        ("--bootstrap-client-secret", CLIENT_SECRET),
+        ("--master-key", MASTER_KEY),
+    ];
+    let mut argv: Vec<String> = vec!["consoled".into(), "serve".into()];
+    for (flag, value) in defaults {
+        // A flag given by the test replaces the default.
+        if !extra.iter().any(|e| e == flag) {
+            argv.push(flag.into());
+            argv.push(value.into());
+        }
+    }
+    argv.extend(extra.iter().cloned());
+    match Cli::parse_from(argv).command {
+        Command::Serve(args) => *args,
+        _ => unreachable!(),
+    }
+}
+
+impl TestApp {
+    /// Starts a server with the default test settings.
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(&[]).await
+    }
+
+    /// Starts a server with extra `serve` flags.
+    pub async fn spawn_with(extra: &[&str]) -> TestApp {
+        init_logging();
+        let data_dir = tempfile::tempdir().unwrap();
+        let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        let mut app = TestApp {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            base_url: String::new(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+            data_dir,
+            extra_args: extra,
+            shutdown: None,
+            handle: None,
+        };
+        app.start("127.0.0.1:0").await;
+        app
+    }
+
+    async fn start(&mut self, listen: &str) {
+        let args = serve_args(self.data_dir.path(), listen, &self.extra_args);
+        let app = Application::build(args).await.expect("server builds");
+        self.addr = app.local_addr();
+        self.base_url = format!("http://{}", self.addr);
+        let (tx, rx) = oneshot::channel();
+        self.shutdown = Some(tx);
+        self.handle = Some(tokio::spawn(async move {
+            app.run_until(async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server runs");
+        }));
+    }
+
+    /// Stops the server gracefully and starts it again on the same port and data dir.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        let listen = self.addr.to_string();
+        self.start(&listen).await;
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            handle.await.unwrap();
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    /// A Console API token for the bootstrap client.
+    pub async fn admin_token(&self) -> String {
+        self.token_for(CLIENT_ID, CLIENT_SECRET, "api.cloud.camunda.io")
+            .await
+    }
+
+    pub async fn token_for(&self, id: &str, secret: &str, audience: &str) -> String {
+        let response = self
+            .http
+            .post(self.url("/oauth/token"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", id),
+                ("client_secret", secret),
+                ("audience", audience),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "token request failed");
+        let body: Value = response.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// Sends a request with a bearer token and an optional JSON body.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Response {
+        let mut request = self.http.request(method, self.url(path)).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.call(Method::GET, path, token, None).await
+    }
+
+    /// The catalog's first channel, default generation, first region and first plan type.
+    pub async fn create_cluster_body(&self, token: &str, name: &str) -> Value {
+        let params: Value = self
+            .get("/clusters/parameters", token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        json!({
+            "name": name,
+            "channelId": params["channels"][0]["uuid"],
+            "generationId": params["channels"][0]["defaultGeneration"]["uuid"],
+            "regionId": params["regions"][0]["uuid"],
+            "planTypeId": params["clusterPlanTypes"][1]["uuid"],
+        })
+    }
+
+    /// Creates a cluster and returns its id.
+    pub async fn create_cluster(&self, token: &str, name: &str) -> String {
+        let body = self.create_cluster_body(token, name).await;
+        let response = self
+            .call(Method::POST, "/clusters", token, Some(body))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let created: Value = response.json().await.unwrap();
+        created["clusterId"].as_str().unwrap().to_string()
+    }
+
+    /// Polls the cluster until `ready` is Healthy.
+    pub async fn wait_healthy(&self, token: &str, cluster_id: &str) -> Value {
+        self.wait_status(token, cluster_id, "Healthy").await
+    }
+
+    pub async fn wait_status(&self, token: &str, cluster_id: &str, wanted: &str) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let cluster: Value = self
+                .get(&format!("/clusters/{cluster_id}"), token)
+                .await
+                .json()
+                .await
+                .unwrap();
+            if cluster["status"]["ready"] == wanted {
+                return cluster;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "cluster never became {wanted}: {cluster}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Asserts the status and the API's error shape; returns the message.
+pub async fn assert_error(response: Response, status: StatusCode) -> String {
+    assert_eq!(response.status(), status);
+    assert_eq!(
+        response.headers()["content-type"].to_str().unwrap(),
+        "application/json"
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status.as_u16(), "{body}");
+    let message = body["message"]
+        .as_str()
+        .expect("error has a message")
+        .to_string();
+    assert!(!message.is_empty());
+    message
+}
+
+/// Decodes the payload of a JWT without verifying it.
+pub fn jwt_claims(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+fn init_logging() {
+    if std::env::var_os("TEST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("debug,sqlx=warn")
+            .try_init();
+    }
+}
+
+impl TestApp {
+    /// Creates another organization with an all-scopes client, directly in the database
+    /// (as the operator CLI does), and returns a token for it.
+    pub async fn other_org_token(&self) -> String {
+        use consoled::domain::scope::ScopeSet;
+        use consoled::domain::Timestamp;
+        use consoled::operator::{self, ApiClientSpec};
+        let url = format!(
+            "sqlite://{}",
+            self.data_dir.path().join("consoled.db").display()
+        );
+        let store = consoled::storage::open(&url).await.unwrap();
+        let keyring =
+            consoled::crypto::Keyring::load(Some(MASTER_KEY), self.data_dir.path()).unwrap();
+        let now = Timestamp::now();
+        let org = consoled::domain::organization::Organization::new("other", now);
+        let audit = consoled::domain::audit::AuditEntry::new(
+            &org.id,
+            "test",
+            consoled::domain::audit::AuditType::Create,
+            "organization",
+            &org.id,
+            "created".into(),
+            now,
+        );
+        store.insert_organization(&org, &audit).await.unwrap();
+        let spec = ApiClientSpec {
+            org_id: org.id,
+            name: "other".into(),
+            scopes: ScopeSet::all(),
+            client_id: None,
+            secret: None,
+        };
+        let credentials = operator::create_api_client(store.as_ref(), &keyring, spec, now)
+            .await
+            .unwrap();
+        self.token_for(
+            &credentials.client_id,
+            &credentials.client_secret,
+            "api.cloud.camunda.io",
+        )
+        .await
+    }
+}

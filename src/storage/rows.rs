@@ -1,11 +1,18 @@
-//! Row types and their conversion into domain types.
+//! Row types shared by every backend (sqlx's `FromRow` is generic over the driver) and
+//! their conversion into domain types.
 
 use sqlx::FromRow;
 
-use super::*;
+use crate::domain::api_client::ApiClient;
+use crate::domain::audit::{AuditEntry, AuditType};
+use crate::domain::cluster::{Cluster, ComponentStatus, Components, StageLabel};
+use crate::domain::organization::Organization;
+use crate::domain::zeebe_client::{permissions_from_text, ZeebeClient};
+use crate::domain::Timestamp;
+use crate::storage::SigningKeyRecord;
 
 #[derive(FromRow)]
-pub(super) struct OrganizationRow {
+pub(crate) struct OrganizationRow {
     id: String,
     name: String,
     created_at: i64,
@@ -22,7 +29,7 @@ impl From<OrganizationRow> for Organization {
 }
 
 #[derive(FromRow)]
-pub(super) struct ApiClientRow {
+pub(crate) struct ApiClientRow {
     client_id: String,
     org_id: String,
     name: String,
@@ -52,7 +59,7 @@ impl From<ApiClientRow> for ApiClient {
 }
 
 #[derive(FromRow)]
-pub(super) struct SigningKeyRow {
+pub(crate) struct SigningKeyRow {
     kid: String,
     algorithm: String,
     private_key: Vec<u8>,
@@ -74,14 +81,19 @@ impl From<SigningKeyRow> for SigningKeyRecord {
     }
 }
 
-pub(super) const CLUSTER_COLUMNS: &str =
-    "id, org_id, name, description, channel_id, generation_id, region_id, \
+/// The clusters table's columns in `ClusterRow` order, for `concat!` into queries.
+macro_rules! cluster_columns {
+    () => {
+        "id, org_id, name, description, channel_id, generation_id, region_id, \
     plan_type_id, backup_region_id, auto_update, stage_label, hardware_packages, status, \
     zeebe_status, operate_status, tasklist_status, optimize_status, connectors_status, \
-    target_generation_id, status_since, created_at, version";
+    target_generation_id, status_since, created_at, version"
+    };
+}
+pub(crate) use cluster_columns;
 
 #[derive(FromRow)]
-pub(super) struct ClusterRow {
+pub(crate) struct ClusterRow {
     id: String,
     org_id: String,
     name: String,
@@ -106,7 +118,7 @@ pub(super) struct ClusterRow {
     version: i64,
 }
 
-pub(super) fn status(text: &str) -> ComponentStatus {
+pub(crate) fn status(text: &str) -> ComponentStatus {
     ComponentStatus::parse(text).unwrap_or(ComponentStatus::Unhealthy)
 }
 
@@ -141,11 +153,16 @@ impl From<ClusterRow> for Cluster {
     }
 }
 
-pub(super) const ZEEBE_CLIENT_COLUMNS: &str =
-    "id, cluster_id, org_id, client_id, name, secret_hash, permissions, created_at";
+/// The zeebe_clients table's columns in `ZeebeClientRow` order.
+macro_rules! zeebe_client_columns {
+    () => {
+        "id, cluster_id, org_id, client_id, name, secret_hash, permissions, created_at"
+    };
+}
+pub(crate) use zeebe_client_columns;
 
 #[derive(FromRow)]
-pub(super) struct ZeebeClientRow {
+pub(crate) struct ZeebeClientRow {
     id: String,
     cluster_id: String,
     org_id: String,
@@ -172,7 +189,7 @@ impl From<ZeebeClientRow> for ZeebeClient {
 }
 
 #[derive(FromRow)]
-pub(super) struct AuditRow {
+pub(crate) struct AuditRow {
     id: String,
     org_id: String,
     ts: i64,

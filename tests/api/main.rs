@@ -7,5 +7,7 @@ mod postgres;
 mod clients;
 mod clusters;
 mod oauth;
+mod outage;
+mod replicas;
 mod restart;
 mod sdk;

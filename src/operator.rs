@@ -1,5 +1,15 @@
-//! Operator actions that work directly on the store: first-start bootstrap and `init`.
+//! Operator actions that work directly on the store: first-start bootstrap and `init`, and
+//! the `orgs`, `api-clients` and `members` commands (one submodule each). They may run while
+//! the server runs: SQLite in WAL mode admits one writer at a time and the others wait.
+//! Every change is recorded with [`OPERATOR`] as its user.
 
+pub mod api_clients;
+pub mod members;
+pub mod orgs;
+
+use std::sync::Arc;
+
+use anyhow::Context;
 use serde::Serialize;
 
 use crate::crypto::{self, Keyring};
@@ -12,6 +22,19 @@ use crate::storage::Store;
 
 pub const OPERATOR: &str = "operator";
 pub const DEFAULT_ORG_NAME: &str = "Default organization";
+/// Owner of an organization created without an explicit owner email (`--owner-email`).
+pub const DEFAULT_OWNER_EMAIL: &str = "owner@consoled.local";
+
+/// Opens the store for an operator command and makes sure the master key is the one the
+/// database's secrets were made with: a client created under another key would be stored
+/// fine and then never authenticate.
+pub async fn open(args: &crate::config::StorageArgs) -> anyhow::Result<(Arc<dyn Store>, Keyring)> {
+    let (store, keyring) = crate::app::open_storage(args).await?;
+    crate::app::load_signing_keys(store.as_ref(), &keyring)
+        .await
+        .context("checking the master key (set CONSOLED_MASTER_KEY as for the server)")?;
+    Ok((store, keyring))
+}
 
 /// Credentials shown once, when they are created.
 #[derive(Debug, Serialize)]
@@ -23,26 +46,16 @@ pub struct NewCredentials {
     pub scopes: Vec<&'static str>,
 }
 
-/// The oldest organization, created when there is none.
+/// The oldest organization, created (owned by `owner_email`) when there is none.
 pub async fn default_organization(
     store: &dyn Store,
+    owner_email: &str,
     now: Timestamp,
 ) -> anyhow::Result<Organization> {
     if let Some(org) = store.organizations().await?.into_iter().next() {
         return Ok(org);
     }
-    let org = Organization::new(DEFAULT_ORG_NAME, now);
-    let audit = AuditEntry::new(
-        &org.id,
-        OPERATOR,
-        AuditType::Create,
-        "organization",
-        &org.id,
-        format!("Created organization {:?}", org.name),
-        now,
-    );
-    store.insert_organization(&org, &audit).await?;
-    Ok(org)
+    orgs::create(store, DEFAULT_ORG_NAME, owner_email, now).await
 }
 
 /// What to create a Console API client with; absent id and secret are generated.
@@ -97,6 +110,7 @@ pub async fn ensure_bootstrap_client(
     keyring: &Keyring,
     client_id: &str,
     secret: &str,
+    owner_email: &str,
     now: Timestamp,
 ) -> anyhow::Result<()> {
     anyhow::ensure!(
@@ -131,7 +145,7 @@ pub async fn ensure_bootstrap_client(
             }
         }
         None => {
-            let org = default_organization(store, now).await?;
+            let org = default_organization(store, owner_email, now).await?;
             create_api_client(
                 store,
                 keyring,
@@ -154,21 +168,23 @@ pub async fn ensure_bootstrap_client(
 pub async fn bootstrap_empty(
     store: &dyn Store,
     keyring: &Keyring,
+    owner_email: &str,
     now: Timestamp,
 ) -> anyhow::Result<Option<NewCredentials>> {
     if !store.organizations().await?.is_empty() {
         return Ok(None);
     }
-    init(store, keyring, now).await.map(Some)
+    init(store, keyring, owner_email, now).await.map(Some)
 }
 
 /// Creates (if needed) the default organization and a new admin client with every scope.
 pub async fn init(
     store: &dyn Store,
     keyring: &Keyring,
+    owner_email: &str,
     now: Timestamp,
 ) -> anyhow::Result<NewCredentials> {
-    let org = default_organization(store, now).await?;
+    let org = default_organization(store, owner_email, now).await?;
     create_api_client(
         store,
         keyring,

@@ -31,6 +31,10 @@ pub struct Settings {
     pub base_domain: String,
     pub max_clients_per_cluster: u32,
     pub max_body_bytes: usize,
+    /// Seats per organization (members and pending invites).
+    pub max_members: u32,
+    /// `GET /meta/ip-ranges`: Web Modeler's egress CIDRs.
+    pub web_modeler_ip_ranges: Vec<String>,
 }
 
 pub struct AppContext {

@@ -7,6 +7,7 @@
 mod audit;
 mod clusters;
 mod keys;
+mod members;
 mod orgs;
 mod sqlite;
 mod zeebe_clients;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 pub use audit::AuditStore;
 pub use clusters::{ClusterProgress, ClusterStore};
 pub use keys::{KeyStore, SigningKeyRecord};
+pub use members::MemberStore;
 pub use orgs::OrgStore;
 pub use sqlite::SqliteStore;
 pub use zeebe_clients::{ZeebeClientStore, ZeebeCredential};
@@ -43,9 +45,15 @@ pub enum StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Everything the server stores.
-pub trait Store: KeyStore + OrgStore + ClusterStore + ZeebeClientStore + AuditStore {}
+pub trait Store:
+    KeyStore + OrgStore + ClusterStore + ZeebeClientStore + AuditStore + MemberStore
+{
+}
 
-impl<T> Store for T where T: KeyStore + OrgStore + ClusterStore + ZeebeClientStore + AuditStore {}
+impl<T> Store for T where
+    T: KeyStore + OrgStore + ClusterStore + ZeebeClientStore + AuditStore + MemberStore
+{
+}
 
 /// Opens the store named by `url` and applies its migrations.
 pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {

@@ -8,6 +8,7 @@ use super::*;
 pub(super) struct OrganizationRow {
     id: String,
     name: String,
+    owner_email: String,
     created_at: i64,
 }
 
@@ -16,10 +17,20 @@ impl From<OrganizationRow> for Organization {
         Organization {
             id: r.id,
             name: r.name,
+            owner_email: r.owner_email,
             created_at: Timestamp(r.created_at),
         }
     }
 }
+
+/// Organizations with the email of their owner member (empty if it is missing, which the
+/// migration that introduced owners rules out).
+pub(super) const ORGANIZATION_SELECT: &str =
+    "SELECT o.id, o.name, COALESCE(m.email, '') AS owner_email, o.created_at \
+     FROM organizations o LEFT JOIN members m ON m.org_id = o.id AND m.is_owner";
+
+pub(super) const API_CLIENT_COLUMNS: &str =
+    "client_id, org_id, name, scopes, secret_hash, secret_generation, created_at";
 
 #[derive(FromRow)]
 pub(super) struct ApiClientRow {
@@ -206,6 +217,34 @@ impl From<AuditRow> for AuditEntry {
             parent_entity: r.parent_entity,
             parent_entity_id: r.parent_entity_id,
             user_id: r.user_id,
+        }
+    }
+}
+
+pub(super) const MEMBER_COLUMNS: &str =
+    "org_id, email, name, roles, invite_pending, is_owner, created_at";
+
+#[derive(FromRow)]
+pub(super) struct MemberRow {
+    org_id: String,
+    email: String,
+    name: String,
+    roles: String,
+    invite_pending: bool,
+    is_owner: bool,
+    created_at: i64,
+}
+
+impl From<MemberRow> for Member {
+    fn from(r: MemberRow) -> Self {
+        Member {
+            org_id: r.org_id,
+            email: r.email,
+            name: r.name,
+            roles: roles_from_text(&r.roles),
+            invite_pending: r.invite_pending,
+            is_owner: r.is_owner,
+            created_at: Timestamp(r.created_at),
         }
     }
 }

@@ -1,10 +1,13 @@
 //! The HTTP layer: shared state, the router, and one module per resource.
 
+mod activity;
 mod clients;
 mod clusters;
 pub mod error;
 mod extract;
 mod health;
+mod members;
+mod meta;
 mod oauth;
 mod parameters;
 
@@ -57,6 +60,9 @@ pub fn router(state: AppState) -> Router {
         .merge(parameters::routes())
         .merge(clusters::routes())
         .merge(clients::routes())
+        .merge(members::routes())
+        .merge(activity::routes())
+        .merge(meta::routes())
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

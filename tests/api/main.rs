@@ -2,8 +2,14 @@
 
 mod helpers;
 
+mod activity;
+mod cli;
 mod clients;
 mod clusters;
+mod isolation;
+mod members;
+mod meta;
 mod oauth;
 mod restart;
+mod scopes;
 mod sdk;

@@ -13,3 +13,4 @@ mod oauth;
 mod restart;
 mod scopes;
 mod sdk;
+mod sdk_org;

@@ -74,9 +74,11 @@ async fn put_member(
     State(state): State<AppState>,
     caller: Caller,
     Path(email): Path<String>,
-    ApiJson(body): ApiJson<PostMemberBody>,
+    // Taken as a Result so that a missing scope is reported before a bad body.
+    body: Result<ApiJson<PostMemberBody>, ApiError>,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::CreateMembers)?;
+    let ApiJson(body) = body?;
     let email = normalize_email(&email)?;
     let roles = parse_assignable_roles(&body.org_roles)?;
     let org_id = caller.org_id();

@@ -118,8 +118,15 @@ async fn lists_show_only_the_callers_organization() {
     let app = TestApp::spawn().await;
     let first = app.admin_token().await;
     let fixture = first_org_fixture(&app, &first).await;
-    let second = app.other_org_token().await;
-    let second_org = TestApp::org_of(&second);
+    let other = app.create_org("other").await;
+    let second = app
+        .token_for(
+            &other.client_id,
+            &other.client_secret,
+            "api.cloud.camunda.io",
+        )
+        .await;
+    let second_org = other.org_id;
 
     let clusters: Value = app.get("/clusters", &second).await.json().await.unwrap();
     assert_eq!(clusters, json!([]));

@@ -239,3 +239,20 @@ async fn member_changes_are_audited_with_their_roles() {
     assert_eq!(updated["entityAttributeValueTo"], "admin,analyst");
     assert_eq!(deleted["auditType"], "d");
 }
+
+#[tokio::test]
+async fn a_missing_scope_is_reported_before_a_bad_request() {
+    let app = TestApp::spawn().await;
+    let token = app.scoped_token("get:members").await;
+    let response = app
+        .http
+        .post(app.url("/members/not-an-email"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{")
+        .send()
+        .await
+        .unwrap();
+    let message = assert_error(response, StatusCode::FORBIDDEN).await;
+    assert!(message.contains("create:members"), "{message}");
+}

@@ -78,6 +78,9 @@ pub async fn orgs(command: OrgsCommand) -> anyhow::Result<()> {
         } => {
             let (store, _) = operator::open(&common.storage).await?;
             let org = orgs::create(store.as_ref(), &name, &owner_email, Timestamp::now()).await?;
+            if common.json {
+                return print_json(&OrgView::from(&org));
+            }
             print_orgs(&common, &[org])
         }
         OrgsCommand::List { common } => {

@@ -253,7 +253,7 @@ async fn orgs_are_created_with_their_owner_and_listed() {
         )
         .await,
     );
-    let org = &created[0];
+    let org = &created;
     let org_id = org["id"].as_str().unwrap();
     assert_eq!(org["name"], "Acme");
     assert_eq!(org["ownerEmail"], "boss@acme.example");

@@ -89,10 +89,20 @@ impl Application {
         let now = Timestamp::now();
         let first_credentials = match (&args.bootstrap_client_id, &args.bootstrap_client_secret) {
             (Some(id), Some(secret)) => {
-                operator::ensure_bootstrap_client(store.as_ref(), &keyring, id, secret, now).await?;
+                operator::ensure_bootstrap_client(
+                    store.as_ref(),
+                    &keyring,
+                    id,
+                    secret,
+                    &args.owner_email,
+                    now,
+                )
+                .await?;
                 None
             }
-            (None, None) => operator::bootstrap_empty(store.as_ref(), &keyring, now).await?,
+            (None, None) => {
+                operator::bootstrap_empty(store.as_ref(), &keyring, &args.owner_email, now).await?
+            }
             _ => anyhow::bail!("set both CONSOLED_BOOTSTRAP_CLIENT_ID and CONSOLED_BOOTSTRAP_CLIENT_SECRET, or neither"),
         };
 
@@ -116,6 +126,8 @@ impl Application {
                 base_domain: args.base_domain.clone(),
                 max_clients_per_cluster: args.max_clients_per_cluster,
                 max_body_bytes: args.max_body_bytes,
+                max_members: args.max_members,
+                web_modeler_ip_ranges: args.web_modeler_ip_ranges.clone(),
             },
             reconciler: Arc::new(Notify::new()),
         });

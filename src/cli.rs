@@ -1,5 +1,8 @@
 //! Dispatch of the `consoled` subcommands.
 
+mod org;
+mod table;
+
 use std::process::ExitCode;
 
 use tracing_subscriber::EnvFilter;
@@ -43,14 +46,20 @@ fn init_tracing() {
 async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(*args).await,
-        Command::Init(storage) => {
-            let (store, keyring) = app::open_storage(&storage).await?;
-            let credentials = operator::init(store.as_ref(), &keyring, Timestamp::now()).await?;
+        Command::Init(args) => {
+            let (store, keyring) = operator::open(&args.storage).await?;
+            let credentials = operator::init(
+                store.as_ref(),
+                &keyring,
+                &args.owner_email,
+                Timestamp::now(),
+            )
+            .await?;
             println!("{}", serde_json::to_string_pretty(&credentials)?);
             Ok(())
         }
         Command::Keys(KeysCommand::Rotate(storage)) => {
-            let (store, keyring) = app::open_storage(&storage).await?;
+            let (store, keyring) = crate::operator::open(&storage).await?;
             let now = Timestamp::now();
             let key = keys::generate(&keyring, now)?;
             store.rotate_signing_key(&key, now).await?;
@@ -60,6 +69,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Orgs(command) => org::orgs(command).await,
+        Command::ApiClients(command) => org::api_clients(command).await,
+        Command::Members(command) => org::members(command).await,
     }
 }
 

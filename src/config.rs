@@ -22,7 +22,16 @@ pub enum Command {
     /// Run the API server.
     Serve(Box<ServeArgs>),
     /// Create the default organization and an admin Console API client; print them as JSON.
-    Init(StorageArgs),
+    Init(InitArgs),
+    /// Manage organizations, directly in the database (the server may be running).
+    #[command(subcommand)]
+    Orgs(OrgsCommand),
+    /// Manage Console API clients, directly in the database (the server may be running).
+    #[command(subcommand)]
+    ApiClients(ApiClientsCommand),
+    /// Manage organization members, directly in the database (the server may be running).
+    #[command(subcommand)]
+    Members(MembersCommand),
     /// Manage the token signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -132,6 +141,24 @@ pub struct ServeArgs {
     #[arg(long, env = "CONSOLED_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
     pub max_body_bytes: usize,
 
+    /// Email of the owner member of the organization created on first start.
+    #[arg(long, env = "CONSOLED_OWNER_EMAIL", default_value = crate::operator::DEFAULT_OWNER_EMAIL)]
+    pub owner_email: String,
+
+    /// Seats per organization: members and pending invites, the owner included.
+    #[arg(long, env = "CONSOLED_MAX_MEMBERS", default_value_t = 100)]
+    pub max_members: u32,
+
+    /// Web Modeler's egress IP ranges served by `GET /meta/ip-ranges` (comma-separated CIDRs).
+    #[arg(
+        long,
+        env = "CONSOLED_WEB_MODELER_IP_RANGES",
+        value_delimiter = ',',
+        default_value = "127.0.0.1/32,::1/128",
+        value_parser = parse_cidr
+    )]
+    pub web_modeler_ip_ranges: Vec<String>,
+
     /// Client id of a Console API client with every scope, ensured at start.
     #[arg(long, env = "CONSOLED_BOOTSTRAP_CLIENT_ID")]
     pub bootstrap_client_id: Option<String>,
@@ -157,4 +184,115 @@ impl ServeArgs {
             None => format!("http://{bound}"),
         }
     }
+}
+
+/// Validates an IPv4 or IPv6 CIDR block (`10.0.0.0/8`, `2001:db8::/32`) and returns it
+/// in canonical form.
+fn parse_cidr(text: &str) -> Result<String, String> {
+    let invalid = || format!("{text:?} is not a CIDR block such as 10.0.0.0/8");
+    let (addr, prefix) = text.trim().split_once('/').ok_or_else(invalid)?;
+    let addr: std::net::IpAddr = addr.parse().map_err(|_| invalid())?;
+    let prefix: u8 = prefix.parse().map_err(|_| invalid())?;
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    if prefix > max {
+        return Err(invalid());
+    }
+    Ok(format!("{addr}/{prefix}"))
+}
+
+// ---- Operator commands: organizations, Console API clients, members ----
+
+#[derive(Debug, Clone, Args)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+
+    /// Owner email of the default organization, if `init` creates it.
+    #[arg(long, env = "CONSOLED_OWNER_EMAIL", default_value = crate::operator::DEFAULT_OWNER_EMAIL)]
+    pub owner_email: String,
+}
+
+/// What every operator command takes.
+#[derive(Debug, Clone, Args)]
+pub struct OperatorArgs {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+
+    /// Print JSON for scripts instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgsCommand {
+    /// Create an organization and its owner member.
+    Create {
+        /// Name of the organization.
+        #[arg(long)]
+        name: String,
+        /// Email of the owner member.
+        #[arg(long, default_value = crate::operator::DEFAULT_OWNER_EMAIL)]
+        owner_email: String,
+        #[command(flatten)]
+        common: OperatorArgs,
+    },
+    /// List the organizations.
+    List {
+        #[command(flatten)]
+        common: OperatorArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiClientsCommand {
+    /// Create a Console API client; prints its credentials as JSON (the secret only now).
+    Create {
+        /// Name of the client.
+        #[arg(long)]
+        name: String,
+        /// Scopes, comma-separated (e.g. `get:clusters,create:clusters`), or `all`.
+        #[arg(long)]
+        scopes: String,
+        /// Organization id; the oldest organization when omitted.
+        #[arg(long)]
+        org: Option<String>,
+        #[command(flatten)]
+        common: OperatorArgs,
+    },
+    /// List Console API clients (never their secrets).
+    List {
+        /// Only this organization's clients.
+        #[arg(long)]
+        org: Option<String>,
+        #[command(flatten)]
+        common: OperatorArgs,
+    },
+    /// Delete a Console API client; its tokens stop working on their next request.
+    Delete {
+        client_id: String,
+        #[command(flatten)]
+        common: OperatorArgs,
+    },
+    /// Issue a new secret (printed as JSON); the old secret and its tokens stop working.
+    Rotate {
+        client_id: String,
+        #[command(flatten)]
+        common: OperatorArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MembersCommand {
+    /// Accept a pending invite, as the invited person would.
+    Accept {
+        email: String,
+        /// Organization id; the oldest organization when omitted.
+        #[arg(long)]
+        org: Option<String>,
+        /// The member's display name; the email is kept when omitted.
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        common: OperatorArgs,
+    },
 }

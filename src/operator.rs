@@ -1,5 +1,15 @@
-//! Operator actions that work directly on the store: first-start bootstrap and `init`.
+//! Operator actions that work directly on the store: first-start bootstrap and `init`, and
+//! the `orgs`, `api-clients` and `members` commands (one submodule each). They may run while
+//! the server runs: SQLite in WAL mode admits one writer at a time and the others wait.
+//! Every change is recorded with [`OPERATOR`] as its user.
 
+pub mod api_clients;
+pub mod members;
+pub mod orgs;
+
+use std::sync::Arc;
+
+use anyhow::Context;
 use serde::Serialize;
 
 use crate::crypto::{self, Keyring};
@@ -12,6 +22,20 @@ use crate::storage::Store;
 
 pub const OPERATOR: &str = "operator";
 pub const DEFAULT_ORG_NAME: &str = "Default organization";
+/// Owner of an organization created without an explicit owner email (`--owner-email`).
+pub const DEFAULT_OWNER_EMAIL: &str = "owner@consoled.local";
+
+/// Opens the store for an operator command and makes sure the master key is the one the
+/// database's secrets were made with: a client created under another key would be stored
+/// fine and then never authenticate.
+pub async fn open(args: &crate::config::StorageArgs) -> anyhow::Result<(Arc<dyn Store>, Keyring)> {
+    let (store, keyring) = crate::app::open_storage(args).await?;
+    // Only the master key matters here, not which retired keys still verify.
+    crate::app::load_signing_keys(store.as_ref(), &keyring, std::time::Duration::ZERO)
+        .await
+        .context("checking the master key (set CONSOLED_MASTER_KEY as for the server)")?;
+    Ok((store, keyring))
+}
 
 /// Credentials shown once, when they are created.
 #[derive(Debug, Serialize)]
@@ -23,21 +47,15 @@ pub struct NewCredentials {
     pub scopes: Vec<&'static str>,
 }
 
-/// The oldest organization, created when there is none; the flag says whether it was.
+/// The oldest organization, created (owned by `owner_email`) when there is none; the flag
+/// says whether it was. Safe against concurrent first starts of several replicas.
 pub async fn default_organization(
     store: &dyn Store,
+    owner_email: &str,
     now: Timestamp,
 ) -> anyhow::Result<(Organization, bool)> {
-    let org = Organization::new(DEFAULT_ORG_NAME, now);
-    let audit = AuditEntry::new(
-        &org.id,
-        OPERATOR,
-        AuditType::Create,
-        "organization",
-        &org.id,
-        format!("Created organization {:?}", org.name),
-        now,
-    );
+    let org = orgs::new_organization(DEFAULT_ORG_NAME, owner_email, now)?;
+    let audit = orgs::creation_audit(&org, now);
     Ok(store.ensure_first_organization(&org, &audit).await?)
 }
 
@@ -93,6 +111,7 @@ pub async fn ensure_bootstrap_client(
     keyring: &Keyring,
     client_id: &str,
     secret: &str,
+    owner_email: &str,
     now: Timestamp,
 ) -> anyhow::Result<()> {
     anyhow::ensure!(
@@ -127,7 +146,7 @@ pub async fn ensure_bootstrap_client(
             }
         }
         None => {
-            let (org, _) = default_organization(store, now).await?;
+            let (org, _) = default_organization(store, owner_email, now).await?;
             let created = create_api_client(
                 store,
                 keyring,
@@ -160,9 +179,10 @@ pub async fn ensure_bootstrap_client(
 pub async fn bootstrap_empty(
     store: &dyn Store,
     keyring: &Keyring,
+    owner_email: &str,
     now: Timestamp,
 ) -> anyhow::Result<Option<NewCredentials>> {
-    let (org, created) = default_organization(store, now).await?;
+    let (org, created) = default_organization(store, owner_email, now).await?;
     if !created {
         return Ok(None);
     }
@@ -173,9 +193,10 @@ pub async fn bootstrap_empty(
 pub async fn init(
     store: &dyn Store,
     keyring: &Keyring,
+    owner_email: &str,
     now: Timestamp,
 ) -> anyhow::Result<NewCredentials> {
-    let (org, _) = default_organization(store, now).await?;
+    let (org, _) = default_organization(store, owner_email, now).await?;
     admin_client(store, keyring, org, now).await
 }
 

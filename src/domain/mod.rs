@@ -4,6 +4,7 @@ pub mod api_client;
 pub mod audit;
 pub mod cluster;
 pub mod error;
+pub mod member;
 pub mod organization;
 pub mod scope;
 pub mod time;

@@ -1,10 +1,13 @@
 //! The HTTP layer: shared state, the router, and one module per resource.
 
+mod activity;
 mod clients;
 mod clusters;
 pub mod error;
 mod extract;
 mod health;
+mod members;
+mod meta;
 mod oauth;
 mod parameters;
 
@@ -31,6 +34,10 @@ pub struct Settings {
     pub base_domain: String,
     pub max_clients_per_cluster: u32,
     pub max_body_bytes: usize,
+    /// Seats per organization (members and pending invites).
+    pub max_members: u32,
+    /// `GET /meta/ip-ranges`: Web Modeler's egress CIDRs.
+    pub web_modeler_ip_ranges: Vec<String>,
 }
 
 pub struct AppContext {
@@ -53,6 +60,9 @@ pub fn router(state: AppState) -> Router {
         .merge(parameters::routes())
         .merge(clusters::routes())
         .merge(clients::routes())
+        .merge(members::routes())
+        .merge(activity::routes())
+        .merge(meta::routes())
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -13,6 +13,7 @@ mod audit;
 mod clusters;
 mod health;
 mod keys;
+mod members;
 mod orgs;
 mod postgres;
 mod rows;
@@ -26,6 +27,7 @@ pub use audit::AuditStore;
 pub use clusters::{ClusterProgress, ClusterStore};
 pub use health::HealthStore;
 pub use keys::{KeyStore, SigningKeyRecord};
+pub use members::MemberStore;
 pub use orgs::OrgStore;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -79,12 +81,18 @@ impl<T> ResultExt<T> for Result<T, sqlx::Error> {
 
 /// Everything the server stores.
 pub trait Store:
-    HealthStore + KeyStore + OrgStore + ClusterStore + ZeebeClientStore + AuditStore
+    HealthStore + KeyStore + OrgStore + MemberStore + ClusterStore + ZeebeClientStore + AuditStore
 {
 }
 
 impl<T> Store for T where
-    T: HealthStore + KeyStore + OrgStore + ClusterStore + ZeebeClientStore + AuditStore
+    T: HealthStore
+        + KeyStore
+        + OrgStore
+        + MemberStore
+        + ClusterStore
+        + ZeebeClientStore
+        + AuditStore
 {
 }
 

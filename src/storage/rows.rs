@@ -6,6 +6,7 @@ use sqlx::FromRow;
 use crate::domain::api_client::ApiClient;
 use crate::domain::audit::{AuditEntry, AuditType};
 use crate::domain::cluster::{Cluster, ComponentStatus, Components, StageLabel};
+use crate::domain::member::{roles_from_text, Member};
 use crate::domain::organization::Organization;
 use crate::domain::zeebe_client::{permissions_from_text, ZeebeClient};
 use crate::domain::Timestamp;
@@ -15,6 +16,7 @@ use crate::storage::SigningKeyRecord;
 pub(crate) struct OrganizationRow {
     id: String,
     name: String,
+    owner_email: String,
     created_at: i64,
 }
 
@@ -23,10 +25,28 @@ impl From<OrganizationRow> for Organization {
         Organization {
             id: r.id,
             name: r.name,
+            owner_email: r.owner_email,
             created_at: Timestamp(r.created_at),
         }
     }
 }
+
+/// Organizations with the email of their owner member (empty if it is missing, which the
+/// migration that introduced owners rules out).
+macro_rules! organization_select {
+    () => {
+        "SELECT o.id, o.name, COALESCE(m.email, '') AS owner_email, o.created_at \
+     FROM organizations o LEFT JOIN members m ON m.org_id = o.id AND m.is_owner"
+    };
+}
+pub(crate) use organization_select;
+
+macro_rules! api_client_columns {
+    () => {
+        "client_id, org_id, name, scopes, secret_hash, secret_generation, created_at"
+    };
+}
+pub(crate) use api_client_columns;
 
 #[derive(FromRow)]
 pub(crate) struct ApiClientRow {
@@ -223,6 +243,38 @@ impl From<AuditRow> for AuditEntry {
             parent_entity: r.parent_entity,
             parent_entity_id: r.parent_entity_id,
             user_id: r.user_id,
+        }
+    }
+}
+
+macro_rules! member_columns {
+    () => {
+        "org_id, email, name, roles, invite_pending, is_owner, created_at"
+    };
+}
+pub(crate) use member_columns;
+
+#[derive(FromRow)]
+pub(crate) struct MemberRow {
+    org_id: String,
+    email: String,
+    name: String,
+    roles: String,
+    invite_pending: bool,
+    is_owner: bool,
+    created_at: i64,
+}
+
+impl From<MemberRow> for Member {
+    fn from(r: MemberRow) -> Self {
+        Member {
+            org_id: r.org_id,
+            email: r.email,
+            name: r.name,
+            roles: roles_from_text(&r.roles),
+            invite_pending: r.invite_pending,
+            is_owner: r.is_owner,
+            created_at: Timestamp(r.created_at),
         }
     }
 }

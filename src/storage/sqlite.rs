@@ -92,6 +92,9 @@ mod clusters {
 mod keys {
     include!("sql/keys.rs");
 }
+mod members {
+    include!("sql/members.rs");
+}
 mod orgs {
     include!("sql/orgs.rs");
 }

@@ -281,43 +281,101 @@ fn init_logging() {
     }
 }
 
+/// An organization created directly in the database, with an all-scopes Console API client.
+pub struct OrgFixture {
+    pub org_id: String,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
 impl TestApp {
-    /// Creates another organization with an all-scopes client, directly in the database
-    /// (as the operator CLI does), and returns a token for it.
-    pub async fn other_org_token(&self) -> String {
-        use consoled::domain::scope::ScopeSet;
-        use consoled::domain::Timestamp;
-        use consoled::operator::{self, ApiClientSpec};
+    /// The test server's store and keyring, opened from this process as the CLI would.
+    pub async fn open_store(
+        &self,
+    ) -> (
+        std::sync::Arc<dyn consoled::storage::Store>,
+        consoled::crypto::Keyring,
+    ) {
         let store = consoled::storage::open(&self.database_url).await.unwrap();
         let keyring =
             consoled::crypto::Keyring::load(Some(MASTER_KEY), self.data_dir.path()).unwrap();
-        let now = Timestamp::now();
-        let org = consoled::domain::organization::Organization::new("other", now);
-        let audit = consoled::domain::audit::AuditEntry::new(
-            &org.id,
-            "test",
-            consoled::domain::audit::AuditType::Create,
-            "organization",
-            &org.id,
-            "created".into(),
-            now,
-        );
-        store.insert_organization(&org, &audit).await.unwrap();
-        let spec = ApiClientSpec {
-            org_id: org.id,
-            name: "other".into(),
-            scopes: ScopeSet::all(),
-            client_id: None,
-            secret: None,
-        };
-        let credentials = operator::create_api_client(store.as_ref(), &keyring, spec, now)
+        (store, keyring)
+    }
+
+    /// Creates an organization (owned by `owner@<name>.example.com`) with an all-scopes client.
+    pub async fn create_org(&self, name: &str) -> OrgFixture {
+        use consoled::domain::Timestamp;
+        let (store, _) = self.open_store().await;
+        let owner = format!("owner@{name}.example.com");
+        let org = consoled::operator::orgs::create(store.as_ref(), name, &owner, Timestamp::now())
             .await
             .unwrap();
-        self.token_for(
-            &credentials.client_id,
-            &credentials.client_secret,
-            "api.cloud.camunda.io",
+        let (client_id, client_secret) = self.create_api_client(&org.id, "all").await;
+        OrgFixture {
+            org_id: org.id,
+            client_id,
+            client_secret,
+        }
+    }
+
+    /// Creates a Console API client with `scopes` (comma-separated, or `all`) in `org_id`.
+    pub async fn create_api_client(&self, org_id: &str, scopes: &str) -> (String, String) {
+        use consoled::domain::Timestamp;
+        use consoled::operator::api_clients;
+        let (store, keyring) = self.open_store().await;
+        let scopes = api_clients::parse_scopes(scopes).unwrap();
+        let credentials = api_clients::create(
+            store.as_ref(),
+            &keyring,
+            "test client",
+            scopes,
+            Some(org_id),
+            Timestamp::now(),
         )
         .await
+        .unwrap();
+        (credentials.client_id, credentials.client_secret)
+    }
+
+    /// Creates another organization with an all-scopes client and returns a token for it.
+    pub async fn other_org_token(&self) -> String {
+        let org = self.create_org("other").await;
+        self.token_for(&org.client_id, &org.client_secret, "api.cloud.camunda.io")
+            .await
+    }
+
+    /// A token for the bootstrap client narrowed to `scopes` (space-separated).
+    pub async fn scoped_token(&self, scopes: &str) -> String {
+        let response = self
+            .http
+            .post(self.url("/oauth/token"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", CLIENT_ID),
+                ("client_secret", CLIENT_SECRET),
+                ("scope", scopes),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "narrowing to {scopes:?}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["scope"], scopes);
+        body["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// `GET /activity/json`, newest first.
+    pub async fn activity(&self, token: &str) -> Vec<Value> {
+        let response = self.get("/activity/json", token).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
+    /// The organization id a token was issued for.
+    pub fn org_of(token: &str) -> String {
+        jwt_claims(token)["https://camunda.com/orgId"]
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 }

@@ -4,10 +4,17 @@ mod helpers;
 #[path = "../common/postgres.rs"]
 mod postgres;
 
+mod activity;
+mod cli;
 mod clients;
 mod clusters;
+mod isolation;
+mod members;
+mod meta;
 mod oauth;
 mod outage;
 mod replicas;
 mod restart;
+mod scopes;
 mod sdk;
+mod sdk_org;

@@ -23,7 +23,7 @@ fn audit(org: &str, entity_id: &str) -> AuditEntry {
 }
 
 async fn org(store: &dyn Store, name: &str) -> Organization {
-    let org = Organization::new(name, Timestamp::now());
+    let org = Organization::new(name, &format!("owner@{name}.example.com"), Timestamp::now());
     store
         .insert_organization(&org, &audit(&org.id, &org.id))
         .await

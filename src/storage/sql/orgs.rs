@@ -5,17 +5,29 @@ use super::{Backend, Db};
 #[allow(unused_imports)]
 use crate::storage::sql_prelude::*;
 
-#[async_trait]
-impl crate::storage::OrgStore for Backend {
-    async fn insert_organization(&self, org: &Organization, audit: &AuditEntry) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
+impl Backend {
+    /// Inserts the organization row and its owner member inside the caller's transaction.
+    async fn insert_organization_rows(
+        tx: &mut sqlx::Transaction<'_, Db>,
+        org: &Organization,
+    ) -> StoreResult<()> {
         sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
             .bind(&org.id)
             .bind(&org.name)
             .bind(org.created_at.millis())
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await
             .db()?;
+        let owner = Member::owner(&org.id, &org.owner_email, org.created_at);
+        Backend::insert_member_row(tx, &owner).await
+    }
+}
+
+#[async_trait]
+impl crate::storage::OrgStore for Backend {
+    async fn insert_organization(&self, org: &Organization, audit: &AuditEntry) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        Backend::insert_organization_rows(&mut tx, org).await?;
         Backend::insert_audit(&mut tx, audit).await?;
         tx.commit().await.db()
     }
@@ -27,31 +39,27 @@ impl crate::storage::OrgStore for Backend {
     ) -> StoreResult<(Organization, bool)> {
         let mut tx = self.begin().await?;
         Backend::exclusive(&mut tx, LOCK_FIRST_ORGANIZATION).await?;
-        let existing: Option<OrganizationRow> = sqlx::query_as(
-            "SELECT id, name, created_at FROM organizations ORDER BY created_at, id LIMIT 1",
-        )
+        let existing: Option<OrganizationRow> = sqlx::query_as(concat!(
+            organization_select!(),
+            " ORDER BY o.created_at, o.id LIMIT 1"
+        ))
         .fetch_optional(&mut *tx)
         .await
         .db()?;
         if let Some(existing) = existing {
             return Ok((existing.into(), false));
         }
-        sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
-            .bind(&org.id)
-            .bind(&org.name)
-            .bind(org.created_at.millis())
-            .execute(&mut *tx)
-            .await
-            .db()?;
+        Backend::insert_organization_rows(&mut tx, org).await?;
         Backend::insert_audit(&mut tx, audit).await?;
         tx.commit().await.db()?;
         Ok((org.clone(), true))
     }
 
     async fn organizations(&self) -> StoreResult<Vec<Organization>> {
-        let rows: Vec<OrganizationRow> = sqlx::query_as(
-            "SELECT id, name, created_at FROM organizations ORDER BY created_at, id",
-        )
+        let rows: Vec<OrganizationRow> = sqlx::query_as(concat!(
+            organization_select!(),
+            " ORDER BY o.created_at, o.id"
+        ))
         .fetch_all(&self.reader)
         .await
         .db()?;
@@ -60,7 +68,7 @@ impl crate::storage::OrgStore for Backend {
 
     async fn organization(&self, id: &str) -> StoreResult<Option<Organization>> {
         let row: Option<OrganizationRow> =
-            sqlx::query_as("SELECT id, name, created_at FROM organizations WHERE id = $1")
+            sqlx::query_as(concat!(organization_select!(), " WHERE o.id = $1"))
                 .bind(id)
                 .fetch_optional(&self.reader)
                 .await
@@ -70,10 +78,11 @@ impl crate::storage::OrgStore for Backend {
 
     async fn insert_api_client(&self, client: &ApiClient, audit: &AuditEntry) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO api_clients (client_id, org_id, name, scopes, secret_hash, secret_generation, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
+        sqlx::query(concat!(
+            "INSERT INTO api_clients (",
+            api_client_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        ))
         .bind(&client.client_id)
         .bind(&client.org_id)
         .bind(&client.name)
@@ -89,15 +98,34 @@ impl crate::storage::OrgStore for Backend {
     }
 
     async fn api_client(&self, client_id: &str) -> StoreResult<Option<ApiClient>> {
-        let row: Option<ApiClientRow> = sqlx::query_as(
-            "SELECT client_id, org_id, name, scopes, secret_hash, secret_generation, created_at \
-             FROM api_clients WHERE client_id = $1",
-        )
+        let row: Option<ApiClientRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            api_client_columns!(),
+            " FROM api_clients WHERE client_id = $1"
+        ))
         .bind(client_id)
         .fetch_optional(&self.reader)
         .await
         .db()?;
         Ok(row.map(Into::into))
+    }
+
+    async fn api_clients(&self, org_id: Option<&str>) -> StoreResult<Vec<ApiClient>> {
+        let query = match org_id {
+            Some(org_id) => sqlx::query_as(concat!(
+                "SELECT ",
+                api_client_columns!(),
+                " FROM api_clients WHERE org_id = $1 ORDER BY org_id, created_at, client_id"
+            ))
+            .bind(org_id),
+            None => sqlx::query_as(concat!(
+                "SELECT ",
+                api_client_columns!(),
+                " FROM api_clients ORDER BY org_id, created_at, client_id"
+            )),
+        };
+        let rows: Vec<ApiClientRow> = query.fetch_all(&self.reader).await.db()?;
+        Ok(rows.into_iter().map(Into::into).collect())
     }
 
     async fn update_api_client(&self, client: &ApiClient, audit: &AuditEntry) -> StoreResult<bool> {
@@ -116,6 +144,49 @@ impl crate::storage::OrgStore for Backend {
         .db()?
         .rows_affected();
         if updated == 0 {
+            return Ok(false);
+        }
+        Backend::insert_audit(&mut tx, audit).await?;
+        tx.commit().await.db()?;
+        Ok(true)
+    }
+
+    async fn rotate_api_client_secret(
+        &self,
+        client_id: &str,
+        expected_generation: i64,
+        secret_hash: &[u8],
+        audit: &AuditEntry,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE api_clients SET secret_hash = $1, secret_generation = secret_generation + 1 \
+             WHERE client_id = $2 AND secret_generation = $3",
+        )
+        .bind(secret_hash)
+        .bind(client_id)
+        .bind(expected_generation)
+        .execute(&mut *tx)
+        .await
+        .db()?
+        .rows_affected();
+        if updated == 0 {
+            return Ok(false);
+        }
+        Backend::insert_audit(&mut tx, audit).await?;
+        tx.commit().await.db()?;
+        Ok(true)
+    }
+
+    async fn delete_api_client(&self, client_id: &str, audit: &AuditEntry) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let deleted = sqlx::query("DELETE FROM api_clients WHERE client_id = $1")
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await
+            .db()?
+            .rows_affected();
+        if deleted == 0 {
             return Ok(false);
         }
         Backend::insert_audit(&mut tx, audit).await?;

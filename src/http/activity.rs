@@ -1,0 +1,194 @@
+//! `/activity/json` and `/activity/csv`: the organization's audit trail, newest first.
+
+use axum::extract::State;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+
+use super::error::ApiResult;
+use super::extract::Caller;
+use super::AppState;
+use crate::domain::audit::AuditEntry;
+use crate::domain::scope::Scope;
+
+/// The newest records returned; the API has no paging, so this bounds a response.
+pub const MAX_EVENTS: i64 = 10_000;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/activity/json", get(activity_json))
+        .route("/activity/csv", get(activity_csv))
+}
+
+/// `AuditDto` of the API document; absent optional fields are left out.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditDto {
+    pub service: String,
+    pub org_id: String,
+    /// Milliseconds since the Unix epoch.
+    pub timestamp: i64,
+    pub audit: String,
+    pub audit_type: &'static str,
+    pub entity: String,
+    pub entity_id: String,
+    pub user_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_entity: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_entity_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity_attribute: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity_attribute_value_from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity_attribute_value_to: Option<String>,
+}
+
+impl From<AuditEntry> for AuditDto {
+    fn from(e: AuditEntry) -> Self {
+        AuditDto {
+            service: e.service,
+            org_id: e.org_id,
+            timestamp: e.timestamp.millis(),
+            audit: e.audit,
+            audit_type: e.audit_type.code(),
+            entity: e.entity,
+            entity_id: e.entity_id,
+            user_id: e.user_id,
+            parent_entity: e.parent_entity,
+            parent_entity_id: e.parent_entity_id,
+            entity_attribute: e.entity_attribute,
+            entity_attribute_value_from: e.value_from,
+            entity_attribute_value_to: e.value_to,
+        }
+    }
+}
+
+/// The CSV header: the `AuditDto` field names, in the order of [`csv_row`].
+const CSV_HEADER: [&str; 13] = [
+    "service",
+    "orgId",
+    "timestamp",
+    "audit",
+    "auditType",
+    "entity",
+    "entityId",
+    "userId",
+    "parentEntity",
+    "parentEntityId",
+    "entityAttribute",
+    "entityAttributeValueFrom",
+    "entityAttributeValueTo",
+];
+
+fn csv_row(e: &AuditDto) -> [String; 13] {
+    let optional = |v: &Option<String>| v.clone().unwrap_or_default();
+    [
+        e.service.clone(),
+        e.org_id.clone(),
+        e.timestamp.to_string(),
+        e.audit.clone(),
+        e.audit_type.to_string(),
+        e.entity.clone(),
+        e.entity_id.clone(),
+        e.user_id.clone(),
+        optional(&e.parent_entity),
+        optional(&e.parent_entity_id),
+        optional(&e.entity_attribute),
+        optional(&e.entity_attribute_value_from),
+        optional(&e.entity_attribute_value_to),
+    ]
+}
+
+/// RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled.
+fn csv_field(out: &mut String, field: &str) {
+    if field.contains([',', '"', '\r', '\n']) {
+        out.push('"');
+        out.push_str(&field.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(field);
+    }
+}
+
+fn csv_line<S: AsRef<str>>(out: &mut String, fields: &[S]) {
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        csv_field(out, field.as_ref());
+    }
+    out.push_str("\r\n");
+}
+
+pub fn to_csv(events: &[AuditDto]) -> String {
+    let mut out = String::new();
+    csv_line(&mut out, &CSV_HEADER);
+    for event in events {
+        csv_line(&mut out, &csv_row(event));
+    }
+    out
+}
+
+async fn events(state: &AppState, caller: &Caller) -> ApiResult<Vec<AuditDto>> {
+    caller.require(Scope::GetActivity)?;
+    let entries = state
+        .store
+        .audit_events(caller.org_id(), MAX_EVENTS)
+        .await?;
+    Ok(entries.into_iter().map(AuditDto::from).collect())
+}
+
+async fn activity_json(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<AuditDto>>> {
+    Ok(Json(events(&state, &caller).await?))
+}
+
+async fn activity_csv(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
+    let csv = to_csv(&events(&state, &caller).await?);
+    let mut response = csv.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_quoted_when_needed() {
+        let event = AuditDto {
+            service: "console".into(),
+            org_id: "o".into(),
+            timestamp: 1700000000123,
+            audit: "Created cluster \"a, b\"\nnext".into(),
+            audit_type: "c",
+            entity: "cluster".into(),
+            entity_id: "c1".into(),
+            user_id: "u".into(),
+            parent_entity: None,
+            parent_entity_id: None,
+            entity_attribute: Some("roles".into()),
+            entity_attribute_value_from: Some("admin,developer".into()),
+            entity_attribute_value_to: None,
+        };
+        let csv = to_csv(&[event]);
+        let mut lines = csv.split("\r\n");
+        assert!(lines
+            .next()
+            .unwrap()
+            .starts_with("service,orgId,timestamp,audit,"));
+        assert_eq!(
+            lines.next().unwrap(),
+            "console,o,1700000000123,\"Created cluster \"\"a, b\"\"\nnext\",c,cluster,c1,u,,,roles,\"admin,developer\","
+        );
+    }
+}

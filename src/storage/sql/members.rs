@@ -1,0 +1,163 @@
+// Included into each backend module (`storage/sqlite.rs`, `storage/postgres.rs`), where
+// `Backend` is that backend's store type and `Db` its sqlx driver.
+#[allow(unused_imports)]
+use super::{Backend, Db};
+#[allow(unused_imports)]
+use crate::storage::sql_prelude::*;
+
+impl Backend {
+    pub(in crate::storage) async fn insert_member_row(
+        tx: &mut sqlx::Transaction<'_, Db>,
+        m: &Member,
+    ) -> StoreResult<()> {
+        sqlx::query(concat!(
+            "INSERT INTO members (",
+            member_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        ))
+        .bind(&m.org_id)
+        .bind(&m.email)
+        .bind(&m.name)
+        .bind(roles_to_text(&m.roles))
+        .bind(m.invite_pending)
+        .bind(m.is_owner)
+        .bind(m.created_at.millis())
+        .execute(&mut **tx)
+        .await
+        .db()?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl crate::storage::MemberStore for Backend {
+    async fn members(&self, org_id: &str) -> StoreResult<Vec<Member>> {
+        let rows: Vec<MemberRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            member_columns!(),
+            " FROM members WHERE org_id = $1 \
+             ORDER BY is_owner DESC, created_at, email"
+        ))
+        .bind(org_id)
+        .fetch_all(&self.reader)
+        .await
+        .db()?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn member(&self, org_id: &str, email: &str) -> StoreResult<Option<Member>> {
+        let row: Option<MemberRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            member_columns!(),
+            " FROM members WHERE org_id = $1 AND email = $2"
+        ))
+        .bind(org_id)
+        .bind(email)
+        .fetch_optional(&self.reader)
+        .await
+        .db()?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn insert_member(
+        &self,
+        member: &Member,
+        max_members: u32,
+        audit: &AuditEntry,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        // Counted inside the write transaction under a lock, so concurrent invites (on any
+        // replica) cannot overfill.
+        Backend::exclusive(&mut tx, LOCK_MEMBERS).await?;
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM members WHERE org_id = $1")
+            .bind(&member.org_id)
+            .fetch_one(&mut *tx)
+            .await
+            .db()?;
+        if count >= i64::from(max_members) {
+            return Err(StoreError::LimitReached);
+        }
+        Backend::insert_member_row(&mut tx, member).await?;
+        Backend::insert_audit(&mut tx, audit).await?;
+        tx.commit().await.db()
+    }
+
+    async fn update_member_roles(
+        &self,
+        org_id: &str,
+        email: &str,
+        expected: &[OrgRole],
+        roles: &[OrgRole],
+        audit: &AuditEntry,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE members SET roles = $1 \
+             WHERE org_id = $2 AND email = $3 AND roles = $4 AND NOT is_owner",
+        )
+        .bind(roles_to_text(roles))
+        .bind(org_id)
+        .bind(email)
+        .bind(roles_to_text(expected))
+        .execute(&mut *tx)
+        .await
+        .db()?
+        .rows_affected();
+        if updated == 0 {
+            return Ok(false);
+        }
+        Backend::insert_audit(&mut tx, audit).await?;
+        tx.commit().await.db()?;
+        Ok(true)
+    }
+
+    async fn accept_member(
+        &self,
+        org_id: &str,
+        email: &str,
+        name: &str,
+        audit: &AuditEntry,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE members SET invite_pending = FALSE, name = $1 \
+             WHERE org_id = $2 AND email = $3 AND invite_pending",
+        )
+        .bind(name)
+        .bind(org_id)
+        .bind(email)
+        .execute(&mut *tx)
+        .await
+        .db()?
+        .rows_affected();
+        if updated == 0 {
+            return Ok(false);
+        }
+        Backend::insert_audit(&mut tx, audit).await?;
+        tx.commit().await.db()?;
+        Ok(true)
+    }
+
+    async fn delete_member(
+        &self,
+        org_id: &str,
+        email: &str,
+        audit: &AuditEntry,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let deleted =
+            sqlx::query("DELETE FROM members WHERE org_id = $1 AND email = $2 AND NOT is_owner")
+                .bind(org_id)
+                .bind(email)
+                .execute(&mut *tx)
+                .await
+                .db()?
+                .rows_affected();
+        if deleted == 0 {
+            return Ok(false);
+        }
+        Backend::insert_audit(&mut tx, audit).await?;
+        tx.commit().await.db()?;
+        Ok(true)
+    }
+}

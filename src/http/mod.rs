@@ -1,12 +1,15 @@
 //! The HTTP layer: shared state, the router, and one module per resource.
 
 mod clients;
+mod cluster_update;
 mod clusters;
 pub mod error;
 mod extract;
 mod health;
+mod ip_allowlist;
 mod oauth;
 mod parameters;
+mod secrets;
 
 use std::sync::Arc;
 
@@ -30,6 +33,7 @@ pub struct Settings {
     pub token_url: String,
     pub base_domain: String,
     pub max_clients_per_cluster: u32,
+    pub max_secrets_per_cluster: u32,
     pub max_body_bytes: usize,
 }
 
@@ -53,6 +57,9 @@ pub fn router(state: AppState) -> Router {
         .merge(parameters::routes())
         .merge(clusters::routes())
         .merge(clients::routes())
+        .merge(cluster_update::routes())
+        .merge(ip_allowlist::routes())
+        .merge(secrets::routes())
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -6,6 +6,7 @@
 
 mod audit;
 mod clusters;
+mod connector_secrets;
 mod keys;
 mod orgs;
 mod sqlite;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 
 pub use audit::AuditStore;
 pub use clusters::{ClusterProgress, ClusterStore};
+pub use connector_secrets::ConnectorSecretStore;
 pub use keys::{KeyStore, SigningKeyRecord};
 pub use orgs::OrgStore;
 pub use sqlite::SqliteStore;
@@ -43,9 +45,15 @@ pub enum StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Everything the server stores.
-pub trait Store: KeyStore + OrgStore + ClusterStore + ZeebeClientStore + AuditStore {}
+pub trait Store:
+    KeyStore + OrgStore + ClusterStore + ZeebeClientStore + ConnectorSecretStore + AuditStore
+{
+}
 
-impl<T> Store for T where T: KeyStore + OrgStore + ClusterStore + ZeebeClientStore + AuditStore {}
+impl<T> Store for T where
+    T: KeyStore + OrgStore + ClusterStore + ZeebeClientStore + ConnectorSecretStore + AuditStore
+{
+}
 
 /// Opens the store named by `url` and applies its migrations.
 pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {

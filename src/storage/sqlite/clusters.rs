@@ -8,7 +8,7 @@ impl crate::storage::ClusterStore for SqliteStore {
         let mut tx = self.begin().await?;
         sqlx::query(&format!(
             "INSERT INTO clusters ({CLUSTER_COLUMNS}) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         ))
         .bind(&c.id)
         .bind(&c.org_id)
@@ -32,6 +32,7 @@ impl crate::storage::ClusterStore for SqliteStore {
         .bind(c.status_since.millis())
         .bind(c.created_at.millis())
         .bind(c.version)
+        .bind(allowlist_json(&c.ip_allowlist))
         .execute(&mut *tx)
         .await
         .db()?;
@@ -80,6 +81,39 @@ impl crate::storage::ClusterStore for SqliteStore {
             return Ok(false);
         }
         insert_audit(&mut tx, audit).await?;
+        tx.commit().await.db()?;
+        Ok(true)
+    }
+
+    async fn update_cluster_settings(
+        &self,
+        c: &Cluster,
+        audit: &[AuditEntry],
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE clusters SET name = ?, description = ?, stage_label = ?, \
+             hardware_packages = ?, ip_allowlist = ?, version = version + 1 \
+             WHERE id = ? AND org_id = ? AND version = ?",
+        )
+        .bind(&c.name)
+        .bind(&c.description)
+        .bind(c.stage_label.map(StageLabel::as_str))
+        .bind(c.hardware_packages)
+        .bind(allowlist_json(&c.ip_allowlist))
+        .bind(&c.id)
+        .bind(&c.org_id)
+        .bind(c.version)
+        .execute(&mut *tx)
+        .await
+        .db()?
+        .rows_affected();
+        if updated == 0 {
+            return Ok(false);
+        }
+        for entry in audit {
+            insert_audit(&mut tx, entry).await?;
+        }
         tx.commit().await.db()?;
         Ok(true)
     }

@@ -12,6 +12,7 @@ use sqlx::{FromRow, Sqlite, Transaction};
 
 mod audit;
 mod clusters;
+mod connector_secrets;
 mod keys;
 mod orgs;
 mod rows;
@@ -23,6 +24,7 @@ use super::{ClusterProgress, SigningKeyRecord, StoreError, StoreResult, ZeebeCre
 use crate::domain::api_client::ApiClient;
 use crate::domain::audit::{AuditEntry, AuditType};
 use crate::domain::cluster::{Cluster, ComponentStatus, Components, StageLabel};
+use crate::domain::ip_allowlist::IpAllowlistEntry;
 use crate::domain::organization::Organization;
 use crate::domain::zeebe_client::{permissions_from_text, permissions_to_text, ZeebeClient};
 use crate::domain::Timestamp;

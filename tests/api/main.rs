@@ -7,3 +7,9 @@ mod clusters;
 mod oauth;
 mod restart;
 mod sdk;
+mod ops_support;
+
+mod cluster_update;
+mod integrity;
+mod ip_allowlist;
+mod secrets;

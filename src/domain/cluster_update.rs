@@ -96,9 +96,10 @@ impl Cluster {
         let mut next = self.clone();
         next.ip_allowlist = entries;
         let show = |list: &Vec<IpAllowlistEntry>| serde_json::to_string(list).ok();
-        let changes = AttributeChange::of("ipallowlist", &self.ip_allowlist, &next.ip_allowlist, show)
-            .into_iter()
-            .collect();
+        let changes =
+            AttributeChange::of("ipallowlist", &self.ip_allowlist, &next.ip_allowlist, show)
+                .into_iter()
+                .collect();
         Ok((next, changes))
     }
 }

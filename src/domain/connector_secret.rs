@@ -62,7 +62,16 @@ mod tests {
         for good in ["A", "_", "MY_SECRET", "token2", "_x_9", &"S".repeat(49)] {
             assert!(validate_name(good).is_ok(), "{good:?}");
         }
-        for bad in ["", "1ABC", "MY-SECRET", "MY SECRET", "a.b", "ÄBC", "a/b", "a+b"] {
+        for bad in [
+            "",
+            "1ABC",
+            "MY-SECRET",
+            "MY SECRET",
+            "a.b",
+            "ÄBC",
+            "a/b",
+            "a+b",
+        ] {
             let err = validate_name(bad).unwrap_err().to_string();
             assert!(err.contains("secretName"), "{err}");
         }

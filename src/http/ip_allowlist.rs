@@ -39,7 +39,14 @@ async fn put_allowlist(
     ApiPath(cluster_id): ApiPath<String>,
     ApiJson(body): ApiJson<IpAllowlistBody>,
 ) -> ApiResult<StatusCode> {
-    replace(&state, &caller, &cluster_id, "ipallowlist", body.ipallowlist).await
+    replace(
+        &state,
+        &caller,
+        &cluster_id,
+        "ipallowlist",
+        body.ipallowlist,
+    )
+    .await
 }
 
 async fn put_whitelist(
@@ -48,7 +55,14 @@ async fn put_whitelist(
     ApiPath(cluster_id): ApiPath<String>,
     ApiJson(body): ApiJson<IpWhitelistBody>,
 ) -> ApiResult<StatusCode> {
-    replace(&state, &caller, &cluster_id, "ipwhitelist", body.ipwhitelist).await
+    replace(
+        &state,
+        &caller,
+        &cluster_id,
+        "ipwhitelist",
+        body.ipwhitelist,
+    )
+    .await
 }
 
 /// `field` is the body key the list came in, so errors name what the client sent.

@@ -63,9 +63,15 @@ async fn a_patch_changes_the_cluster_and_records_each_change() {
     let cluster = cluster_json(&app, &token, &id).await;
     assert_eq!(cluster["name"], "after");
     assert_eq!(cluster["labels"], json!(["prod"]));
-    assert_eq!(cluster["status"]["ready"], "Healthy", "a patch is no lifecycle change");
+    assert_eq!(
+        cluster["status"]["ready"], "Healthy",
+        "a patch is no lifecycle change"
+    );
     for key in cluster.as_object().unwrap().keys() {
-        assert!(CLUSTER_PROPERTIES.contains(&key.as_str()), "{key} is not in the reference");
+        assert!(
+            CLUSTER_PROPERTIES.contains(&key.as_str()),
+            "{key} is not in the reference"
+        );
     }
     let listed: Value = app.get("/clusters", &token).await.json().await.unwrap();
     assert_eq!(listed[0], cluster);
@@ -87,7 +93,10 @@ async fn a_patch_changes_the_cluster_and_records_each_change() {
     };
     let some = |s: &str| Some(s.to_string());
     let actor = CLIENT_ID.to_string();
-    assert_eq!(change("name"), vec![(some("before"), some("after"), actor.clone())]);
+    assert_eq!(
+        change("name"),
+        vec![(some("before"), some("after"), actor.clone())]
+    );
     assert_eq!(
         change("description"),
         vec![(None, some("sent by the JS SDK"), actor.clone())]
@@ -161,9 +170,18 @@ async fn invalid_patches_are_400_naming_the_field_and_change_nothing() {
         (json!({"name": "x".repeat(51)}), "name"),
         (json!({"name": 42}), "name"),
         (json!({"stageLabel": "qa"}), "stageLabel"),
-        (json!({"numberOfAllocatedHwPackages": 0}), "numberOfAllocatedHwPackages"),
-        (json!({"numberOfAllocatedHwPackages": 1.5}), "numberOfAllocatedHwPackages"),
-        (json!({"numberOfAllocatedHwPackages": "2"}), "numberOfAllocatedHwPackages"),
+        (
+            json!({"numberOfAllocatedHwPackages": 0}),
+            "numberOfAllocatedHwPackages",
+        ),
+        (
+            json!({"numberOfAllocatedHwPackages": 1.5}),
+            "numberOfAllocatedHwPackages",
+        ),
+        (
+            json!({"numberOfAllocatedHwPackages": "2"}),
+            "numberOfAllocatedHwPackages",
+        ),
         (json!({"labels": ["prod"]}), "labels"),
         // A valid field does not get written when another one is wrong.
         (json!({"name": "changed", "stageLabel": "qa"}), "stageLabel"),

@@ -80,8 +80,16 @@ async fn a_deleted_cluster_answers_404_to_every_operation() {
     let token = app.admin_token().await;
     let id = app.create_cluster(&token, "doomed").await;
     let secret = json!({"secretName": "S", "secretValue": "v"});
-    assert_no_content(post(&app, &token, &format!("/clusters/{id}/secrets"), secret.clone()).await)
-        .await;
+    assert_no_content(
+        post(
+            &app,
+            &token,
+            &format!("/clusters/{id}/secrets"),
+            secret.clone(),
+        )
+        .await,
+    )
+    .await;
     assert_no_content(
         app.call(Method::DELETE, &format!("/clusters/{id}"), &token, None)
             .await,
@@ -94,16 +102,40 @@ async fn a_deleted_cluster_answers_404_to_every_operation() {
     let client = json!({"clientName": "late"});
     let attempts: Vec<(Method, String, Option<Value>)> = vec![
         (Method::GET, format!("/clusters/{id}"), None),
-        (Method::PATCH, format!("/clusters/{id}"), Some(json!({"name": "x"}))),
+        (
+            Method::PATCH,
+            format!("/clusters/{id}"),
+            Some(json!({"name": "x"})),
+        ),
         (Method::DELETE, format!("/clusters/{id}"), None),
-        (Method::PUT, format!("/clusters/{id}/ipallowlist"), Some(allowlist)),
-        (Method::PUT, format!("/clusters/{id}/ipwhitelist"), Some(whitelist)),
+        (
+            Method::PUT,
+            format!("/clusters/{id}/ipallowlist"),
+            Some(allowlist),
+        ),
+        (
+            Method::PUT,
+            format!("/clusters/{id}/ipwhitelist"),
+            Some(whitelist),
+        ),
         (Method::GET, format!("/clusters/{id}/secrets"), None),
-        (Method::POST, format!("/clusters/{id}/secrets"), Some(secret)),
-        (Method::PUT, format!("/clusters/{id}/secrets/S"), Some(value)),
+        (
+            Method::POST,
+            format!("/clusters/{id}/secrets"),
+            Some(secret),
+        ),
+        (
+            Method::PUT,
+            format!("/clusters/{id}/secrets/S"),
+            Some(value),
+        ),
         (Method::DELETE, format!("/clusters/{id}/secrets/S"), None),
         (Method::GET, format!("/clusters/{id}/clients"), None),
-        (Method::POST, format!("/clusters/{id}/clients"), Some(client)),
+        (
+            Method::POST,
+            format!("/clusters/{id}/clients"),
+            Some(client),
+        ),
     ];
     for (method, path, body) in attempts {
         let response = app.call(method.clone(), &path, &token, body).await;
@@ -163,9 +195,19 @@ async fn writes_racing_a_cluster_delete_leave_no_orphans() {
         let cluster = format!("/clusters/{id}");
         let (deleted, secret, client, patched) = tokio::join!(
             app.call(Method::DELETE, &cluster, &token, None),
-            post(&app, &token, &secrets, json!({"secretName": "S", "secretValue": "v"})),
+            post(
+                &app,
+                &token,
+                &secrets,
+                json!({"secretName": "S", "secretValue": "v"})
+            ),
             post(&app, &token, &clients, json!({"clientName": "w"})),
-            app.call(Method::PATCH, &cluster, &token, Some(json!({"name": "renamed"}))),
+            app.call(
+                Method::PATCH,
+                &cluster,
+                &token,
+                Some(json!({"name": "renamed"}))
+            ),
         );
         assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
         // Each write either landed before the delete or found the cluster gone.

@@ -29,7 +29,10 @@ async fn shown(app: &TestApp, token: &str, cluster: &str) -> (Value, Value) {
         .json()
         .await
         .unwrap();
-    (cluster["ipallowlist"].clone(), cluster["ipwhitelist"].clone())
+    (
+        cluster["ipallowlist"].clone(),
+        cluster["ipwhitelist"].clone(),
+    )
 }
 
 #[tokio::test]
@@ -47,7 +50,10 @@ async fn the_allowlist_is_shown_under_both_names_and_an_empty_list_clears_it() {
         {"ip": "203.0.113.7", "description": ""},
     ]);
     assert_no_content(put_list(&app, &token, &id, "ipallowlist", entries.clone()).await).await;
-    assert_eq!(shown(&app, &token, &id).await, (entries.clone(), entries.clone()));
+    assert_eq!(
+        shown(&app, &token, &id).await,
+        (entries.clone(), entries.clone())
+    );
     let listed: Value = app.get("/clusters", &token).await.json().await.unwrap();
     assert_eq!(listed[0]["ipallowlist"], entries);
 

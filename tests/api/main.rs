@@ -5,9 +5,9 @@ mod helpers;
 mod clients;
 mod clusters;
 mod oauth;
+mod ops_support;
 mod restart;
 mod sdk;
-mod ops_support;
 
 mod cluster_update;
 mod integrity;

@@ -70,5 +70,8 @@ pub async fn rows_of_cluster(app: &TestApp, table: &str, cluster_id: &str) -> i6
 /// Asserts a 204 with a really empty body (the JS SDK parses it as JSON).
 pub async fn assert_no_content(response: reqwest::Response) {
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    assert!(response.bytes().await.unwrap().is_empty(), "a 204 has no body");
+    assert!(
+        response.bytes().await.unwrap().is_empty(),
+        "a 204 has no body"
+    );
 }

@@ -49,7 +49,9 @@ async fn delete_secret(app: &TestApp, token: &str, cluster: &str, name: &str) ->
 }
 
 async fn secrets(app: &TestApp, token: &str, cluster: &str) -> Value {
-    let response = app.get(&format!("/clusters/{cluster}/secrets"), token).await;
+    let response = app
+        .get(&format!("/clusters/{cluster}/secrets"), token)
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     response.json().await.unwrap()
 }
@@ -142,7 +144,16 @@ async fn invalid_secrets_are_400_and_nothing_is_written() {
     )
     .await;
     assert!(message.contains("less than 50"), "{message}");
-    for bad in ["", "1ABC", "MY-SECRET", "MY SECRET", "a.b", "ÄBC", "a/b", "a+b"] {
+    for bad in [
+        "",
+        "1ABC",
+        "MY-SECRET",
+        "MY SECRET",
+        "a.b",
+        "ÄBC",
+        "a/b",
+        "a+b",
+    ] {
         let message = assert_error(
             create_secret(&app, &token, &id, bad, "x").await,
             StatusCode::BAD_REQUEST,
@@ -171,7 +182,8 @@ async fn invalid_secrets_are_400_and_nothing_is_written() {
     let update_path = format!("/clusters/{id}/secrets/{}", "S".repeat(49));
     for body in [json!({}), json!({"secretValue": "y", "secretName": "B"})] {
         assert_error(
-            app.call(Method::PUT, &update_path, &token, Some(body)).await,
+            app.call(Method::PUT, &update_path, &token, Some(body))
+                .await,
             StatusCode::BAD_REQUEST,
         )
         .await;
@@ -193,7 +205,10 @@ async fn the_number_of_secrets_per_cluster_is_limited() {
     )
     .await;
     assert!(message.contains("maximum"), "{message}");
-    assert_eq!(secrets(&app, &token, &id).await, json!({"A": "1", "B": "2"}));
+    assert_eq!(
+        secrets(&app, &token, &id).await,
+        json!({"A": "1", "B": "2"})
+    );
     // The limit is per cluster, and freeing a slot makes room again.
     assert_no_content(create_secret(&app, &token, &other_cluster, "C", "3").await).await;
     assert_no_content(delete_secret(&app, &token, &id, "A").await).await;
@@ -241,9 +256,15 @@ async fn values_are_encrypted_at_rest_and_survive_a_restart() {
 
     let on_disk = database_bytes(&app);
     for value in [first, second, replaced] {
-        assert!(!contains(&on_disk, value), "{value} is stored in plain text");
+        assert!(
+            !contains(&on_disk, value),
+            "{value} is stored in plain text"
+        );
     }
-    assert!(contains(&on_disk, "SECOND"), "the check reads the right files");
+    assert!(
+        contains(&on_disk, "SECOND"),
+        "the check reads the right files"
+    );
 
     app.restart().await;
     assert_eq!(
@@ -252,7 +273,10 @@ async fn values_are_encrypted_at_rest_and_survive_a_restart() {
     );
     let on_disk = database_bytes(&app);
     for value in [first, second, replaced] {
-        assert!(!contains(&on_disk, value), "{value} is stored in plain text");
+        assert!(
+            !contains(&on_disk, value),
+            "{value} is stored in plain text"
+        );
     }
 }
 
@@ -264,8 +288,8 @@ async fn a_sealed_value_moved_to_another_row_does_not_decrypt() {
     assert_no_content(create_secret(&app, &token, &id, "A", "value-a").await).await;
     assert_no_content(create_secret(&app, &token, &id, "B", "value-b").await).await;
     // Someone with write access to the database swaps the ciphertexts.
-    let options = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(app.data_dir.path().join("consoled.db"));
+    let options =
+        sqlx::sqlite::SqliteConnectOptions::new().filename(app.data_dir.path().join("consoled.db"));
     let db = sqlx::SqlitePool::connect_with(options).await.unwrap();
     sqlx::query(
         "UPDATE connector_secrets SET sealed_value = \
@@ -371,7 +395,10 @@ async fn each_operation_needs_its_scope() {
             update_secret(&app, &narrow, &id, "S", "w").await,
             "update:secrets",
         ),
-        (delete_secret(&app, &narrow, &id, "S").await, "delete:secrets"),
+        (
+            delete_secret(&app, &narrow, &id, "S").await,
+            "delete:secrets",
+        ),
     ];
     for (response, scope) in attempts {
         let message = assert_error(response, StatusCode::FORBIDDEN).await;
@@ -388,4 +415,132 @@ async fn each_operation_needs_its_scope() {
     assert_no_content(update_secret(&app, &all, &id, "T", "w").await).await;
     assert_eq!(secrets(&app, &all, &id).await["T"], "w");
     assert_no_content(delete_secret(&app, &all, &id, "T").await).await;
+}
+
+/// Runs the real binary with every log level switched on and checks that no secret value
+/// reaches its output, through success and failure paths alike.
+#[tokio::test]
+async fn values_never_reach_the_log_even_at_trace_level() {
+    use std::process::Stdio;
+    use std::time::Duration;
+
+    let data_dir = tempfile::tempdir().unwrap();
+    let log_path = data_dir.path().join("server.log");
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_consoled"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--provision-delay", "0s", "--master-key", MASTER_KEY])
+        .env("CONSOLED_DATA_DIR", data_dir.path())
+        .env("CONSOLED_LOG", "trace")
+        .env("CONSOLED_BOOTSTRAP_CLIENT_ID", CLIENT_ID)
+        .env("CONSOLED_BOOTSTRAP_CLIENT_SECRET", CLIENT_SECRET)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    for attempt in 0.. {
+        if http.get(format!("{base}/healthz")).send().await.is_ok() {
+            break;
+        }
+        assert!(attempt < 200, "server did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let token: Value = http
+        .post(format!("{base}/oauth/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["access_token"].as_str().unwrap();
+    let params: Value = http
+        .get(format!("{base}/clusters/parameters"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let created: Value = http
+        .post(format!("{base}/clusters"))
+        .bearer_auth(token)
+        .json(&json!({
+            "name": "logged",
+            "channelId": params["channels"][0]["uuid"],
+            "generationId": params["channels"][0]["defaultGeneration"]["uuid"],
+            "regionId": params["regions"][0]["uuid"],
+            "planTypeId": params["clusterPlanTypes"][0]["uuid"],
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secrets = format!(
+        "{base}/clusters/{}/secrets",
+        created["clusterId"].as_str().unwrap()
+    );
+    let values = ["log-canary-created-5a1f", "log-canary-updated-e02b"];
+    let requests = [
+        (
+            Method::POST,
+            secrets.clone(),
+            json!({"secretName": "LOGGED", "secretValue": values[0]}),
+        ),
+        (
+            Method::POST,
+            secrets.clone(),
+            json!({"secretName": "LOGGED", "secretValue": values[0]}),
+        ),
+        (
+            Method::POST,
+            secrets.clone(),
+            json!({"secretName": "BAD-NAME", "secretValue": values[0]}),
+        ),
+        (
+            Method::PUT,
+            format!("{secrets}/LOGGED"),
+            json!({"secretValue": values[1]}),
+        ),
+        (
+            Method::PUT,
+            format!("{secrets}/MISSING"),
+            json!({"secretValue": values[1]}),
+        ),
+        (Method::GET, secrets.clone(), Value::Null),
+    ];
+    let mut statuses = Vec::new();
+    for (method, url, body) in requests {
+        let mut request = http.request(method, url).bearer_auth(token);
+        if !body.is_null() {
+            request = request.json(&body);
+        }
+        statuses.push(request.send().await.unwrap().status().as_u16());
+    }
+    assert_eq!(statuses, [204, 409, 400, 204, 404, 200]);
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        log.contains("TRACE") || log.contains("DEBUG"),
+        "logging was on"
+    );
+    for value in values {
+        assert!(!log.contains(value), "{value} was logged");
+    }
 }

@@ -19,7 +19,7 @@ use crate::domain::{DomainError, Timestamp};
 
 /// A settings write is conditional on the version read; the reconciler bumps the version
 /// while a cluster is provisioning, so a few retries absorb that race.
-const MAX_ATTEMPTS: usize = 5;
+const MAX_ATTEMPTS: usize = 10;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/clusters/{cluster_id}", patch(update_cluster))

@@ -1,13 +1,13 @@
 //! `/clusters` and `/clusters/{clusterUuid}`: list, create, read, delete.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, Caller};
+use super::extract::{ApiJson, ApiPath, Caller};
 use super::parameters::NamedDto;
 use super::AppState;
 use crate::catalog::Catalog;
@@ -246,7 +246,7 @@ async fn list_clusters(
 async fn get_cluster(
     State(state): State<AppState>,
     caller: Caller,
-    Path(cluster_id): Path<String>,
+    ApiPath(cluster_id): ApiPath<String>,
 ) -> ApiResult<Json<ClusterResponse>> {
     caller.require(Scope::GetClusters)?;
     let cluster = load_cluster(&state, &caller, &cluster_id).await?;
@@ -291,7 +291,7 @@ async fn create_cluster(
 async fn delete_cluster(
     State(state): State<AppState>,
     caller: Caller,
-    Path(cluster_id): Path<String>,
+    ApiPath(cluster_id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::DeleteClusters)?;
     let audit = AuditEntry::new(

@@ -1,4 +1,9 @@
-//! Storage behind one interface. The database URL picks the implementation.
+//! Storage behind one interface. The database URL picks the implementation: SQLite
+//! (embedded, the default) or PostgreSQL (several replicas on one database).
+//!
+//! The queries are written once, in `sql/`, with `$N` placeholders both drivers accept, and
+//! included into each backend module, which supplies the connection handling and the few
+//! dialect-specific statements. Row types live in `rows`.
 //!
 //! The interface is split by resource (one trait per file); [`Store`] is all of them.
 //! Every write that changes what the API shows takes the [`AuditEntry`] describing it and
@@ -9,6 +14,9 @@ mod clusters;
 mod connector_secrets;
 mod keys;
 mod orgs;
+mod postgres;
+mod rows;
+mod sql_prelude;
 mod sqlite;
 mod zeebe_clients;
 
@@ -19,6 +27,7 @@ pub use clusters::{ClusterProgress, ClusterStore};
 pub use connector_secrets::ConnectorSecretStore;
 pub use keys::{KeyStore, SigningKeyRecord};
 pub use orgs::OrgStore;
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use zeebe_clients::{ZeebeClientStore, ZeebeCredential};
 
@@ -44,6 +53,30 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Classifies driver errors: constraint violations and unreachable databases are
+/// outcomes callers act on; everything else is internal.
+fn map_err(e: sqlx::Error) -> StoreError {
+    match e {
+        sqlx::Error::Database(ref db) if db.is_unique_violation() => {
+            StoreError::Conflict(db.constraint().unwrap_or(db.message()).to_string())
+        }
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+            StoreError::Unavailable(e)
+        }
+        other => StoreError::Database(other),
+    }
+}
+
+pub(crate) trait ResultExt<T> {
+    fn db(self) -> StoreResult<T>;
+}
+
+impl<T> ResultExt<T> for Result<T, sqlx::Error> {
+    fn db(self) -> StoreResult<T> {
+        self.map_err(map_err)
+    }
+}
+
 /// Everything the server stores.
 pub trait Store:
     KeyStore + OrgStore + ClusterStore + ZeebeClientStore + ConnectorSecretStore + AuditStore
@@ -59,7 +92,9 @@ impl<T> Store for T where
 pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::open(url).await?))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Arc::new(PgStore::open(url).await?))
     } else {
-        anyhow::bail!("unsupported database URL {url:?}: use sqlite://PATH")
+        anyhow::bail!("unsupported database URL {url:?}: use sqlite://PATH or postgres://...")
     }
 }

@@ -21,6 +21,7 @@ pub struct TestApp {
     pub base_url: String,
     pub http: reqwest::Client,
     pub data_dir: TempDir,
+    pub database_url: String,
     extra_args: Vec<String>,
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<JoinHandle<()>>,
@@ -61,7 +62,14 @@ impl TestApp {
     pub async fn spawn_with(extra: &[&str]) -> TestApp {
         init_logging();
         let data_dir = tempfile::tempdir().unwrap();
-        let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        let mut extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        let database_url = match test_backend_url().await {
+            Some(url) => {
+                extra.extend(["--database-url".to_string(), url.clone()]);
+                url
+            }
+            None => format!("sqlite://{}", data_dir.path().join("consoled.db").display()),
+        };
         let mut app = TestApp {
             addr: "127.0.0.1:0".parse().unwrap(),
             base_url: String::new(),
@@ -70,6 +78,7 @@ impl TestApp {
                 .build()
                 .unwrap(),
             data_dir,
+            database_url,
             extra_args: extra,
             shutdown: None,
             handle: None,
@@ -246,6 +255,17 @@ pub fn jwt_claims(token: &str) -> Value {
     serde_json::from_slice(&bytes).unwrap()
 }
 
+/// With CONSOLED_TEST_BACKEND=postgres (and CONSOLED_TEST_POSTGRES_URL), every test server
+/// runs on a fresh PostgreSQL database instead of SQLite.
+async fn test_backend_url() -> Option<String> {
+    if std::env::var("CONSOLED_TEST_BACKEND").ok().as_deref() != Some("postgres") {
+        return None;
+    }
+    let admin = crate::postgres::admin_url()
+        .expect("CONSOLED_TEST_BACKEND=postgres needs CONSOLED_TEST_POSTGRES_URL");
+    Some(crate::postgres::fresh_database(&admin).await)
+}
+
 fn init_logging() {
     if std::env::var_os("TEST_LOG").is_some() {
         let _ = tracing_subscriber::fmt()
@@ -261,11 +281,7 @@ impl TestApp {
         use consoled::domain::scope::ScopeSet;
         use consoled::domain::Timestamp;
         use consoled::operator::{self, ApiClientSpec};
-        let url = format!(
-            "sqlite://{}",
-            self.data_dir.path().join("consoled.db").display()
-        );
-        let store = consoled::storage::open(&url).await.unwrap();
+        let store = consoled::storage::open(&self.database_url).await.unwrap();
         let keyring =
             consoled::crypto::Keyring::load(Some(MASTER_KEY), self.data_dir.path()).unwrap();
         let now = Timestamp::now();

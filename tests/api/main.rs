@@ -1,6 +1,8 @@
 //! Integration tests: one binary, one module per resource.
 
 mod helpers;
+#[path = "../common/postgres.rs"]
+mod postgres;
 
 mod clients;
 mod clusters;

@@ -4,7 +4,7 @@
 use consoled::domain::audit::AuditEntry;
 use reqwest::StatusCode;
 use serde_json::Value;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+use sqlx::{PgPool, SqlitePool};
 
 use crate::helpers::*;
 
@@ -37,34 +37,52 @@ pub fn org_of(token: &str) -> String {
 
 /// The organization's audit records, newest first, read through the store.
 pub async fn audit_events(app: &TestApp, org_id: &str) -> Vec<AuditEntry> {
-    let url = format!(
-        "sqlite://{}",
-        app.data_dir.path().join("consoled.db").display()
-    );
-    let store = consoled::storage::open(&url).await.unwrap();
+    let store = consoled::storage::open(&app.database_url).await.unwrap();
     store.audit_events(org_id, 1000).await.unwrap()
 }
 
-/// A read-only connection to the server's database, for checks the API cannot express.
-pub async fn database(app: &TestApp) -> SqlitePool {
-    let options = SqliteConnectOptions::new()
-        .filename(app.data_dir.path().join("consoled.db"))
-        .read_only(true);
-    SqlitePool::connect_with(options).await.unwrap()
+/// Runs a scalar query (`$1`-style placeholders) directly on the server's database, for
+/// checks the API cannot express. Works on either backend.
+pub async fn query_i64(app: &TestApp, sql: &str, args: &[&str]) -> i64 {
+    if app.database_url.starts_with("postgres") {
+        let db = PgPool::connect(&app.database_url).await.unwrap();
+        let mut query = sqlx::query_scalar(sql);
+        for arg in args {
+            query = query.bind(*arg);
+        }
+        let value = query.fetch_one(&db).await.unwrap();
+        db.close().await;
+        value
+    } else {
+        let db = SqlitePool::connect(&app.database_url).await.unwrap();
+        let mut query = sqlx::query_scalar(sql);
+        for arg in args {
+            query = query.bind(*arg);
+        }
+        let value = query.fetch_one(&db).await.unwrap();
+        db.close().await;
+        value
+    }
+}
+
+/// Runs a statement directly on the server's database (as someone with database access
+/// could). Works on either backend.
+pub async fn execute_sql(app: &TestApp, sql: &str) {
+    if app.database_url.starts_with("postgres") {
+        let db = PgPool::connect(&app.database_url).await.unwrap();
+        sqlx::query(sql).execute(&db).await.unwrap();
+        db.close().await;
+    } else {
+        let db = SqlitePool::connect(&app.database_url).await.unwrap();
+        sqlx::query(sql).execute(&db).await.unwrap();
+        db.close().await;
+    }
 }
 
 /// Rows of `table` that belong to `cluster_id`.
 pub async fn rows_of_cluster(app: &TestApp, table: &str, cluster_id: &str) -> i64 {
-    let db = database(app).await;
-    let count = sqlx::query_scalar(&format!(
-        "SELECT COUNT(*) FROM {table} WHERE cluster_id = ?"
-    ))
-    .bind(cluster_id)
-    .fetch_one(&db)
-    .await
-    .unwrap();
-    db.close().await;
-    count
+    let sql = format!("SELECT COUNT(*) FROM {table} WHERE cluster_id = $1");
+    query_i64(app, &sql, &[cluster_id]).await
 }
 
 /// Asserts a 204 with a really empty body (the JS SDK parses it as JSON).

@@ -1,19 +1,22 @@
-use async_trait::async_trait;
-
-use super::*;
+// Included into each backend module (`storage/sqlite.rs`, `storage/postgres.rs`), where
+// `Backend` is that backend's store type and `Db` its sqlx driver.
+#[allow(unused_imports)]
+use super::{Backend, Db};
+#[allow(unused_imports)]
+use crate::storage::sql_prelude::*;
 
 #[async_trait]
-impl crate::storage::OrgStore for SqliteStore {
+impl crate::storage::OrgStore for Backend {
     async fn insert_organization(&self, org: &Organization, audit: &AuditEntry) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
             .bind(&org.id)
             .bind(&org.name)
             .bind(org.created_at.millis())
             .execute(&mut *tx)
             .await
             .db()?;
-        insert_audit(&mut tx, audit).await?;
+        Backend::insert_audit(&mut tx, audit).await?;
         tx.commit().await.db()
     }
 
@@ -29,7 +32,7 @@ impl crate::storage::OrgStore for SqliteStore {
 
     async fn organization(&self, id: &str) -> StoreResult<Option<Organization>> {
         let row: Option<OrganizationRow> =
-            sqlx::query_as("SELECT id, name, created_at FROM organizations WHERE id = ?")
+            sqlx::query_as("SELECT id, name, created_at FROM organizations WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&self.reader)
                 .await
@@ -41,7 +44,7 @@ impl crate::storage::OrgStore for SqliteStore {
         let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO api_clients (client_id, org_id, name, scopes, secret_hash, secret_generation, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&client.client_id)
         .bind(&client.org_id)
@@ -53,14 +56,14 @@ impl crate::storage::OrgStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .db()?;
-        insert_audit(&mut tx, audit).await?;
+        Backend::insert_audit(&mut tx, audit).await?;
         tx.commit().await.db()
     }
 
     async fn api_client(&self, client_id: &str) -> StoreResult<Option<ApiClient>> {
         let row: Option<ApiClientRow> = sqlx::query_as(
             "SELECT client_id, org_id, name, scopes, secret_hash, secret_generation, created_at \
-             FROM api_clients WHERE client_id = ?",
+             FROM api_clients WHERE client_id = $1",
         )
         .bind(client_id)
         .fetch_optional(&self.reader)
@@ -72,8 +75,8 @@ impl crate::storage::OrgStore for SqliteStore {
     async fn update_api_client(&self, client: &ApiClient, audit: &AuditEntry) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
         let updated = sqlx::query(
-            "UPDATE api_clients SET name = ?, scopes = ?, secret_hash = ?, secret_generation = ? \
-             WHERE client_id = ?",
+            "UPDATE api_clients SET name = $1, scopes = $2, secret_hash = $3, secret_generation = $4 \
+             WHERE client_id = $5",
         )
         .bind(&client.name)
         .bind(client.scopes.to_scope_string())
@@ -87,7 +90,7 @@ impl crate::storage::OrgStore for SqliteStore {
         if updated == 0 {
             return Ok(false);
         }
-        insert_audit(&mut tx, audit).await?;
+        Backend::insert_audit(&mut tx, audit).await?;
         tx.commit().await.db()?;
         Ok(true)
     }

@@ -1,9 +1,12 @@
-use async_trait::async_trait;
-
-use super::*;
+// Included into each backend module (`storage/sqlite.rs`, `storage/postgres.rs`), where
+// `Backend` is that backend's store type and `Db` its sqlx driver.
+#[allow(unused_imports)]
+use super::{Backend, Db};
+#[allow(unused_imports)]
+use crate::storage::sql_prelude::*;
 
 #[async_trait]
-impl crate::storage::ZeebeClientStore for SqliteStore {
+impl crate::storage::ZeebeClientStore for Backend {
     async fn insert_zeebe_client(
         &self,
         client: &ZeebeClient,
@@ -11,18 +14,11 @@ impl crate::storage::ZeebeClientStore for SqliteStore {
         audit: &AuditEntry,
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        let exists: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM clusters WHERE id = ? AND org_id = ?")
-                .bind(&client.cluster_id)
-                .bind(&client.org_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .db()?;
-        if exists.is_none() {
+        if !Backend::lock_cluster(&mut tx, &client.org_id, &client.cluster_id).await? {
             return Err(StoreError::NotFound);
         }
         let count: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM zeebe_clients WHERE cluster_id = ?")
+            sqlx::query_scalar("SELECT COUNT(*) FROM zeebe_clients WHERE cluster_id = $1")
                 .bind(&client.cluster_id)
                 .fetch_one(&mut *tx)
                 .await
@@ -30,8 +26,10 @@ impl crate::storage::ZeebeClientStore for SqliteStore {
         if count >= i64::from(max_per_cluster) {
             return Err(StoreError::LimitReached);
         }
-        sqlx::query(&format!(
-            "INSERT INTO zeebe_clients ({ZEEBE_CLIENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        sqlx::query(concat!(
+            "INSERT INTO zeebe_clients (",
+            zeebe_client_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
         ))
         .bind(&client.id)
         .bind(&client.cluster_id)
@@ -44,14 +42,16 @@ impl crate::storage::ZeebeClientStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .db()?;
-        insert_audit(&mut tx, audit).await?;
+        Backend::insert_audit(&mut tx, audit).await?;
         tx.commit().await.db()
     }
 
     async fn zeebe_clients(&self, org_id: &str, cluster_id: &str) -> StoreResult<Vec<ZeebeClient>> {
-        let rows: Vec<ZeebeClientRow> = sqlx::query_as(&format!(
-            "SELECT {ZEEBE_CLIENT_COLUMNS} FROM zeebe_clients \
-             WHERE cluster_id = ? AND org_id = ? ORDER BY created_at, id"
+        let rows: Vec<ZeebeClientRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            zeebe_client_columns!(),
+            " FROM zeebe_clients \
+             WHERE cluster_id = $1 AND org_id = $2 ORDER BY created_at, id"
         ))
         .bind(cluster_id)
         .bind(org_id)
@@ -67,9 +67,11 @@ impl crate::storage::ZeebeClientStore for SqliteStore {
         cluster_id: &str,
         client_id: &str,
     ) -> StoreResult<Option<ZeebeClient>> {
-        let row: Option<ZeebeClientRow> = sqlx::query_as(&format!(
-            "SELECT {ZEEBE_CLIENT_COLUMNS} FROM zeebe_clients \
-             WHERE client_id = ? AND cluster_id = ? AND org_id = ?"
+        let row: Option<ZeebeClientRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            zeebe_client_columns!(),
+            " FROM zeebe_clients \
+             WHERE client_id = $1 AND cluster_id = $2 AND org_id = $3"
         ))
         .bind(client_id)
         .bind(cluster_id)
@@ -89,7 +91,7 @@ impl crate::storage::ZeebeClientStore for SqliteStore {
     ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
         let deleted = sqlx::query(
-            "DELETE FROM zeebe_clients WHERE client_id = ? AND cluster_id = ? AND org_id = ?",
+            "DELETE FROM zeebe_clients WHERE client_id = $1 AND cluster_id = $2 AND org_id = $3",
         )
         .bind(client_id)
         .bind(cluster_id)
@@ -101,7 +103,7 @@ impl crate::storage::ZeebeClientStore for SqliteStore {
         if deleted == 0 {
             return Ok(false);
         }
-        insert_audit(&mut tx, audit).await?;
+        Backend::insert_audit(&mut tx, audit).await?;
         tx.commit().await.db()?;
         Ok(true)
     }
@@ -116,7 +118,7 @@ impl crate::storage::ZeebeClientStore for SqliteStore {
         let row: Option<Row> = sqlx::query_as(
             "SELECT z.id, z.cluster_id, z.org_id, z.client_id, z.name, z.secret_hash, \
              z.permissions, z.created_at, c.status AS cluster_status \
-             FROM zeebe_clients z JOIN clusters c ON c.id = z.cluster_id WHERE z.client_id = ?",
+             FROM zeebe_clients z JOIN clusters c ON c.id = z.cluster_id WHERE z.client_id = $1",
         )
         .bind(client_id)
         .fetch_optional(&self.reader)

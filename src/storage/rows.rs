@@ -1,11 +1,19 @@
-//! Row types and their conversion into domain types.
+//! Row types shared by every backend (sqlx's `FromRow` is generic over the driver) and
+//! their conversion into domain types.
 
 use sqlx::FromRow;
 
-use super::*;
+use crate::domain::api_client::ApiClient;
+use crate::domain::audit::{AuditEntry, AuditType};
+use crate::domain::cluster::{Cluster, ComponentStatus, Components, StageLabel};
+use crate::domain::ip_allowlist::IpAllowlistEntry;
+use crate::domain::organization::Organization;
+use crate::domain::zeebe_client::{permissions_from_text, ZeebeClient};
+use crate::domain::Timestamp;
+use crate::storage::SigningKeyRecord;
 
 #[derive(FromRow)]
-pub(super) struct OrganizationRow {
+pub(crate) struct OrganizationRow {
     id: String,
     name: String,
     created_at: i64,
@@ -22,7 +30,7 @@ impl From<OrganizationRow> for Organization {
 }
 
 #[derive(FromRow)]
-pub(super) struct ApiClientRow {
+pub(crate) struct ApiClientRow {
     client_id: String,
     org_id: String,
     name: String,
@@ -52,7 +60,7 @@ impl From<ApiClientRow> for ApiClient {
 }
 
 #[derive(FromRow)]
-pub(super) struct SigningKeyRow {
+pub(crate) struct SigningKeyRow {
     kid: String,
     algorithm: String,
     private_key: Vec<u8>,
@@ -74,14 +82,19 @@ impl From<SigningKeyRow> for SigningKeyRecord {
     }
 }
 
-pub(super) const CLUSTER_COLUMNS: &str =
-    "id, org_id, name, description, channel_id, generation_id, region_id, \
+/// The clusters table's columns in `ClusterRow` order, for `concat!` into queries.
+macro_rules! cluster_columns {
+    () => {
+        "id, org_id, name, description, channel_id, generation_id, region_id, \
     plan_type_id, backup_region_id, auto_update, stage_label, hardware_packages, status, \
     zeebe_status, operate_status, tasklist_status, optimize_status, connectors_status, \
-    target_generation_id, status_since, created_at, version, ip_allowlist";
+    target_generation_id, status_since, created_at, version, ip_allowlist"
+    };
+}
+pub(crate) use cluster_columns;
 
 #[derive(FromRow)]
-pub(super) struct ClusterRow {
+pub(crate) struct ClusterRow {
     id: String,
     org_id: String,
     name: String,
@@ -110,7 +123,7 @@ pub(super) struct ClusterRow {
 
 /// The `ip_allowlist` column: a JSON array. A value that does not decode fails the query
 /// (a 500) rather than silently reading as "no restriction".
-pub(super) struct AllowlistJson(Vec<IpAllowlistEntry>);
+pub(crate) struct AllowlistJson(Vec<IpAllowlistEntry>);
 
 impl TryFrom<String> for AllowlistJson {
     type Error = serde_json::Error;
@@ -120,11 +133,11 @@ impl TryFrom<String> for AllowlistJson {
     }
 }
 
-pub(super) fn allowlist_json(entries: &[IpAllowlistEntry]) -> String {
+pub(crate) fn allowlist_json(entries: &[IpAllowlistEntry]) -> String {
     serde_json::to_string(entries).expect("plain strings always serialize")
 }
 
-pub(super) fn status(text: &str) -> ComponentStatus {
+pub(crate) fn status(text: &str) -> ComponentStatus {
     ComponentStatus::parse(text).unwrap_or(ComponentStatus::Unhealthy)
 }
 
@@ -160,11 +173,16 @@ impl From<ClusterRow> for Cluster {
     }
 }
 
-pub(super) const ZEEBE_CLIENT_COLUMNS: &str =
-    "id, cluster_id, org_id, client_id, name, secret_hash, permissions, created_at";
+/// The zeebe_clients table's columns in `ZeebeClientRow` order.
+macro_rules! zeebe_client_columns {
+    () => {
+        "id, cluster_id, org_id, client_id, name, secret_hash, permissions, created_at"
+    };
+}
+pub(crate) use zeebe_client_columns;
 
 #[derive(FromRow)]
-pub(super) struct ZeebeClientRow {
+pub(crate) struct ZeebeClientRow {
     id: String,
     cluster_id: String,
     org_id: String,
@@ -191,7 +209,7 @@ impl From<ZeebeClientRow> for ZeebeClient {
 }
 
 #[derive(FromRow)]
-pub(super) struct AuditRow {
+pub(crate) struct AuditRow {
     id: String,
     org_id: String,
     ts: i64,

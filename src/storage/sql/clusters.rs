@@ -1,15 +1,16 @@
-use async_trait::async_trait;
-
-use super::*;
+// Included into each backend module (`storage/sqlite.rs`, `storage/postgres.rs`), where
+// `Backend` is that backend's store type and `Db` its sqlx driver.
+#[allow(unused_imports)]
+use super::{Backend, Db};
+#[allow(unused_imports)]
+use crate::storage::sql_prelude::*;
 
 #[async_trait]
-impl crate::storage::ClusterStore for SqliteStore {
+impl crate::storage::ClusterStore for Backend {
     async fn insert_cluster(&self, c: &Cluster, audit: &AuditEntry) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        sqlx::query(&format!(
-            "INSERT INTO clusters ({CLUSTER_COLUMNS}) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        ))
+        sqlx::query(concat!("INSERT INTO clusters (", cluster_columns!(), ") \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"))
         .bind(&c.id)
         .bind(&c.org_id)
         .bind(&c.name)
@@ -36,13 +37,15 @@ impl crate::storage::ClusterStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .db()?;
-        insert_audit(&mut tx, audit).await?;
+        Backend::insert_audit(&mut tx, audit).await?;
         tx.commit().await.db()
     }
 
     async fn cluster(&self, org_id: &str, id: &str) -> StoreResult<Option<Cluster>> {
-        let row: Option<ClusterRow> = sqlx::query_as(&format!(
-            "SELECT {CLUSTER_COLUMNS} FROM clusters WHERE id = ? AND org_id = ?"
+        let row: Option<ClusterRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            cluster_columns!(),
+            " FROM clusters WHERE id = $1 AND org_id = $2"
         ))
         .bind(id)
         .bind(org_id)
@@ -53,8 +56,10 @@ impl crate::storage::ClusterStore for SqliteStore {
     }
 
     async fn clusters(&self, org_id: &str) -> StoreResult<Vec<Cluster>> {
-        let rows: Vec<ClusterRow> = sqlx::query_as(&format!(
-            "SELECT {CLUSTER_COLUMNS} FROM clusters WHERE org_id = ? ORDER BY created_at, id"
+        let rows: Vec<ClusterRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            cluster_columns!(),
+            " FROM clusters WHERE org_id = $1 ORDER BY created_at, id"
         ))
         .bind(org_id)
         .fetch_all(&self.reader)
@@ -70,7 +75,7 @@ impl crate::storage::ClusterStore for SqliteStore {
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
-        let deleted = sqlx::query("DELETE FROM clusters WHERE id = ? AND org_id = ?")
+        let deleted = sqlx::query("DELETE FROM clusters WHERE id = $1 AND org_id = $2")
             .bind(id)
             .bind(org_id)
             .execute(&mut *tx)
@@ -80,7 +85,7 @@ impl crate::storage::ClusterStore for SqliteStore {
         if deleted == 0 {
             return Ok(false);
         }
-        insert_audit(&mut tx, audit).await?;
+        Backend::insert_audit(&mut tx, audit).await?;
         tx.commit().await.db()?;
         Ok(true)
     }
@@ -92,9 +97,9 @@ impl crate::storage::ClusterStore for SqliteStore {
     ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
         let updated = sqlx::query(
-            "UPDATE clusters SET name = ?, description = ?, stage_label = ?, \
-             hardware_packages = ?, ip_allowlist = ?, version = version + 1 \
-             WHERE id = ? AND org_id = ? AND version = ?",
+            "UPDATE clusters SET name = $1, description = $2, stage_label = $3, \
+             hardware_packages = $4, ip_allowlist = $5, version = version + 1 \
+             WHERE id = $6 AND org_id = $7 AND version = $8",
         )
         .bind(&c.name)
         .bind(&c.description)
@@ -112,16 +117,18 @@ impl crate::storage::ClusterStore for SqliteStore {
             return Ok(false);
         }
         for entry in audit {
-            insert_audit(&mut tx, entry).await?;
+            Backend::insert_audit(&mut tx, entry).await?;
         }
         tx.commit().await.db()?;
         Ok(true)
     }
 
     async fn transitional_clusters(&self, limit: i64) -> StoreResult<Vec<Cluster>> {
-        let rows: Vec<ClusterRow> = sqlx::query_as(&format!(
-            "SELECT {CLUSTER_COLUMNS} FROM clusters \
-             WHERE status IN ('Creating', 'Updating', 'Resuming') ORDER BY status_since LIMIT ?"
+        let rows: Vec<ClusterRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            cluster_columns!(),
+            " FROM clusters \
+             WHERE status IN ('Creating', 'Updating', 'Resuming') ORDER BY status_since LIMIT $1"
         ))
         .bind(limit)
         .fetch_all(&self.writer)
@@ -139,10 +146,10 @@ impl crate::storage::ClusterStore for SqliteStore {
     ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
         let updated = sqlx::query(
-            "UPDATE clusters SET status = ?, zeebe_status = ?, operate_status = ?, \
-             tasklist_status = ?, optimize_status = ?, connectors_status = ?, generation_id = ?, \
-             target_generation_id = ?, status_since = ?, version = version + 1 \
-             WHERE id = ? AND version = ?",
+            "UPDATE clusters SET status = $1, zeebe_status = $2, operate_status = $3, \
+             tasklist_status = $4, optimize_status = $5, connectors_status = $6, generation_id = $7, \
+             target_generation_id = $8, status_since = $9, version = version + 1 \
+             WHERE id = $10 AND version = $11",
         )
         .bind(p.status.as_str())
         .bind(p.components.zeebe.as_str())
@@ -163,7 +170,7 @@ impl crate::storage::ClusterStore for SqliteStore {
             return Ok(false);
         }
         if let Some(audit) = audit {
-            insert_audit(&mut tx, audit).await?;
+            Backend::insert_audit(&mut tx, audit).await?;
         }
         tx.commit().await.db()?;
         Ok(true)

@@ -1,7 +1,12 @@
-use async_trait::async_trait;
+// Included into each backend module (`storage/sqlite.rs`, `storage/postgres.rs`), where
+// `Backend` is that backend's store type and `Db` its sqlx driver.
+#[allow(unused_imports)]
+use super::{Backend, Db};
+#[allow(unused_imports)]
+use crate::storage::sql_prelude::*;
 
-use super::*;
 use crate::domain::connector_secret::ConnectorSecret;
+use crate::domain::Timestamp;
 
 #[derive(FromRow)]
 struct SecretRow {
@@ -27,7 +32,7 @@ impl From<SecretRow> for ConnectorSecret {
 }
 
 #[async_trait]
-impl crate::storage::ConnectorSecretStore for SqliteStore {
+impl crate::storage::ConnectorSecretStore for Backend {
     async fn insert_connector_secret(
         &self,
         s: &ConnectorSecret,
@@ -35,20 +40,14 @@ impl crate::storage::ConnectorSecretStore for SqliteStore {
         audit: &AuditEntry,
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        // Checked inside the write transaction, so a cluster deleted since the handler
-        // looked it up is a 404, not a foreign-key error.
-        let exists: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM clusters WHERE id = ? AND org_id = ?")
-                .bind(&s.cluster_id)
-                .bind(&s.org_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .db()?;
-        if exists.is_none() {
+        // Checked (and on PostgreSQL locked) inside the write transaction: a cluster deleted
+        // since the handler looked it up is a 404, not a foreign-key error, and the count
+        // below holds against concurrent inserts.
+        if !Backend::lock_cluster(&mut tx, &s.org_id, &s.cluster_id).await? {
             return Err(StoreError::NotFound);
         }
         let count: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM connector_secrets WHERE cluster_id = ?")
+            sqlx::query_scalar("SELECT COUNT(*) FROM connector_secrets WHERE cluster_id = $1")
                 .bind(&s.cluster_id)
                 .fetch_one(&mut *tx)
                 .await
@@ -60,7 +59,7 @@ impl crate::storage::ConnectorSecretStore for SqliteStore {
         sqlx::query(
             "INSERT INTO connector_secrets \
              (cluster_id, org_id, name, sealed_value, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&s.cluster_id)
         .bind(&s.org_id)
@@ -71,7 +70,7 @@ impl crate::storage::ConnectorSecretStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .db()?;
-        insert_audit(&mut tx, audit).await?;
+        Backend::insert_audit(&mut tx, audit).await?;
         tx.commit().await.db()
     }
 
@@ -82,7 +81,7 @@ impl crate::storage::ConnectorSecretStore for SqliteStore {
     ) -> StoreResult<Vec<ConnectorSecret>> {
         let rows: Vec<SecretRow> = sqlx::query_as(
             "SELECT cluster_id, org_id, name, sealed_value, created_at, updated_at \
-             FROM connector_secrets WHERE cluster_id = ? AND org_id = ? ORDER BY name",
+             FROM connector_secrets WHERE cluster_id = $1 AND org_id = $2 ORDER BY name",
         )
         .bind(cluster_id)
         .bind(org_id)
@@ -103,8 +102,8 @@ impl crate::storage::ConnectorSecretStore for SqliteStore {
     ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
         let updated = sqlx::query(
-            "UPDATE connector_secrets SET sealed_value = ?, updated_at = ? \
-             WHERE cluster_id = ? AND name = ? AND org_id = ?",
+            "UPDATE connector_secrets SET sealed_value = $1, updated_at = $2 \
+             WHERE cluster_id = $3 AND name = $4 AND org_id = $5",
         )
         .bind(sealed_value)
         .bind(now.millis())
@@ -118,7 +117,7 @@ impl crate::storage::ConnectorSecretStore for SqliteStore {
         if updated == 0 {
             return Ok(false);
         }
-        insert_audit(&mut tx, audit).await?;
+        Backend::insert_audit(&mut tx, audit).await?;
         tx.commit().await.db()?;
         Ok(true)
     }
@@ -132,7 +131,7 @@ impl crate::storage::ConnectorSecretStore for SqliteStore {
     ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
         let deleted = sqlx::query(
-            "DELETE FROM connector_secrets WHERE cluster_id = ? AND name = ? AND org_id = ?",
+            "DELETE FROM connector_secrets WHERE cluster_id = $1 AND name = $2 AND org_id = $3",
         )
         .bind(cluster_id)
         .bind(name)
@@ -144,7 +143,7 @@ impl crate::storage::ConnectorSecretStore for SqliteStore {
         if deleted == 0 {
             return Ok(false);
         }
-        insert_audit(&mut tx, audit).await?;
+        Backend::insert_audit(&mut tx, audit).await?;
         tx.commit().await.db()?;
         Ok(true)
     }

@@ -1,9 +1,12 @@
-use async_trait::async_trait;
-
-use super::*;
+// Included into each backend module (`storage/sqlite.rs`, `storage/postgres.rs`), where
+// `Backend` is that backend's store type and `Db` its sqlx driver.
+#[allow(unused_imports)]
+use super::{Backend, Db};
+#[allow(unused_imports)]
+use crate::storage::sql_prelude::*;
 
 #[async_trait]
-impl crate::storage::KeyStore for SqliteStore {
+impl crate::storage::KeyStore for Backend {
     async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
         let rows: Vec<SigningKeyRow> = sqlx::query_as(
             "SELECT kid, algorithm, private_key, public_key, created_at, retired_at \
@@ -17,6 +20,7 @@ impl crate::storage::KeyStore for SqliteStore {
 
     async fn insert_first_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
+        Backend::lock_signing_keys(&mut tx).await?;
         let active: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM signing_keys WHERE retired_at IS NULL")
                 .fetch_one(&mut *tx)
@@ -27,7 +31,7 @@ impl crate::storage::KeyStore for SqliteStore {
         }
         sqlx::query(
             "INSERT INTO signing_keys (kid, algorithm, private_key, public_key, created_at, retired_at) \
-             VALUES (?, ?, ?, ?, ?, NULL)",
+             VALUES ($1, $2, $3, $4, $5, NULL)",
         )
         .bind(&key.kid)
         .bind(&key.algorithm)

@@ -1,0 +1,55 @@
+// Included into each backend module (`storage/sqlite.rs`, `storage/postgres.rs`), where
+// `Backend` is that backend's store type and `Db` its sqlx driver.
+#[allow(unused_imports)]
+use super::{Backend, Db};
+#[allow(unused_imports)]
+use crate::storage::sql_prelude::*;
+
+#[async_trait]
+impl crate::storage::AuditStore for Backend {
+    async fn audit_events(&self, org_id: &str, limit: i64) -> StoreResult<Vec<AuditEntry>> {
+        let rows: Vec<AuditRow> = sqlx::query_as(
+            "SELECT id, org_id, ts, service, audit_type, audit, entity, entity_id, entity_attribute, \
+             value_from, value_to, parent_entity, parent_entity_id, user_id \
+             FROM audit_events WHERE org_id = $1 ORDER BY seq DESC LIMIT $2",
+        )
+        .bind(org_id)
+        .bind(limit)
+        .fetch_all(&self.reader)
+        .await
+        .db()?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+}
+
+impl Backend {
+    /// Writes an activity record inside the caller's transaction.
+    pub(in crate::storage) async fn insert_audit(
+        tx: &mut sqlx::Transaction<'_, Db>,
+        a: &crate::domain::audit::AuditEntry,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO audit_events (id, org_id, ts, service, audit_type, audit, entity, entity_id, \
+             entity_attribute, value_from, value_to, parent_entity, parent_entity_id, user_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(&a.id)
+        .bind(&a.org_id)
+        .bind(a.timestamp.millis())
+        .bind(&a.service)
+        .bind(a.audit_type.code())
+        .bind(&a.audit)
+        .bind(&a.entity)
+        .bind(&a.entity_id)
+        .bind(&a.entity_attribute)
+        .bind(&a.value_from)
+        .bind(&a.value_to)
+        .bind(&a.parent_entity)
+        .bind(&a.parent_entity_id)
+        .bind(&a.user_id)
+        .execute(&mut **tx)
+        .await
+        .db()?;
+        Ok(())
+    }
+}

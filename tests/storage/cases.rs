@@ -1,0 +1,334 @@
+use consoled::catalog::Catalog;
+use consoled::domain::api_client::ApiClient;
+use consoled::domain::audit::{AuditEntry, AuditType};
+use consoled::domain::cluster::{Cluster, ClusterDraft, ComponentStatus, Components};
+use consoled::domain::organization::Organization;
+use consoled::domain::scope::ScopeSet;
+use consoled::domain::zeebe_client::{Permission, ZeebeClient};
+use consoled::domain::Timestamp;
+use consoled::storage::{ClusterProgress, SigningKeyRecord, Store, StoreError};
+
+use crate::{on_every_backend, Backend};
+
+fn audit(org: &str, entity_id: &str) -> AuditEntry {
+    AuditEntry::new(
+        org,
+        "tester",
+        AuditType::Create,
+        "thing",
+        entity_id,
+        "test".into(),
+        Timestamp(1),
+    )
+}
+
+async fn org(store: &dyn Store, name: &str) -> Organization {
+    let org = Organization::new(name, Timestamp::now());
+    store
+        .insert_organization(&org, &audit(&org.id, &org.id))
+        .await
+        .unwrap();
+    org
+}
+
+fn cluster(org_id: &str, name: &str, at: i64) -> Cluster {
+    let catalog = Catalog::builtin();
+    let draft = ClusterDraft {
+        name: name.into(),
+        channel_id: catalog.channels[0].id.clone(),
+        generation_id: catalog.channels[0].default_generation.clone(),
+        region_id: catalog.regions[0].id.clone(),
+        plan_type_id: catalog.plan_types[0].id.clone(),
+        ..Default::default()
+    };
+    Cluster::create(draft, org_id, &catalog, Timestamp(at)).unwrap()
+}
+
+fn zeebe_client(cluster: &Cluster, name: &str) -> ZeebeClient {
+    ZeebeClient {
+        id: uuid::Uuid::new_v4().to_string(),
+        cluster_id: cluster.id.clone(),
+        org_id: cluster.org_id.clone(),
+        client_id: uuid::Uuid::new_v4().simple().to_string(),
+        name: name.into(),
+        secret_hash: vec![1, 2, 3],
+        permissions: vec![Permission::Zeebe, Permission::Operate],
+        created_at: Timestamp(5),
+    }
+}
+
+async fn organizations_and_api_clients(b: &Backend) {
+    let store = b.store.as_ref();
+    let a = org(store, "a").await;
+    let listed = store.organizations().await.unwrap();
+    assert_eq!(listed, vec![a.clone()]);
+    assert_eq!(store.organization(&a.id).await.unwrap(), Some(a.clone()));
+    assert_eq!(store.organization("missing").await.unwrap(), None);
+
+    let client = ApiClient {
+        client_id: "c1".into(),
+        org_id: a.id.clone(),
+        name: "ci".into(),
+        scopes: ScopeSet::parse("get:clusters create:clusters").unwrap(),
+        secret_hash: vec![9; 32],
+        secret_generation: 1,
+        created_at: Timestamp(7),
+    };
+    store
+        .insert_api_client(&client, &audit(&a.id, "c1"))
+        .await
+        .unwrap();
+    assert_eq!(store.api_client("c1").await.unwrap(), Some(client.clone()));
+    let duplicate = store
+        .insert_api_client(&client, &audit(&a.id, "c1-again"))
+        .await;
+    assert!(
+        matches!(duplicate, Err(StoreError::Conflict(_))),
+        "{duplicate:?}"
+    );
+
+    let rotated = ApiClient {
+        secret_hash: vec![8; 32],
+        secret_generation: 2,
+        ..client.clone()
+    };
+    assert!(store
+        .update_api_client(&rotated, &audit(&a.id, "c1"))
+        .await
+        .unwrap());
+    assert_eq!(store.api_client("c1").await.unwrap(), Some(rotated));
+    let ghost = ApiClient {
+        client_id: "ghost".into(),
+        ..client
+    };
+    assert!(!store
+        .update_api_client(&ghost, &audit(&a.id, "ghost"))
+        .await
+        .unwrap());
+}
+
+async fn clusters_are_confined_to_their_organization(b: &Backend) {
+    let store = b.store.as_ref();
+    let (a, other) = (org(store, "a").await, org(store, "b").await);
+    let first = cluster(&a.id, "first", 10);
+    let second = cluster(&a.id, "second", 20);
+    let foreign = cluster(&other.id, "foreign", 15);
+    for c in [&second, &first, &foreign] {
+        store
+            .insert_cluster(c, &audit(&c.org_id, &c.id))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store.cluster(&a.id, &first.id).await.unwrap(),
+        Some(first.clone())
+    );
+    assert_eq!(store.cluster(&other.id, &first.id).await.unwrap(), None);
+    let listed = store.clusters(&a.id).await.unwrap();
+    assert_eq!(
+        listed,
+        vec![first.clone(), second.clone()],
+        "oldest first, own org only"
+    );
+    assert!(!store
+        .delete_cluster(&other.id, &first.id, &audit(&other.id, "x"))
+        .await
+        .unwrap());
+    assert!(store
+        .delete_cluster(&a.id, &first.id, &audit(&a.id, &first.id))
+        .await
+        .unwrap());
+    assert_eq!(store.clusters(&a.id).await.unwrap(), vec![second]);
+}
+
+async fn reconciler_steps_apply_once(b: &Backend) {
+    let store = b.store.as_ref();
+    let a = org(store, "a").await;
+    let c = cluster(&a.id, "c", 10);
+    store
+        .insert_cluster(&c, &audit(&a.id, &c.id))
+        .await
+        .unwrap();
+    let transitional = store.transitional_clusters(10).await.unwrap();
+    assert_eq!(
+        transitional.iter().map(|c| &c.id).collect::<Vec<_>>(),
+        vec![&c.id]
+    );
+
+    let progress = ClusterProgress {
+        status: ComponentStatus::Healthy,
+        components: Components::all(ComponentStatus::Healthy),
+        generation_id: c.generation_id.clone(),
+        target_generation_id: None,
+        status_since: Timestamp(99),
+    };
+    let done = audit(&a.id, &c.id);
+    // Two reconcilers racing on the same version: exactly one applies, with one record.
+    let other = b.reopen().await;
+    let (one, two) = tokio::join!(
+        store.advance_cluster(&c.id, c.version, &progress, Some(&done)),
+        other.advance_cluster(&c.id, c.version, &progress, Some(&done)),
+    );
+    let applied = [one, two]
+        .into_iter()
+        .filter(|r| matches!(r, Ok(true)))
+        .count();
+    assert_eq!(applied, 1);
+    let stored = store.cluster(&a.id, &c.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, ComponentStatus::Healthy);
+    assert_eq!(stored.status_since, Timestamp(99));
+    assert_eq!(stored.version, c.version + 1);
+    assert!(store.transitional_clusters(10).await.unwrap().is_empty());
+    let records = store.audit_events(&a.id, 100).await.unwrap();
+    assert_eq!(records.iter().filter(|r| r.id == done.id).count(), 1);
+}
+
+async fn zeebe_clients_enforce_limits_and_uniqueness(b: &Backend) {
+    let store = b.store.as_ref();
+    let a = org(store, "a").await;
+    let c = cluster(&a.id, "c", 10);
+    store
+        .insert_cluster(&c, &audit(&a.id, &c.id))
+        .await
+        .unwrap();
+
+    let first = zeebe_client(&c, "worker");
+    store
+        .insert_zeebe_client(&first, 2, &audit(&a.id, "z1"))
+        .await
+        .unwrap();
+    let same_name = zeebe_client(&c, "worker");
+    let refused = store
+        .insert_zeebe_client(&same_name, 2, &audit(&a.id, "z2"))
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    store
+        .insert_zeebe_client(&zeebe_client(&c, "second"), 2, &audit(&a.id, "z3"))
+        .await
+        .unwrap();
+    let over = store
+        .insert_zeebe_client(&zeebe_client(&c, "third"), 2, &audit(&a.id, "z4"))
+        .await;
+    assert!(matches!(over, Err(StoreError::LimitReached)), "{over:?}");
+
+    let mut orphan = zeebe_client(&c, "orphan");
+    orphan.cluster_id = "missing".into();
+    let missing = store
+        .insert_zeebe_client(&orphan, 2, &audit(&a.id, "z5"))
+        .await;
+    assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
+
+    // Failed writes left no activity records.
+    let ids: Vec<String> = store
+        .audit_events(&a.id, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.entity_id)
+        .collect();
+    for refused in ["z2", "z4", "z5"] {
+        assert!(
+            !ids.contains(&refused.to_string()),
+            "{refused} left a record"
+        );
+    }
+
+    let listed = store.zeebe_clients(&a.id, &c.id).await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed.iter().find(|z| z.name == "worker"), Some(&first));
+    let credential = store
+        .zeebe_credential(&first.client_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(credential.client, first);
+    assert_eq!(credential.cluster_status, ComponentStatus::Creating);
+    assert_eq!(
+        store
+            .zeebe_client("other-org", &c.id, &first.client_id)
+            .await
+            .unwrap(),
+        None
+    );
+
+    // Deleting the cluster deletes its clients.
+    store
+        .delete_cluster(&a.id, &c.id, &audit(&a.id, &c.id))
+        .await
+        .unwrap();
+    assert!(store
+        .zeebe_credential(&first.client_id)
+        .await
+        .unwrap()
+        .is_none());
+}
+
+async fn concurrent_first_starts_create_one_signing_key(b: &Backend) {
+    let replicas = [b.store.clone(), b.reopen().await, b.reopen().await];
+    let key = |kid: &str| SigningKeyRecord {
+        kid: kid.into(),
+        algorithm: "ES256".into(),
+        private_key: vec![1],
+        public_key: vec![2],
+        created_at: Timestamp(1),
+        retired_at: None,
+    };
+    let (k1, k2, k3) = (key("k1"), key("k2"), key("k3"));
+    let results = tokio::join!(
+        replicas[0].insert_first_signing_key(&k1),
+        replicas[1].insert_first_signing_key(&k2),
+        replicas[2].insert_first_signing_key(&k3),
+    );
+    let inserted = [results.0, results.1, results.2]
+        .into_iter()
+        .filter(|r| matches!(r, Ok(true)))
+        .count();
+    assert_eq!(inserted, 1);
+    assert_eq!(b.store.signing_keys().await.unwrap().len(), 1);
+}
+
+async fn activity_is_newest_first(b: &Backend) {
+    let store = b.store.as_ref();
+    let a = org(store, "a").await;
+    for name in ["one", "two", "three"] {
+        let c = cluster(&a.id, name, 1);
+        store.insert_cluster(&c, &audit(&a.id, name)).await.unwrap();
+    }
+    let records = store.audit_events(&a.id, 2).await.unwrap();
+    let ids: Vec<&str> = records.iter().map(|r| r.entity_id.as_str()).collect();
+    assert_eq!(ids, ["three", "two"]);
+    assert!(store.audit_events("nobody", 10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn organizations_and_api_clients_round_trip() {
+    on_every_backend!(organizations_and_api_clients);
+}
+
+#[tokio::test]
+async fn cluster_reads_and_deletes_are_confined() {
+    on_every_backend!(clusters_are_confined_to_their_organization);
+}
+
+#[tokio::test]
+async fn racing_reconciler_steps_apply_once() {
+    on_every_backend!(reconciler_steps_apply_once);
+}
+
+#[tokio::test]
+async fn zeebe_client_rules_hold() {
+    on_every_backend!(zeebe_clients_enforce_limits_and_uniqueness);
+}
+
+#[tokio::test]
+async fn one_signing_key_under_concurrent_starts() {
+    on_every_backend!(concurrent_first_starts_create_one_signing_key);
+}
+
+#[tokio::test]
+async fn activity_newest_first() {
+    on_every_backend!(activity_is_newest_first);
+}

@@ -32,6 +32,8 @@ pub struct Application {
     state: AppState,
     reconcile_interval: Duration,
     provision_delay: Duration,
+    key_refresh_interval: Duration,
+    token_lifetime: Duration,
     /// Credentials created on an empty database, to be shown once.
     pub first_credentials: Option<operator::NewCredentials>,
 }
@@ -41,14 +43,23 @@ pub async fn open_storage(
     args: &crate::config::StorageArgs,
 ) -> anyhow::Result<(Arc<dyn Store>, Keyring)> {
     let keyring = Keyring::load(args.master_key.as_deref(), &args.data_dir)?;
-    let store = storage::open(&args.database_url())
+    let store = storage::open_with(&args.database_url(), args.pool_settings())
         .await
         .context("opening the database")?;
     Ok((store, keyring))
 }
 
 /// Loads the signing keys, creating the first one if the database has none.
-pub async fn load_signing_keys(store: &dyn Store, keyring: &Keyring) -> anyhow::Result<KeySet> {
+/// Retired keys keep verifying for the token lifetime plus this margin.
+fn retired_key_grace(token_lifetime: Duration) -> Duration {
+    token_lifetime + CLOCK_LEEWAY
+}
+
+pub async fn load_signing_keys(
+    store: &dyn Store,
+    keyring: &Keyring,
+    token_lifetime: Duration,
+) -> anyhow::Result<KeySet> {
     let mut records = store.signing_keys().await?;
     if !records.iter().any(|r| r.retired_at.is_none()) {
         let record = keys::generate(keyring, Timestamp::now())?;
@@ -56,7 +67,12 @@ pub async fn load_signing_keys(store: &dyn Store, keyring: &Keyring) -> anyhow::
         store.insert_first_signing_key(&record).await?;
         records = store.signing_keys().await?;
     }
-    KeySet::from_records(&records, keyring)
+    KeySet::from_records(
+        &records,
+        keyring,
+        Timestamp::now(),
+        retired_key_grace(token_lifetime),
+    )
 }
 
 impl Application {
@@ -80,7 +96,7 @@ impl Application {
             _ => anyhow::bail!("set both CONSOLED_BOOTSTRAP_CLIENT_ID and CONSOLED_BOOTSTRAP_CLIENT_SECRET, or neither"),
         };
 
-        let key_set = load_signing_keys(store.as_ref(), &keyring).await?;
+        let key_set = load_signing_keys(store.as_ref(), &keyring, args.token_lifetime).await?;
         let tokens = Arc::new(TokenService::new(
             public_url.clone(),
             args.token_lifetime,
@@ -109,6 +125,8 @@ impl Application {
             state,
             reconcile_interval: args.reconcile_interval,
             provision_delay: args.provision_delay,
+            key_refresh_interval: args.key_refresh_interval,
+            token_lifetime: args.token_lifetime,
             first_credentials,
         })
     }
@@ -147,6 +165,13 @@ impl Application {
                 .await
         });
 
+        let refresher_task = tokio::spawn(refresh_keys(
+            self.state.clone(),
+            self.key_refresh_interval,
+            self.token_lifetime,
+            stop_rx.clone(),
+        ));
+
         let router = http::router(self.state.clone());
         let app = NormalizePathLayer::trim_trailing_slash().layer(router);
         let mut server_stop = stop_rx;
@@ -161,7 +186,43 @@ impl Application {
         let _ = stop_tx.send(true);
         server_task.await??;
         let _ = reconciler_task.await;
+        let _ = refresher_task.await;
         Ok(())
+    }
+}
+
+/// Reloads the signing keys now and then, so a rotation made by the CLI or another replica
+/// is used here within one interval, and retired keys stop verifying once their tokens
+/// have expired.
+async fn refresh_keys(
+    state: AppState,
+    interval: Duration,
+    token_lifetime: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|stopped| *stopped) => return,
+            _ = tokio::time::sleep(interval) => {}
+        }
+        let records = match state.store.signing_keys().await {
+            Ok(records) => records,
+            Err(e) => {
+                tracing::warn!(error = %e, "reloading signing keys failed");
+                continue;
+            }
+        };
+        let grace = retired_key_grace(token_lifetime);
+        match KeySet::from_records(&records, &state.keyring, Timestamp::now(), grace) {
+            Ok(fresh) => {
+                let current = state.tokens.keys();
+                if fresh.kids() != current.kids() || fresh.signing().0 != current.signing().0 {
+                    tracing::info!(kid = fresh.signing().0, "signing keys changed");
+                    state.tokens.replace_keys(fresh);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "signing keys could not be loaded"),
+        }
     }
 }
 

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
 use crate::app::{self, Application};
-use crate::config::{Cli, Command};
+use crate::auth::keys;
+use crate::config::{Cli, Command, KeysCommand};
 use crate::domain::Timestamp;
 use crate::operator;
 
@@ -46,6 +47,17 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let (store, keyring) = app::open_storage(&storage).await?;
             let credentials = operator::init(store.as_ref(), &keyring, Timestamp::now()).await?;
             println!("{}", serde_json::to_string_pretty(&credentials)?);
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Rotate(storage)) => {
+            let (store, keyring) = app::open_storage(&storage).await?;
+            let now = Timestamp::now();
+            let key = keys::generate(&keyring, now)?;
+            store.rotate_signing_key(&key, now).await?;
+            println!(
+                "{}",
+                serde_json::json!({ "kid": key.kid, "algorithm": key.algorithm })
+            );
             Ok(())
         }
     }

@@ -23,6 +23,16 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Create the default organization and an admin Console API client; print them as JSON.
     Init(StorageArgs),
+    /// Manage the token signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a new signing key; the old ones keep verifying until their tokens expire.
+    /// Running servers pick the new key up within their key refresh interval.
+    Rotate(StorageArgs),
 }
 
 /// Where the data lives; shared by the server and every operator command.
@@ -40,9 +50,24 @@ pub struct StorageArgs {
     /// is generated in the data dir with owner-only permissions.
     #[arg(long, env = "CONSOLED_MASTER_KEY", hide_env_values = true)]
     pub master_key: Option<String>,
+
+    /// Database connections per pool.
+    #[arg(long, env = "CONSOLED_DB_MAX_CONNECTIONS", default_value_t = 16)]
+    pub db_max_connections: u32,
+
+    /// How long a request waits for a database connection before answering 503.
+    #[arg(long, env = "CONSOLED_DB_ACQUIRE_TIMEOUT", default_value = "3s", value_parser = humantime::parse_duration)]
+    pub db_acquire_timeout: Duration,
 }
 
 impl StorageArgs {
+    pub fn pool_settings(&self) -> crate::storage::PoolSettings {
+        crate::storage::PoolSettings {
+            max_connections: self.db_max_connections,
+            acquire_timeout: self.db_acquire_timeout,
+        }
+    }
+
     pub fn database_url(&self) -> String {
         match &self.database_url {
             Some(url) => url.clone(),
@@ -118,6 +143,10 @@ pub struct ServeArgs {
     /// Secret of the bootstrap client.
     #[arg(long, env = "CONSOLED_BOOTSTRAP_CLIENT_SECRET", hide_env_values = true)]
     pub bootstrap_client_secret: Option<String>,
+
+    /// How often signing keys are reloaded from the database (rotation by another process).
+    #[arg(long, env = "CONSOLED_KEY_REFRESH_INTERVAL", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub key_refresh_interval: Duration,
 
     /// How often the reconciler looks for due work when nothing wakes it.
     #[arg(long, env = "CONSOLED_RECONCILE_INTERVAL", default_value = "1s", value_parser = humantime::parse_duration)]

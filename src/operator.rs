@@ -23,14 +23,11 @@ pub struct NewCredentials {
     pub scopes: Vec<&'static str>,
 }
 
-/// The oldest organization, created when there is none.
+/// The oldest organization, created when there is none; the flag says whether it was.
 pub async fn default_organization(
     store: &dyn Store,
     now: Timestamp,
-) -> anyhow::Result<Organization> {
-    if let Some(org) = store.organizations().await?.into_iter().next() {
-        return Ok(org);
-    }
+) -> anyhow::Result<(Organization, bool)> {
     let org = Organization::new(DEFAULT_ORG_NAME, now);
     let audit = AuditEntry::new(
         &org.id,
@@ -41,8 +38,7 @@ pub async fn default_organization(
         format!("Created organization {:?}", org.name),
         now,
     );
-    store.insert_organization(&org, &audit).await?;
-    Ok(org)
+    Ok(store.ensure_first_organization(&org, &audit).await?)
 }
 
 /// What to create a Console API client with; absent id and secret are generated.
@@ -131,8 +127,8 @@ pub async fn ensure_bootstrap_client(
             }
         }
         None => {
-            let org = default_organization(store, now).await?;
-            create_api_client(
+            let (org, _) = default_organization(store, now).await?;
+            let created = create_api_client(
                 store,
                 keyring,
                 ApiClientSpec {
@@ -144,22 +140,33 @@ pub async fn ensure_bootstrap_client(
                 },
                 now,
             )
-            .await?;
+            .await;
+            match created {
+                Ok(_) => {}
+                // Another replica starting at the same time created it first.
+                Err(e) if store.api_client(client_id).await?.is_some() => {
+                    tracing::debug!(error = %e, "bootstrap client was created concurrently");
+                }
+                Err(e) => return Err(e),
+            }
         }
     }
     Ok(())
 }
 
-/// On an empty database, creates the default organization and an admin client.
+/// On an empty database, creates the default organization and an admin client. Only the
+/// process that created the organization creates the client, so concurrent first starts
+/// print one set of credentials.
 pub async fn bootstrap_empty(
     store: &dyn Store,
     keyring: &Keyring,
     now: Timestamp,
 ) -> anyhow::Result<Option<NewCredentials>> {
-    if !store.organizations().await?.is_empty() {
+    let (org, created) = default_organization(store, now).await?;
+    if !created {
         return Ok(None);
     }
-    init(store, keyring, now).await.map(Some)
+    admin_client(store, keyring, org, now).await.map(Some)
 }
 
 /// Creates (if needed) the default organization and a new admin client with every scope.
@@ -168,18 +175,22 @@ pub async fn init(
     keyring: &Keyring,
     now: Timestamp,
 ) -> anyhow::Result<NewCredentials> {
-    let org = default_organization(store, now).await?;
-    create_api_client(
-        store,
-        keyring,
-        ApiClientSpec {
-            org_id: org.id,
-            name: "admin".into(),
-            scopes: ScopeSet::all(),
-            client_id: None,
-            secret: None,
-        },
-        now,
-    )
-    .await
+    let (org, _) = default_organization(store, now).await?;
+    admin_client(store, keyring, org, now).await
+}
+
+async fn admin_client(
+    store: &dyn Store,
+    keyring: &Keyring,
+    org: Organization,
+    now: Timestamp,
+) -> anyhow::Result<NewCredentials> {
+    let spec = ApiClientSpec {
+        org_id: org.id,
+        name: "admin".into(),
+        scopes: ScopeSet::all(),
+        client_id: None,
+        secret: None,
+    };
+    create_api_client(store, keyring, spec, now).await
 }

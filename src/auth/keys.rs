@@ -4,6 +4,7 @@
 //! cannot promise. Keys live in the database, the private half sealed under the master key.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use anyhow::Context;
 use jsonwebtoken::{DecodingKey, EncodingKey};
@@ -17,7 +18,8 @@ use crate::storage::SigningKeyRecord;
 
 pub const ALGORITHM: &str = "ES256";
 
-/// The keys in force: the newest active one signs, every unretired one verifies.
+/// The keys in force: the newest active key signs; active keys, and retired ones whose
+/// tokens may not have expired yet, verify.
 pub struct KeySet {
     signing_kid: String,
     signing_key: EncodingKey,
@@ -26,13 +28,19 @@ pub struct KeySet {
 }
 
 impl KeySet {
-    pub fn from_records(records: &[SigningKeyRecord], keyring: &Keyring) -> anyhow::Result<Self> {
-        let active: Vec<&SigningKeyRecord> = records
+    pub fn from_records(
+        records: &[SigningKeyRecord],
+        keyring: &Keyring,
+        now: Timestamp,
+        verify_retired_for: Duration,
+    ) -> anyhow::Result<Self> {
+        let usable: Vec<&SigningKeyRecord> = records
             .iter()
-            .filter(|r| r.retired_at.is_none() && r.algorithm == ALGORITHM)
+            .filter(|r| r.algorithm == ALGORITHM)
             .collect();
-        let newest = active
+        let newest = usable
             .iter()
+            .filter(|r| r.retired_at.is_none())
             .max_by_key(|r| (r.created_at, r.kid.clone()))
             .context("no active signing key")?;
         let private = keyring
@@ -42,7 +50,11 @@ impl KeySet {
             )?;
         let mut verifying = HashMap::new();
         let mut jwks = Vec::new();
-        for record in &active {
+        let still_verifies = |r: &SigningKeyRecord| match r.retired_at {
+            None => true,
+            Some(retired) => retired.plus(verify_retired_for) > now,
+        };
+        for record in usable.iter().filter(|r| still_verifies(r)) {
             let (x, y) = split_point(&record.public_key)?;
             verifying.insert(record.kid.clone(), DecodingKey::from_ec_components(&x, &y)?);
             jwks.push(json!({
@@ -64,6 +76,13 @@ impl KeySet {
 
     pub fn verifying(&self, kid: &str) -> Option<&DecodingKey> {
         self.verifying.get(kid)
+    }
+
+    /// Key ids that verify, for noticing a change.
+    pub fn kids(&self) -> Vec<&str> {
+        let mut kids: Vec<&str> = self.verifying.keys().map(String::as_str).collect();
+        kids.sort_unstable();
+        kids
     }
 
     /// The JSON Web Key Set document, rendered once.

@@ -19,4 +19,6 @@ pub trait KeyStore: Send + Sync + 'static {
     async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>>;
     /// Inserts `key` only when no active key exists; returns whether it was inserted.
     async fn insert_first_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<bool>;
+    /// Retires every active key as of `now` and makes `key` the one that signs.
+    async fn rotate_signing_key(&self, key: &SigningKeyRecord, now: Timestamp) -> StoreResult<()>;
 }

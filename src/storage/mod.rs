@@ -12,6 +12,7 @@
 mod audit;
 mod clusters;
 mod connector_secrets;
+mod health;
 mod keys;
 mod orgs;
 mod postgres;
@@ -25,6 +26,7 @@ use std::sync::Arc;
 pub use audit::AuditStore;
 pub use clusters::{ClusterProgress, ClusterStore};
 pub use connector_secrets::ConnectorSecretStore;
+pub use health::HealthStore;
 pub use keys::{KeyStore, SigningKeyRecord};
 pub use orgs::OrgStore;
 pub use postgres::PgStore;
@@ -79,21 +81,56 @@ impl<T> ResultExt<T> for Result<T, sqlx::Error> {
 
 /// Everything the server stores.
 pub trait Store:
-    KeyStore + OrgStore + ClusterStore + ZeebeClientStore + ConnectorSecretStore + AuditStore
+    HealthStore
+    + KeyStore
+    + OrgStore
+    + ClusterStore
+    + ZeebeClientStore
+    + ConnectorSecretStore
+    + AuditStore
 {
 }
 
 impl<T> Store for T where
-    T: KeyStore + OrgStore + ClusterStore + ZeebeClientStore + ConnectorSecretStore + AuditStore
+    T: HealthStore
+        + KeyStore
+        + OrgStore
+        + ClusterStore
+        + ZeebeClientStore
+        + ConnectorSecretStore
+        + AuditStore
 {
 }
 
-/// Opens the store named by `url` and applies its migrations.
+/// Connection pool limits.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    /// Connections per pool (SQLite: readers; its single writer is fixed).
+    pub max_connections: u32,
+    /// How long a request waits for a connection before the database counts as unavailable.
+    pub acquire_timeout: std::time::Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings {
+            max_connections: 16,
+            acquire_timeout: std::time::Duration::from_secs(3),
+        }
+    }
+}
+
+/// Opens the store named by `url` with default pool settings and applies its migrations.
 pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    open_with(url, PoolSettings::default()).await
+}
+
+/// Opens the store named by `url` and applies its migrations.
+pub async fn open_with(url: &str, pool: PoolSettings) -> anyhow::Result<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::open(url).await?))
+        Ok(Arc::new(SqliteStore::open(url, pool).await?))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        Ok(Arc::new(PgStore::open(url).await?))
+        Ok(Arc::new(PgStore::open(url, pool).await?))
     } else {
         anyhow::bail!("unsupported database URL {url:?}: use sqlite://PATH or postgres://...")
     }

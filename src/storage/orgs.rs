@@ -9,6 +9,13 @@ use crate::domain::organization::Organization;
 #[async_trait]
 pub trait OrgStore: Send + Sync + 'static {
     async fn insert_organization(&self, org: &Organization, audit: &AuditEntry) -> StoreResult<()>;
+    /// Returns the oldest organization, inserting `org` first if there is none; the flag
+    /// says whether `org` was inserted. Safe against concurrent first starts.
+    async fn ensure_first_organization(
+        &self,
+        org: &Organization,
+        audit: &AuditEntry,
+    ) -> StoreResult<(Organization, bool)>;
     async fn organizations(&self) -> StoreResult<Vec<Organization>>;
     async fn organization(&self, id: &str) -> StoreResult<Option<Organization>>;
 

@@ -1,18 +1,12 @@
 //! The PostgreSQL backend, for several replicas on one database. Commits are durable
 //! under PostgreSQL's own settings (`synchronous_commit`, replication).
 
-use std::time::Duration;
-
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 
-use super::{ResultExt, StoreResult};
+use super::{PoolSettings, ResultExt, StoreResult};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
-
-/// Advisory lock key taken while deciding whether to create the first signing key, so two
-/// replicas starting together do not both create one.
-const SIGNING_KEY_LOCK: i64 = 0x636f_6e73_6f6c_6501;
 
 pub struct PgStore {
     pool: PgPool,
@@ -26,10 +20,12 @@ type Backend = PgStore;
 type Db = Postgres;
 
 impl PgStore {
-    pub async fn open(url: &str) -> anyhow::Result<Self> {
+    pub async fn open(url: &str, settings: PoolSettings) -> anyhow::Result<Self> {
         let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .acquire_timeout(Duration::from_secs(5))
+            .max_connections(settings.max_connections.max(1))
+            .acquire_timeout(settings.acquire_timeout)
+            // A connection that died with the server is noticed before it is handed out.
+            .test_before_acquire(true)
             .connect(url)
             .await?;
         MIGRATOR.run(&pool).await?;
@@ -61,9 +57,11 @@ impl PgStore {
         Ok(found.is_some())
     }
 
-    async fn lock_signing_keys(tx: &mut Transaction<'_, Postgres>) -> StoreResult<()> {
+    /// Serializes a check-then-write (first signing key, first organization) across
+    /// replicas with a transaction-scoped advisory lock.
+    async fn exclusive(tx: &mut Transaction<'_, Postgres>, lock: i64) -> StoreResult<()> {
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(SIGNING_KEY_LOCK)
+            .bind(lock)
             .execute(&mut **tx)
             .await
             .db()?;
@@ -73,6 +71,9 @@ impl PgStore {
 
 mod audit {
     include!("sql/audit.rs");
+}
+mod health {
+    include!("sql/health.rs");
 }
 mod clusters {
     include!("sql/clusters.rs");

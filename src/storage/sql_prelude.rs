@@ -12,3 +12,7 @@ pub(crate) use crate::domain::audit::AuditEntry;
 pub(crate) use crate::domain::cluster::{Cluster, StageLabel};
 pub(crate) use crate::domain::organization::Organization;
 pub(crate) use crate::domain::zeebe_client::{permissions_to_text, ZeebeClient};
+
+/// Advisory lock ids for `Backend::exclusive`.
+pub(crate) const LOCK_SIGNING_KEYS: i64 = 0x636f_6e73_6f6c_6501;
+pub(crate) const LOCK_FIRST_ORGANIZATION: i64 = 0x636f_6e73_6f6c_6502;

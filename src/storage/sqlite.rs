@@ -10,7 +10,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Sqlite, Transaction};
 
-use super::{ResultExt, StoreResult};
+use super::{PoolSettings, ResultExt, StoreResult};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -23,7 +23,7 @@ type Backend = SqliteStore;
 type Db = Sqlite;
 
 impl SqliteStore {
-    pub async fn open(url: &str) -> anyhow::Result<Self> {
+    pub async fn open(url: &str, pool: PoolSettings) -> anyhow::Result<Self> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -37,14 +37,14 @@ impl SqliteStore {
         }
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(pool.acquire_timeout)
             .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&writer).await?;
         let reader = SqlitePoolOptions::new()
-            .max_connections(8)
+            .max_connections(pool.max_connections.max(1))
             .min_connections(1)
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(pool.acquire_timeout)
             .connect_with(options.read_only(true))
             .await?;
         Ok(SqliteStore { writer, reader })
@@ -74,14 +74,17 @@ impl SqliteStore {
         Ok(found.is_some())
     }
 
-    /// Serializes the first-key check across processes: BEGIN IMMEDIATE already does.
-    async fn lock_signing_keys(_tx: &mut Transaction<'_, Sqlite>) -> StoreResult<()> {
+    /// Serializes a check-then-write across processes: BEGIN IMMEDIATE already does.
+    async fn exclusive(_tx: &mut Transaction<'_, Sqlite>, _lock: i64) -> StoreResult<()> {
         Ok(())
     }
 }
 
 mod audit {
     include!("sql/audit.rs");
+}
+mod health {
+    include!("sql/health.rs");
 }
 mod clusters {
     include!("sql/clusters.rs");

@@ -63,12 +63,19 @@ impl TestApp {
         init_logging();
         let data_dir = tempfile::tempdir().unwrap();
         let mut extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
-        let database_url = match test_backend_url().await {
-            Some(url) => {
-                extra.extend(["--database-url".to_string(), url.clone()]);
-                url
-            }
-            None => format!("sqlite://{}", data_dir.path().join("consoled.db").display()),
+        let given_url = extra
+            .iter()
+            .position(|e| e == "--database-url")
+            .map(|i| extra[i + 1].clone());
+        let database_url = match given_url {
+            Some(url) => url,
+            None => match test_backend_url().await {
+                Some(url) => {
+                    extra.extend(["--database-url".to_string(), url.clone()]);
+                    url
+                }
+                None => format!("sqlite://{}", data_dir.path().join("consoled.db").display()),
+            },
         };
         let mut app = TestApp {
             addr: "127.0.0.1:0".parse().unwrap(),

@@ -8,6 +8,8 @@ mod clients;
 mod clusters;
 mod oauth;
 mod ops_support;
+mod outage;
+mod replicas;
 mod restart;
 mod sdk;
 

@@ -20,7 +20,7 @@ impl crate::storage::KeyStore for Backend {
 
     async fn insert_first_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
-        Backend::lock_signing_keys(&mut tx).await?;
+        Backend::exclusive(&mut tx, LOCK_SIGNING_KEYS).await?;
         let active: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM signing_keys WHERE retired_at IS NULL")
                 .fetch_one(&mut *tx)
@@ -43,5 +43,32 @@ impl crate::storage::KeyStore for Backend {
         .db()?;
         tx.commit().await.db()?;
         Ok(true)
+    }
+
+    async fn rotate_signing_key(
+        &self,
+        key: &SigningKeyRecord,
+        now: crate::domain::Timestamp,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        Backend::exclusive(&mut tx, LOCK_SIGNING_KEYS).await?;
+        sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL")
+            .bind(now.millis())
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        sqlx::query(
+            "INSERT INTO signing_keys (kid, algorithm, private_key, public_key, created_at, retired_at) \
+             VALUES ($1, $2, $3, $4, $5, NULL)",
+        )
+        .bind(&key.kid)
+        .bind(&key.algorithm)
+        .bind(&key.private_key)
+        .bind(&key.public_key)
+        .bind(key.created_at.millis())
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        tx.commit().await.db()
     }
 }

@@ -20,6 +20,34 @@ impl crate::storage::OrgStore for Backend {
         tx.commit().await.db()
     }
 
+    async fn ensure_first_organization(
+        &self,
+        org: &Organization,
+        audit: &AuditEntry,
+    ) -> StoreResult<(Organization, bool)> {
+        let mut tx = self.begin().await?;
+        Backend::exclusive(&mut tx, LOCK_FIRST_ORGANIZATION).await?;
+        let existing: Option<OrganizationRow> = sqlx::query_as(
+            "SELECT id, name, created_at FROM organizations ORDER BY created_at, id LIMIT 1",
+        )
+        .fetch_optional(&mut *tx)
+        .await
+        .db()?;
+        if let Some(existing) = existing {
+            return Ok((existing.into(), false));
+        }
+        sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
+            .bind(&org.id)
+            .bind(&org.name)
+            .bind(org.created_at.millis())
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        Backend::insert_audit(&mut tx, audit).await?;
+        tx.commit().await.db()?;
+        Ok((org.clone(), true))
+    }
+
     async fn organizations(&self) -> StoreResult<Vec<Organization>> {
         let rows: Vec<OrganizationRow> = sqlx::query_as(
             "SELECT id, name, created_at FROM organizations ORDER BY created_at, id",

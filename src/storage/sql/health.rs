@@ -1,0 +1,22 @@
+#[allow(unused_imports)]
+use super::{Backend, Db, MIGRATOR};
+#[allow(unused_imports)]
+use crate::storage::sql_prelude::*;
+
+#[async_trait]
+impl crate::storage::HealthStore for Backend {
+    async fn check_ready(&self) -> StoreResult<()> {
+        let applied: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.reader)
+                .await
+                .db()?;
+        let known = MIGRATOR.iter().count() as i64;
+        if applied < known {
+            return Err(StoreError::Other(anyhow::anyhow!(
+                "{applied} of {known} migrations applied"
+            )));
+        }
+        Ok(())
+    }
+}

@@ -125,6 +125,7 @@ impl Application {
                 token_url,
                 base_domain: args.base_domain.clone(),
                 max_clients_per_cluster: args.max_clients_per_cluster,
+                max_secrets_per_cluster: args.max_secrets_per_cluster,
                 max_body_bytes: args.max_body_bytes,
                 max_members: args.max_members,
                 web_modeler_ip_ranges: args.web_modeler_ip_ranges.clone(),

@@ -137,6 +137,10 @@ pub struct ServeArgs {
     #[arg(long, env = "CONSOLED_MAX_CLIENTS_PER_CLUSTER", default_value_t = 50)]
     pub max_clients_per_cluster: u32,
 
+    /// Maximum number of connector secrets per cluster.
+    #[arg(long, env = "CONSOLED_MAX_SECRETS_PER_CLUSTER", default_value_t = 100)]
+    pub max_secrets_per_cluster: u32,
+
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "CONSOLED_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
     pub max_body_bytes: usize,

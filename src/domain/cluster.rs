@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ip_allowlist::IpAllowlistEntry;
 use super::{DomainError, Timestamp};
 use crate::catalog::Catalog;
 
@@ -119,6 +120,8 @@ pub struct Cluster {
     pub auto_update: bool,
     pub stage_label: Option<StageLabel>,
     pub hardware_packages: f64,
+    /// Who may reach the cluster; empty means no restriction.
+    pub ip_allowlist: Vec<IpAllowlistEntry>,
     /// Overall status (`ready` on the wire).
     pub status: ComponentStatus,
     pub components: Components,
@@ -223,6 +226,7 @@ impl Cluster {
             auto_update,
             stage_label: draft.stage_label,
             hardware_packages,
+            ip_allowlist: Vec::new(),
             status: ComponentStatus::Creating,
             components: Components::all(ComponentStatus::Creating),
             target_generation_id: None,

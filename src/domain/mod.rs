@@ -3,7 +3,10 @@
 pub mod api_client;
 pub mod audit;
 pub mod cluster;
+pub mod cluster_update;
+pub mod connector_secret;
 pub mod error;
+pub mod ip_allowlist;
 pub mod member;
 pub mod organization;
 pub mod scope;

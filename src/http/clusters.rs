@@ -1,18 +1,19 @@
 //! `/clusters` and `/clusters/{clusterUuid}`: list, create, read, delete.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, Caller};
+use super::extract::{ApiJson, ApiPath, Caller};
 use super::parameters::NamedDto;
 use super::AppState;
 use crate::catalog::Catalog;
 use crate::domain::audit::{AuditEntry, AuditType};
 use crate::domain::cluster::{Cluster, ClusterDraft, ClusterLinks, ComponentStatus, StageLabel};
+use crate::domain::ip_allowlist::IpAllowlistEntry;
 use crate::domain::scope::Scope;
 use crate::domain::Timestamp;
 
@@ -99,10 +100,32 @@ pub struct ClusterLinksDto {
     pub oauth: String,
 }
 
+/// An allowlist entry on the wire. `description` is required by the reference when shown;
+/// a request may omit it (it then reads back as `""`).
 #[derive(Debug, Serialize, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
 pub struct IpAllowlistEntryDto {
     pub ip: String,
+    #[serde(default)]
     pub description: String,
+}
+
+impl From<IpAllowlistEntry> for IpAllowlistEntryDto {
+    fn from(e: IpAllowlistEntry) -> Self {
+        IpAllowlistEntryDto {
+            ip: e.ip,
+            description: e.description,
+        }
+    }
+}
+
+impl From<IpAllowlistEntryDto> for IpAllowlistEntry {
+    fn from(e: IpAllowlistEntryDto) -> Self {
+        IpAllowlistEntry {
+            ip: e.ip,
+            description: e.description,
+        }
+    }
 }
 
 impl From<ClusterLinks> for ClusterLinksDto {
@@ -183,8 +206,9 @@ pub fn cluster_response(state: &AppState, c: Cluster) -> ClusterResponse {
             .stage_label
             .map(|s| vec![s.as_str().to_string()])
             .unwrap_or_default(),
-        ipallowlist: Vec::new(),
-        ipwhitelist: Vec::new(),
+        // The deprecated `ipwhitelist` mirrors the allowlist for clients not yet moved on.
+        ipwhitelist: c.ip_allowlist.iter().cloned().map(Into::into).collect(),
+        ipallowlist: c.ip_allowlist.into_iter().map(Into::into).collect(),
         created: c.created_at.to_rfc3339(),
         owner_id: c.org_id,
         uuid: c.id,
@@ -222,7 +246,7 @@ async fn list_clusters(
 async fn get_cluster(
     State(state): State<AppState>,
     caller: Caller,
-    Path(cluster_id): Path<String>,
+    ApiPath(cluster_id): ApiPath<String>,
 ) -> ApiResult<Json<ClusterResponse>> {
     caller.require(Scope::GetClusters)?;
     let cluster = load_cluster(&state, &caller, &cluster_id).await?;
@@ -267,7 +291,7 @@ async fn create_cluster(
 async fn delete_cluster(
     State(state): State<AppState>,
     caller: Caller,
-    Path(cluster_id): Path<String>,
+    ApiPath(cluster_id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::DeleteClusters)?;
     let audit = AuditEntry::new(

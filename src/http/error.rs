@@ -1,7 +1,7 @@
 //! One error shape for the whole API: `{"status": 404, "error": "Not Found", "message": "..."}`.
 //! (`status` is the field the JS SDK reads into `err.statusCode`.)
 
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -139,6 +139,12 @@ impl From<JsonRejection> for ApiError {
             other => other,
         };
         Self::new(status, rejection.body_text())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        Self::new(rejection.status(), rejection.body_text())
     }
 }
 

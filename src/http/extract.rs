@@ -15,6 +15,13 @@ use crate::domain::scope::Scope;
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub struct ApiJson<T>(pub T);
 
+/// Path parameters, percent-decoded (`%20` → space, `+` stays `+`: the JS SDK puts names
+/// into paths without encoding them); a segment that does not decode is a 400 in the API's
+/// error shape.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
 /// The caller, authenticated by a bearer token for the Console API audience.
 #[derive(Debug, Clone)]
 pub struct Caller(pub Principal);

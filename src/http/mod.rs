@@ -2,14 +2,17 @@
 
 mod activity;
 mod clients;
+mod cluster_update;
 mod clusters;
 pub mod error;
 mod extract;
 mod health;
+mod ip_allowlist;
 mod members;
 mod meta;
 mod oauth;
 mod parameters;
+mod secrets;
 
 use std::sync::Arc;
 
@@ -33,6 +36,7 @@ pub struct Settings {
     pub token_url: String,
     pub base_domain: String,
     pub max_clients_per_cluster: u32,
+    pub max_secrets_per_cluster: u32,
     pub max_body_bytes: usize,
     /// Seats per organization (members and pending invites).
     pub max_members: u32,
@@ -63,6 +67,9 @@ pub fn router(state: AppState) -> Router {
         .merge(members::routes())
         .merge(activity::routes())
         .merge(meta::routes())
+        .merge(cluster_update::routes())
+        .merge(ip_allowlist::routes())
+        .merge(secrets::routes())
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

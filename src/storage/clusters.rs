@@ -23,6 +23,14 @@ pub trait ClusterStore: Send + Sync + 'static {
     /// Deletes the cluster and everything it owns; false when there was none.
     async fn delete_cluster(&self, org_id: &str, id: &str, audit: &AuditEntry)
         -> StoreResult<bool>;
+    /// Writes what API clients can change (name, description, stage label, hardware
+    /// packages, IP allowlist) with the records describing the change, if the stored
+    /// cluster is still at `cluster.version`; false when it was changed or deleted first.
+    async fn update_cluster_settings(
+        &self,
+        cluster: &Cluster,
+        audit: &[AuditEntry],
+    ) -> StoreResult<bool>;
     /// Clusters the reconciler is driving (Creating, Updating, Resuming).
     async fn transitional_clusters(&self, limit: i64) -> StoreResult<Vec<Cluster>>;
     /// Applies a reconciler step if the cluster is still at `expected_version`; false when

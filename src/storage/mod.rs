@@ -11,6 +11,7 @@
 
 mod audit;
 mod clusters;
+mod connector_secrets;
 mod health;
 mod keys;
 mod members;
@@ -25,6 +26,7 @@ use std::sync::Arc;
 
 pub use audit::AuditStore;
 pub use clusters::{ClusterProgress, ClusterStore};
+pub use connector_secrets::ConnectorSecretStore;
 pub use health::HealthStore;
 pub use keys::{KeyStore, SigningKeyRecord};
 pub use members::MemberStore;
@@ -81,7 +83,14 @@ impl<T> ResultExt<T> for Result<T, sqlx::Error> {
 
 /// Everything the server stores.
 pub trait Store:
-    HealthStore + KeyStore + OrgStore + MemberStore + ClusterStore + ZeebeClientStore + AuditStore
+    HealthStore
+    + KeyStore
+    + OrgStore
+    + MemberStore
+    + ClusterStore
+    + ZeebeClientStore
+    + ConnectorSecretStore
+    + AuditStore
 {
 }
 
@@ -92,6 +101,7 @@ impl<T> Store for T where
         + MemberStore
         + ClusterStore
         + ZeebeClientStore
+        + ConnectorSecretStore
         + AuditStore
 {
 }

@@ -6,6 +6,7 @@ use sqlx::FromRow;
 use crate::domain::api_client::ApiClient;
 use crate::domain::audit::{AuditEntry, AuditType};
 use crate::domain::cluster::{Cluster, ComponentStatus, Components, StageLabel};
+use crate::domain::ip_allowlist::IpAllowlistEntry;
 use crate::domain::member::{roles_from_text, Member};
 use crate::domain::organization::Organization;
 use crate::domain::zeebe_client::{permissions_from_text, ZeebeClient};
@@ -107,7 +108,7 @@ macro_rules! cluster_columns {
         "id, org_id, name, description, channel_id, generation_id, region_id, \
     plan_type_id, backup_region_id, auto_update, stage_label, hardware_packages, status, \
     zeebe_status, operate_status, tasklist_status, optimize_status, connectors_status, \
-    target_generation_id, status_since, created_at, version"
+    target_generation_id, status_since, created_at, version, ip_allowlist"
     };
 }
 pub(crate) use cluster_columns;
@@ -136,6 +137,24 @@ pub(crate) struct ClusterRow {
     status_since: i64,
     created_at: i64,
     version: i64,
+    #[sqlx(try_from = "String")]
+    ip_allowlist: AllowlistJson,
+}
+
+/// The `ip_allowlist` column: a JSON array. A value that does not decode fails the query
+/// (a 500) rather than silently reading as "no restriction".
+pub(crate) struct AllowlistJson(Vec<IpAllowlistEntry>);
+
+impl TryFrom<String> for AllowlistJson {
+    type Error = serde_json::Error;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        serde_json::from_str(&text).map(AllowlistJson)
+    }
+}
+
+pub(crate) fn allowlist_json(entries: &[IpAllowlistEntry]) -> String {
+    serde_json::to_string(entries).expect("plain strings always serialize")
 }
 
 pub(crate) fn status(text: &str) -> ComponentStatus {
@@ -157,6 +176,7 @@ impl From<ClusterRow> for Cluster {
             auto_update: r.auto_update,
             stage_label: r.stage_label.as_deref().and_then(StageLabel::parse),
             hardware_packages: r.hardware_packages,
+            ip_allowlist: r.ip_allowlist.0,
             status: status(&r.status),
             components: Components {
                 zeebe: status(&r.zeebe_status),

@@ -89,6 +89,9 @@ mod health {
 mod clusters {
     include!("sql/clusters.rs");
 }
+mod connector_secrets {
+    include!("sql/connector_secrets.rs");
+}
 mod keys {
     include!("sql/keys.rs");
 }

@@ -5,6 +5,7 @@
 mod postgres;
 
 mod cases;
+mod cluster_operations;
 
 use std::sync::Arc;
 

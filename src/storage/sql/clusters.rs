@@ -10,7 +10,7 @@ impl crate::storage::ClusterStore for Backend {
     async fn insert_cluster(&self, c: &Cluster, audit: &AuditEntry) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         sqlx::query(concat!("INSERT INTO clusters (", cluster_columns!(), ") \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"))
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"))
         .bind(&c.id)
         .bind(&c.org_id)
         .bind(&c.name)
@@ -33,6 +33,7 @@ impl crate::storage::ClusterStore for Backend {
         .bind(c.status_since.millis())
         .bind(c.created_at.millis())
         .bind(c.version)
+        .bind(allowlist_json(&c.ip_allowlist))
         .execute(&mut *tx)
         .await
         .db()?;
@@ -85,6 +86,39 @@ impl crate::storage::ClusterStore for Backend {
             return Ok(false);
         }
         Backend::insert_audit(&mut tx, audit).await?;
+        tx.commit().await.db()?;
+        Ok(true)
+    }
+
+    async fn update_cluster_settings(
+        &self,
+        c: &Cluster,
+        audit: &[AuditEntry],
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE clusters SET name = $1, description = $2, stage_label = $3, \
+             hardware_packages = $4, ip_allowlist = $5, version = version + 1 \
+             WHERE id = $6 AND org_id = $7 AND version = $8",
+        )
+        .bind(&c.name)
+        .bind(&c.description)
+        .bind(c.stage_label.map(StageLabel::as_str))
+        .bind(c.hardware_packages)
+        .bind(allowlist_json(&c.ip_allowlist))
+        .bind(&c.id)
+        .bind(&c.org_id)
+        .bind(c.version)
+        .execute(&mut *tx)
+        .await
+        .db()?
+        .rows_affected();
+        if updated == 0 {
+            return Ok(false);
+        }
+        for entry in audit {
+            Backend::insert_audit(&mut tx, entry).await?;
+        }
         tx.commit().await.db()?;
         Ok(true)
     }

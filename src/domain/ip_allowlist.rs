@@ -1,0 +1,171 @@
+//! A cluster's IP allowlist: which source addresses may reach it.
+//!
+//! Each entry's `ip` is one IPv4/IPv6 address or CIDR range, or a comma-separated list of
+//! them (the hosted API documents "a valid comma separated list of CIDRs"). The text is
+//! kept exactly as the client sent it, because clients read the list back and compare it
+//! with what they wrote.
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+use super::DomainError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IpAllowlistEntry {
+    pub ip: String,
+    pub description: String,
+}
+
+/// One parsed address range: an address and a prefix length (the full width for a bare
+/// address).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpRange {
+    pub addr: IpAddr,
+    pub prefix: u8,
+}
+
+impl IpRange {
+    /// Parses `ADDR` or `ADDR/PREFIX`. Host bits below the prefix are allowed
+    /// (`10.0.0.1/24` means the same range as `10.0.0.0/24`), as most firewalls accept it.
+    pub fn parse(text: &str) -> Option<IpRange> {
+        let (addr_text, prefix_text) = match text.split_once('/') {
+            Some((addr, prefix)) => (addr, Some(prefix)),
+            None => (text, None),
+        };
+        // std's parsers reject leading zeros in IPv4 octets and IPv6 zone ids (`%eth0`),
+        // neither of which belongs in a firewall rule.
+        let addr: IpAddr = addr_text.parse().ok()?;
+        let width = match addr {
+            IpAddr::V4(_) => 32,
+            IpAddr::V6(_) => 128,
+        };
+        let prefix = match prefix_text {
+            None => width,
+            Some(p) => parse_prefix(p, width)?,
+        };
+        Some(IpRange { addr, prefix })
+    }
+}
+
+/// A decimal prefix length of at most `width`: digits only (no sign, no spaces), no
+/// redundant leading zeros.
+fn parse_prefix(text: &str, width: u8) -> Option<u8> {
+    let well_formed = !text.is_empty()
+        && text.len() <= 3
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && !(text.len() > 1 && text.starts_with('0'));
+    if !well_formed {
+        return None;
+    }
+    let prefix: u8 = text.parse().ok()?;
+    (prefix <= width).then_some(prefix)
+}
+
+/// Parses an entry's `ip`: one or more ranges separated by commas, each optionally
+/// surrounded by spaces. Empty items (`"a,,b"`, a trailing comma) are refused.
+pub fn parse_ranges(text: &str) -> Option<Vec<IpRange>> {
+    text.split(',')
+        .map(|item| IpRange::parse(item.trim()))
+        .collect()
+}
+
+/// Checks every entry; the error names the list field, the entry's index and its value.
+pub fn validate(field: &str, entries: &[IpAllowlistEntry]) -> Result<(), DomainError> {
+    for (index, entry) in entries.iter().enumerate() {
+        if parse_ranges(&entry.ip).is_none() {
+            return Err(DomainError::Invalid(format!(
+                "{field}[{index}].ip: {:?} is not an IPv4/IPv6 address or CIDR range, \
+                 or a comma-separated list of them",
+                entry.ip
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(text: &str) -> Option<(String, u8)> {
+        IpRange::parse(text).map(|r| (r.addr.to_string(), r.prefix))
+    }
+
+    #[test]
+    fn addresses_and_cidrs_parse() {
+        assert_eq!(range("10.0.0.1"), Some(("10.0.0.1".into(), 32)));
+        assert_eq!(range("10.0.0.0/24"), Some(("10.0.0.0".into(), 24)));
+        assert_eq!(range("0.0.0.0/0"), Some(("0.0.0.0".into(), 0)));
+        assert_eq!(range("10.0.0.1/24"), Some(("10.0.0.1".into(), 24)));
+        assert_eq!(range("::1"), Some(("::1".into(), 128)));
+        assert_eq!(range("2001:db8::/32"), Some(("2001:db8::".into(), 32)));
+        assert_eq!(range("::/0"), Some(("::".into(), 0)));
+        assert_eq!(
+            range("::ffff:192.0.2.1/128"),
+            Some(("::ffff:192.0.2.1".into(), 128))
+        );
+    }
+
+    #[test]
+    fn malformed_ranges_are_refused() {
+        for bad in [
+            "",
+            " ",
+            "localhost",
+            "10.0.0",
+            "10.0.0.256",
+            "010.0.0.1",
+            "10.0.0.1/33",
+            "10.0.0.1/",
+            "10.0.0.1/-1",
+            "10.0.0.1/+8",
+            "10.0.0.1/08",
+            "10.0.0.1/ 8",
+            "10.0.0.1/8/8",
+            "/8",
+            "2001:db8::/129",
+            "2001:db8:::1",
+            "fe80::1%eth0",
+            "10.0.0.1/1000",
+            "1.2.3.4 5.6.7.8",
+        ] {
+            assert_eq!(IpRange::parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn comma_separated_lists() {
+        assert_eq!(
+            parse_ranges("192.168.1.1/32,192.168.1.2/32").map(|r| r.len()),
+            Some(2)
+        );
+        assert_eq!(
+            parse_ranges("10.0.0.0/8, 2001:db8::/48 ,::1").map(|r| r.len()),
+            Some(3)
+        );
+        assert_eq!(parse_ranges("10.0.0.0/8,"), None);
+        assert_eq!(parse_ranges(",10.0.0.0/8"), None);
+        assert_eq!(parse_ranges("10.0.0.0/8,,::1"), None);
+        assert_eq!(parse_ranges("10.0.0.0/8,nope"), None);
+    }
+
+    #[test]
+    fn validation_names_the_entry() {
+        let entries = vec![
+            IpAllowlistEntry {
+                ip: "10.0.0.0/24".into(),
+                description: "office".into(),
+            },
+            IpAllowlistEntry {
+                ip: "10.0.0.0/99".into(),
+                description: "typo".into(),
+            },
+        ];
+        let err = validate("ipallowlist", &entries).unwrap_err().to_string();
+        assert!(err.contains("ipallowlist[1].ip"), "{err}");
+        assert!(err.contains("10.0.0.0/99"), "{err}");
+        assert!(validate("ipallowlist", &entries[..1]).is_ok());
+        assert!(validate("ipallowlist", &[]).is_ok());
+    }
+}

@@ -2,10 +2,15 @@
 
 pub mod api_client;
 pub mod audit;
+pub mod backup;
 pub mod cluster;
 pub mod error;
+pub mod lifecycle;
+pub mod metrics;
+pub mod monitoring;
 pub mod organization;
 pub mod scope;
+pub mod secure_connectivity;
 pub mod time;
 pub mod zeebe_client;
 

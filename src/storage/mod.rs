@@ -5,18 +5,26 @@
 //! commits both in one transaction.
 
 mod audit;
+mod backups;
 mod clusters;
 mod keys;
+mod lifecycle;
+mod monitoring;
 mod orgs;
+mod secure_connectivity;
 mod sqlite;
 mod zeebe_clients;
 
 use std::sync::Arc;
 
 pub use audit::AuditStore;
+pub use backups::BackupStore;
 pub use clusters::{ClusterProgress, ClusterStore};
 pub use keys::{KeyStore, SigningKeyRecord};
+pub use lifecycle::ClusterLifecycleStore;
+pub use monitoring::MonitoringStore;
 pub use orgs::OrgStore;
+pub use secure_connectivity::SecureConnectivityStore;
 pub use sqlite::SqliteStore;
 pub use zeebe_clients::{ZeebeClientStore, ZeebeCredential};
 
@@ -43,9 +51,31 @@ pub enum StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Everything the server stores.
-pub trait Store: KeyStore + OrgStore + ClusterStore + ZeebeClientStore + AuditStore {}
+pub trait Store:
+    KeyStore
+    + OrgStore
+    + ClusterStore
+    + ZeebeClientStore
+    + AuditStore
+    + ClusterLifecycleStore
+    + BackupStore
+    + MonitoringStore
+    + SecureConnectivityStore
+{
+}
 
-impl<T> Store for T where T: KeyStore + OrgStore + ClusterStore + ZeebeClientStore + AuditStore {}
+impl<T> Store for T where
+    T: KeyStore
+        + OrgStore
+        + ClusterStore
+        + ZeebeClientStore
+        + AuditStore
+        + ClusterLifecycleStore
+        + BackupStore
+        + MonitoringStore
+        + SecureConnectivityStore
+{
+}
 
 /// Opens the store named by `url` and applies its migrations.
 pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {

@@ -11,10 +11,14 @@ use sqlx::sqlite::{
 use sqlx::{FromRow, Sqlite, Transaction};
 
 mod audit;
+mod backups;
 mod clusters;
 mod keys;
+mod lifecycle;
+mod monitoring;
 mod orgs;
 mod rows;
+mod secure_connectivity;
 mod zeebe_clients;
 
 use rows::*;

@@ -32,6 +32,7 @@ pub struct Application {
     state: AppState,
     reconcile_interval: Duration,
     provision_delay: Duration,
+    suspend_after: Option<Duration>,
     /// Credentials created on an empty database, to be shown once.
     pub first_credentials: Option<operator::NewCredentials>,
 }
@@ -108,6 +109,7 @@ impl Application {
             state,
             reconcile_interval: args.reconcile_interval,
             provision_delay: args.provision_delay,
+            suspend_after: Some(args.suspend_after).filter(|d| !d.is_zero()),
             first_credentials,
         })
     }
@@ -136,6 +138,8 @@ impl Application {
             }),
             wake: self.state.reconciler.clone(),
             interval: self.reconcile_interval,
+            catalog: self.state.catalog.clone(),
+            suspend_after: self.suspend_after,
         };
         let mut reconciler_stop = stop_rx.clone();
         let reconciler_task = tokio::spawn(async move {

@@ -69,6 +69,11 @@ pub struct ServeArgs {
     #[arg(long, env = "CONSOLED_PROVISION_DELAY", default_value = "3s", value_parser = humantime::parse_duration)]
     pub provision_delay: Duration,
 
+    /// Healthy clusters of suspendable plans (the trial plan by default) are suspended after
+    /// this long without a state change; `0s` never suspends them.
+    #[arg(long, env = "CONSOLED_SUSPEND_AFTER", default_value = "24h", value_parser = humantime::parse_duration)]
+    pub suspend_after: Duration,
+
     /// TOML file with channels, generations, regions and plan types; built-in default when unset.
     #[arg(long, env = "CONSOLED_CATALOG")]
     pub catalog: Option<PathBuf>,

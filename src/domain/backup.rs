@@ -133,7 +133,10 @@ impl Backup {
 fn backup_name(now: Timestamp) -> String {
     let rfc3339 = now.to_rfc3339();
     // 2025-01-02T03:04:05.678Z -> 20250102T030405Z
-    let compact: String = rfc3339[..19].chars().filter(|c| *c != '-' && *c != ':').collect();
+    let compact: String = rfc3339[..19]
+        .chars()
+        .filter(|c| *c != '-' && *c != ':')
+        .collect();
     format!("backup-{compact}Z")
 }
 

@@ -42,7 +42,10 @@ impl Cluster {
             .channel(&self.channel_id)
             .and_then(|channel| channel.newest_after(&self.generation_id))
             .ok_or_else(|| {
-                DomainError::Invalid("no upgrade available: the cluster runs the newest generation of its channel".into())
+                DomainError::Invalid(
+                    "no upgrade available: the cluster runs the newest generation of its channel"
+                        .into(),
+                )
             })?;
         Ok(self.updating_to(catalog, target, now))
     }

@@ -37,7 +37,9 @@ pub fn render(cluster: &Cluster, backups: &[Backup], catalog: &Catalog, now: Tim
             "channel",
             name_of(
                 &cluster.channel_id,
-                catalog.channel(&cluster.channel_id).map(|c| c.name.as_str()),
+                catalog
+                    .channel(&cluster.channel_id)
+                    .map(|c| c.name.as_str()),
             ),
         ),
         (
@@ -66,7 +68,10 @@ pub fn render(cluster: &Cluster, backups: &[Backup], catalog: &Catalog, now: Tim
             ),
         ),
     ];
-    out.help("consoled_cluster_info", "Descriptive labels of the cluster; always 1.");
+    out.help(
+        "consoled_cluster_info",
+        "Descriptive labels of the cluster; always 1.",
+    );
     out.sample("consoled_cluster_info", &info, 1.0);
 
     out.help(
@@ -240,9 +245,9 @@ mod tests {
         let text = render(&cluster, &[], &catalog, Timestamp(12_500));
         assert!(text.contains("consoled_cluster_status{status=\"Healthy\"} 1\n"));
         assert!(text.contains("consoled_cluster_status{status=\"Suspended\"} 0\n"));
-        assert!(text.contains(
-            "consoled_component_status{component=\"zeebe\",status=\"Healthy\"} 1\n"
-        ));
+        assert!(
+            text.contains("consoled_component_status{component=\"zeebe\",status=\"Healthy\"} 1\n")
+        );
         assert!(text.contains("consoled_cluster_healthy 1\n"));
         assert!(text.contains("consoled_cluster_status_since_timestamp_seconds 2.5\n"));
         assert!(text.contains("consoled_cluster_status_duration_seconds 10\n"));
@@ -256,10 +261,16 @@ mod tests {
     fn label_values_are_escaped() {
         let catalog = Catalog::builtin();
         let text = render(&cluster(&catalog), &[], &catalog, Timestamp(0));
-        assert!(text.contains(r#"cluster_name="say \"hi\"\\\nbye""#), "{text}");
+        assert!(
+            text.contains(r#"cluster_name="say \"hi\"\\\nbye""#),
+            "{text}"
+        );
         // Every line is a comment or `name{labels} value`: no raw line feed leaked.
         for line in text.lines() {
-            assert!(line.starts_with('#') || line.starts_with("consoled_"), "{line}");
+            assert!(
+                line.starts_with('#') || line.starts_with("consoled_"),
+                "{line}"
+            );
         }
     }
 

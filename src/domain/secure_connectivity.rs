@@ -135,7 +135,12 @@ mod tests {
             "arn:aws:iam::123456789012:user/ci+bot@example.com",
             "210987654321",
         ]);
-        let regions = strings(&["us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-11"]);
+        let regions = strings(&[
+            "us-east-1",
+            "eu-central-2",
+            "us-gov-west-1",
+            "ap-southeast-11",
+        ]);
         assert_eq!(validate(&principals, &regions), Ok(()));
         assert_eq!(validate(&principals, &[]), Ok(()));
     }
@@ -154,11 +159,25 @@ mod tests {
             "arn:aws:iam::123456789012:role/has space",
         ] {
             let err = validate(&strings(&[bad]), &regions).unwrap_err();
-            assert!(err.to_string().contains("allowedPrincipals"), "{bad}: {err}");
-            assert!(err.to_string().contains(&format!("{bad:?}")), "{bad}: {err}");
+            assert!(
+                err.to_string().contains("allowedPrincipals"),
+                "{bad}: {err}"
+            );
+            assert!(
+                err.to_string().contains(&format!("{bad:?}")),
+                "{bad}: {err}"
+            );
         }
         let principals = strings(&["123456789012"]);
-        for bad in ["", "us", "US-EAST-1", "us-east", "useast-1", "us-east-1a", "u-east-1"] {
+        for bad in [
+            "",
+            "us",
+            "US-EAST-1",
+            "us-east",
+            "useast-1",
+            "us-east-1a",
+            "u-east-1",
+        ] {
             let err = validate(&principals, &strings(&[bad])).unwrap_err();
             assert!(err.to_string().contains("allowedRegions"), "{bad}: {err}");
         }
@@ -168,9 +187,7 @@ mod tests {
     fn rejects_empty_oversized_and_repeated_lists() {
         let regions = strings(&["us-east-1"]);
         assert!(validate(&[], &regions).is_err());
-        let many: Vec<String> = (0..=MAX_PRINCIPALS)
-            .map(|i| format!("{:012}", i))
-            .collect();
+        let many: Vec<String> = (0..=MAX_PRINCIPALS).map(|i| format!("{:012}", i)).collect();
         assert!(validate(&many, &regions).is_err());
         let twice = strings(&["123456789012", "123456789012"]);
         let err = validate(&twice, &regions).unwrap_err();

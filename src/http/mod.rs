@@ -1,12 +1,17 @@
 //! The HTTP layer: shared state, the router, and one module per resource.
 
+mod backups;
 mod clients;
 mod clusters;
 pub mod error;
 mod extract;
 mod health;
+mod lifecycle;
+mod metrics;
+mod monitoring;
 mod oauth;
 mod parameters;
+mod secure_connectivity;
 
 use std::sync::Arc;
 
@@ -53,6 +58,11 @@ pub fn router(state: AppState) -> Router {
         .merge(parameters::routes())
         .merge(clusters::routes())
         .merge(clients::routes())
+        .merge(backups::routes())
+        .merge(lifecycle::routes())
+        .merge(monitoring::routes())
+        .merge(metrics::routes())
+        .merge(secure_connectivity::routes())
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -133,11 +133,12 @@ impl crate::storage::MonitoringStore for SqliteStore {
         if !cluster_exists(&mut tx, &c.org_id, &c.cluster_id).await? {
             return Err(StoreError::NotFound);
         }
-        let active: Option<i64> = sqlx::query_scalar("SELECT 1 FROM monitoring WHERE cluster_id = ?")
-            .bind(&c.cluster_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .db()?;
+        let active: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM monitoring WHERE cluster_id = ?")
+                .bind(&c.cluster_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .db()?;
         if active.is_none() {
             return Ok(false);
         }

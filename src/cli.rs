@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
 use crate::app::{self, Application};
+use crate::cluster_admin;
 use crate::config::{Cli, Command};
 use crate::domain::Timestamp;
 use crate::operator;
@@ -48,6 +49,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&credentials)?);
             Ok(())
         }
+        Command::Clusters(command) => cluster_admin::run(command).await,
     }
 }
 

@@ -23,6 +23,29 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Create the default organization and an admin Console API client; print them as JSON.
     Init(StorageArgs),
+    /// Operator commands on clusters of every organization, working on the database.
+    #[command(subcommand)]
+    Clusters(ClustersCommand),
+}
+
+/// `consoled clusters ...`
+#[derive(Debug, Subcommand)]
+pub enum ClustersCommand {
+    /// List the clusters of every organization.
+    List {
+        #[command(flatten)]
+        storage: StorageArgs,
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Suspend a Healthy cluster now (`PUT /clusters/{uuid}/wake` resumes it).
+    Suspend {
+        #[command(flatten)]
+        storage: StorageArgs,
+        /// The cluster's id (its `uuid` in the API).
+        cluster_id: String,
+    },
 }
 
 /// Where the data lives; shared by the server and every operator command.

@@ -291,9 +291,11 @@ async fn create_client(
                 ),
             ))
         }
-        Err(StoreError::LimitReached) => return Err(ApiError::forbidden(format!(
+        Err(StoreError::LimitReached) => {
+            return Err(ApiError::forbidden(format!(
             "maximum number of monitoring clients reached ({MAX_CLIENTS_PER_CLUSTER} per cluster)"
-        ))),
+        )))
+        }
         Err(StoreError::NotFound) => return Err(cluster_not_found(&cluster_id)),
         Err(other) => return Err(other.into()),
     }

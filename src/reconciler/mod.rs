@@ -67,8 +67,11 @@ impl Reconciler {
 
     /// One pass over the work that is due; returns when the next check is worth making.
     pub async fn tick(&self, now: Timestamp) -> anyhow::Result<Option<Duration>> {
-        // Policies first: a transition they start is observed in the same pass.
-        self.apply_policies(now).await?;
+        // Policies first: a transition they start is observed in the same pass. A failure
+        // here must not hold up the clusters already in transition.
+        if let Err(e) = self.apply_policies(now).await {
+            tracing::warn!(error = %e, "applying lifecycle policies failed");
+        }
         let mut next: Option<Duration> = None;
         for cluster in self.store.transitional_clusters(BATCH).await? {
             match self.step(&cluster, now).await {
@@ -78,7 +81,13 @@ impl Reconciler {
                 }
             }
         }
-        Ok(earliest(next, self.drive_backups(now).await?))
+        match self.drive_backups(now).await {
+            Ok(again) => Ok(earliest(next, again)),
+            Err(e) => {
+                tracing::warn!(error = %e, "driving backups failed");
+                Ok(next)
+            }
+        }
     }
 
     async fn step(&self, cluster: &Cluster, now: Timestamp) -> anyhow::Result<Option<Duration>> {

@@ -9,6 +9,7 @@ mod clusters;
 mod lifecycle;
 mod monitoring;
 mod oauth;
+mod reconciler;
 mod restart;
 mod sdk;
 mod secure_connectivity;

@@ -34,6 +34,7 @@ pub struct Application {
     provision_delay: Duration,
     key_refresh_interval: Duration,
     token_lifetime: Duration,
+    suspend_after: Option<Duration>,
     /// Credentials created on an empty database, to be shown once.
     pub first_credentials: Option<operator::NewCredentials>,
 }
@@ -139,6 +140,7 @@ impl Application {
             provision_delay: args.provision_delay,
             key_refresh_interval: args.key_refresh_interval,
             token_lifetime: args.token_lifetime,
+            suspend_after: Some(args.suspend_after).filter(|d| !d.is_zero()),
             first_credentials,
         })
     }
@@ -167,6 +169,8 @@ impl Application {
             }),
             wake: self.state.reconciler.clone(),
             interval: self.reconcile_interval,
+            catalog: self.state.catalog.clone(),
+            suspend_after: self.suspend_after,
         };
         let mut reconciler_stop = stop_rx.clone();
         let reconciler_task = tokio::spawn(async move {

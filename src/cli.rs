@@ -9,6 +9,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::app::{self, Application};
 use crate::auth::keys;
+use crate::cluster_admin;
 use crate::config::{Cli, Command, KeysCommand};
 use crate::domain::Timestamp;
 use crate::operator;
@@ -72,6 +73,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Orgs(command) => org::orgs(command).await,
         Command::ApiClients(command) => org::api_clients(command).await,
         Command::Members(command) => org::members(command).await,
+        Command::Clusters(command) => cluster_admin::run(command).await,
     }
 }
 

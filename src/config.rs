@@ -32,6 +32,9 @@ pub enum Command {
     /// Manage organization members, directly in the database (the server may be running).
     #[command(subcommand)]
     Members(MembersCommand),
+    /// Operator commands on clusters of every organization, working on the database.
+    #[command(subcommand)]
+    Clusters(ClustersCommand),
     /// Manage the token signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -42,6 +45,26 @@ pub enum KeysCommand {
     /// Create a new signing key; the old ones keep verifying until their tokens expire.
     /// Running servers pick the new key up within their key refresh interval.
     Rotate(StorageArgs),
+}
+
+/// `consoled clusters ...`
+#[derive(Debug, Subcommand)]
+pub enum ClustersCommand {
+    /// List the clusters of every organization.
+    List {
+        #[command(flatten)]
+        storage: StorageArgs,
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Suspend a Healthy cluster now (`PUT /clusters/{uuid}/wake` resumes it).
+    Suspend {
+        #[command(flatten)]
+        storage: StorageArgs,
+        /// The cluster's id (its `uuid` in the API).
+        cluster_id: String,
+    },
 }
 
 /// Where the data lives; shared by the server and every operator command.
@@ -102,6 +125,11 @@ pub struct ServeArgs {
     /// How long simulated provisioning takes (e.g. `3s`, `0s`).
     #[arg(long, env = "CONSOLED_PROVISION_DELAY", default_value = "3s", value_parser = humantime::parse_duration)]
     pub provision_delay: Duration,
+
+    /// Healthy clusters of suspendable plans (the trial plan by default) are suspended after
+    /// this long without a state change; `0s` never suspends them.
+    #[arg(long, env = "CONSOLED_SUSPEND_AFTER", default_value = "24h", value_parser = humantime::parse_duration)]
+    pub suspend_after: Duration,
 
     /// TOML file with channels, generations, regions and plan types; built-in default when unset.
     #[arg(long, env = "CONSOLED_CATALOG")]

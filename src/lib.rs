@@ -11,6 +11,7 @@ pub mod app;
 pub mod auth;
 pub mod catalog;
 pub mod cli;
+pub mod cluster_admin;
 pub mod config;
 pub mod crypto;
 pub mod domain;

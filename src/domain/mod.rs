@@ -2,14 +2,19 @@
 
 pub mod api_client;
 pub mod audit;
+pub mod backup;
 pub mod cluster;
 pub mod cluster_update;
 pub mod connector_secret;
 pub mod error;
 pub mod ip_allowlist;
+pub mod lifecycle;
 pub mod member;
+pub mod metrics;
+pub mod monitoring;
 pub mod organization;
 pub mod scope;
+pub mod secure_connectivity;
 pub mod time;
 pub mod zeebe_client;
 

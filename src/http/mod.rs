@@ -1,6 +1,7 @@
 //! The HTTP layer: shared state, the router, and one module per resource.
 
 mod activity;
+mod backups;
 mod clients;
 mod cluster_update;
 mod clusters;
@@ -8,11 +9,15 @@ pub mod error;
 mod extract;
 mod health;
 mod ip_allowlist;
+mod lifecycle;
 mod members;
 mod meta;
+mod metrics;
+mod monitoring;
 mod oauth;
 mod parameters;
 mod secrets;
+mod secure_connectivity;
 
 use std::sync::Arc;
 
@@ -70,6 +75,11 @@ pub fn router(state: AppState) -> Router {
         .merge(cluster_update::routes())
         .merge(ip_allowlist::routes())
         .merge(secrets::routes())
+        .merge(backups::routes())
+        .merge(lifecycle::routes())
+        .merge(monitoring::routes())
+        .merge(metrics::routes())
+        .merge(secure_connectivity::routes())
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -2,14 +2,21 @@
 //! driver. All state lives in the database, so a restart continues where it stopped, and
 //! every step is a conditional write on the cluster's version, so a step is applied once
 //! even when several reconcilers race.
+//!
+//! Besides the clusters in transition, each pass drives backups in progress
+//! ([`backups`]) and applies the lifecycle policies: auto-update and idle suspension
+//! ([`policies`]).
 
+mod backups;
 pub mod driver;
+mod policies;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Notify;
 
+use crate::catalog::Catalog;
 use crate::domain::audit::{AuditEntry, AuditType};
 use crate::domain::cluster::{Cluster, ComponentStatus};
 use crate::domain::Timestamp;
@@ -24,6 +31,18 @@ pub struct Reconciler {
     pub driver: Arc<dyn ProvisioningDriver>,
     pub wake: Arc<Notify>,
     pub interval: Duration,
+    pub catalog: Arc<Catalog>,
+    /// Healthy clusters of suspendable plans are suspended after this long in that state;
+    /// `None` turns idle suspension off.
+    pub suspend_after: Option<Duration>,
+}
+
+/// The earlier of two optional "look again in" hints.
+fn earliest(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 impl Reconciler {
@@ -48,17 +67,27 @@ impl Reconciler {
 
     /// One pass over the work that is due; returns when the next check is worth making.
     pub async fn tick(&self, now: Timestamp) -> anyhow::Result<Option<Duration>> {
+        // Policies first: a transition they start is observed in the same pass. A failure
+        // here must not hold up the clusters already in transition.
+        if let Err(e) = self.apply_policies(now).await {
+            tracing::warn!(error = %e, "applying lifecycle policies failed");
+        }
         let mut next: Option<Duration> = None;
         for cluster in self.store.transitional_clusters(BATCH).await? {
             match self.step(&cluster, now).await {
-                Ok(Some(again)) => next = Some(next.map_or(again, |n| n.min(again))),
-                Ok(None) => {}
+                Ok(again) => next = earliest(next, again),
                 Err(e) => {
                     tracing::warn!(cluster = %cluster.id, error = %e, "reconciling cluster failed")
                 }
             }
         }
-        Ok(next)
+        match self.drive_backups(now).await {
+            Ok(again) => Ok(earliest(next, again)),
+            Err(e) => {
+                tracing::warn!(error = %e, "driving backups failed");
+                Ok(next)
+            }
+        }
     }
 
     async fn step(&self, cluster: &Cluster, now: Timestamp) -> anyhow::Result<Option<Duration>> {

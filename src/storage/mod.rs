@@ -10,14 +10,18 @@
 //! commits both in one transaction.
 
 mod audit;
+mod backups;
 mod clusters;
 mod connector_secrets;
 mod health;
 mod keys;
+mod lifecycle;
 mod members;
+mod monitoring;
 mod orgs;
 mod postgres;
 mod rows;
+mod secure_connectivity;
 mod sql_prelude;
 mod sqlite;
 mod zeebe_clients;
@@ -25,13 +29,17 @@ mod zeebe_clients;
 use std::sync::Arc;
 
 pub use audit::AuditStore;
+pub use backups::BackupStore;
 pub use clusters::{ClusterProgress, ClusterStore};
 pub use connector_secrets::ConnectorSecretStore;
 pub use health::HealthStore;
 pub use keys::{KeyStore, SigningKeyRecord};
+pub use lifecycle::ClusterLifecycleStore;
 pub use members::MemberStore;
+pub use monitoring::MonitoringStore;
 pub use orgs::OrgStore;
 pub use postgres::PgStore;
+pub use secure_connectivity::SecureConnectivityStore;
 pub use sqlite::SqliteStore;
 pub use zeebe_clients::{ZeebeClientStore, ZeebeCredential};
 
@@ -88,8 +96,12 @@ pub trait Store:
     + OrgStore
     + MemberStore
     + ClusterStore
+    + ClusterLifecycleStore
     + ZeebeClientStore
     + ConnectorSecretStore
+    + BackupStore
+    + MonitoringStore
+    + SecureConnectivityStore
     + AuditStore
 {
 }
@@ -100,8 +112,12 @@ impl<T> Store for T where
         + OrgStore
         + MemberStore
         + ClusterStore
+        + ClusterLifecycleStore
         + ZeebeClientStore
         + ConnectorSecretStore
+        + BackupStore
+        + MonitoringStore
+        + SecureConnectivityStore
         + AuditStore
 {
 }

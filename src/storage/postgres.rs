@@ -75,6 +75,18 @@ mod audit {
 mod health {
     include!("sql/health.rs");
 }
+mod backups {
+    include!("sql/backups.rs");
+}
+mod lifecycle {
+    include!("sql/lifecycle.rs");
+}
+mod monitoring {
+    include!("sql/monitoring.rs");
+}
+mod secure_connectivity {
+    include!("sql/secure_connectivity.rs");
+}
 mod clusters {
     include!("sql/clusters.rs");
 }

@@ -18,3 +18,4 @@ pub(crate) use crate::domain::zeebe_client::{permissions_to_text, ZeebeClient};
 pub(crate) const LOCK_SIGNING_KEYS: i64 = 0x636f_6e73_6f6c_6501;
 pub(crate) const LOCK_FIRST_ORGANIZATION: i64 = 0x636f_6e73_6f6c_6502;
 pub(crate) const LOCK_MEMBERS: i64 = 0x636f_6e73_6f6c_6503;
+pub(crate) use crate::domain::Timestamp;

@@ -1,19 +1,24 @@
 //! Integration tests: one binary, one module per resource.
 
+mod fixtures;
 mod helpers;
 #[path = "../common/postgres.rs"]
 mod postgres;
 
 mod activity;
+mod backups;
 mod cli;
 mod clients;
 mod clusters;
 mod isolation;
+mod lifecycle;
 mod members;
 mod meta;
+mod monitoring;
 mod oauth;
 mod ops_support;
 mod outage;
+mod reconciler;
 mod replicas;
 mod restart;
 mod scopes;
@@ -24,3 +29,4 @@ mod cluster_update;
 mod integrity;
 mod ip_allowlist;
 mod secrets;
+mod secure_connectivity;

@@ -1,0 +1,85 @@
+//! `GET /monitoring/{clusterUuid}/metrics`: a cluster's metrics in the Prometheus text
+//! format, for the monitoring clients of that cluster (HTTP Basic). Every refusal is the
+//! same 401, so the endpoint does not reveal which clusters exist or have monitoring.
+
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+
+use super::error::{ApiError, ApiResult};
+use super::AppState;
+use crate::domain::{metrics, Timestamp};
+
+/// `lastUsed` is kept to this resolution, so a scrape every few seconds is not a write
+/// every few seconds.
+const LAST_USED_RESOLUTION: Duration = Duration::from_secs(60);
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/monitoring/{cluster_id}/metrics", get(cluster_metrics))
+}
+
+fn unauthorized() -> ApiError {
+    ApiError {
+        www_authenticate: Some(r#"Basic realm="consoled metrics", charset="UTF-8""#),
+        ..ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "the credentials of a monitoring client of this cluster are required (HTTP Basic)",
+        )
+    }
+}
+
+/// `Authorization: Basic base64(username:password)` (RFC 7617: no further decoding).
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (username, password) = decoded.split_once(':')?;
+    Some((username.to_string(), password.to_string()))
+}
+
+#[tracing::instrument(skip_all, fields(cluster = %cluster_id))]
+async fn cluster_metrics(
+    State(state): State<AppState>,
+    Path(cluster_id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let (username, password) = basic_credentials(&headers).ok_or_else(unauthorized)?;
+    let client = state
+        .store
+        .monitoring_credential(&cluster_id, &username)
+        .await?;
+    let Some(client) = client.filter(|c| state.keyring.verify_secret(&password, &c.password_hash))
+    else {
+        tracing::debug!("metrics request with unknown or wrong monitoring credentials");
+        return Err(unauthorized());
+    };
+    let Some(cluster) = state.store.cluster(&client.org_id, &cluster_id).await? else {
+        return Err(unauthorized());
+    };
+    let backups = state.store.backups(&client.org_id, &cluster_id).await?;
+    let now = Timestamp::now();
+    if let Err(e) = state
+        .store
+        .touch_monitoring_client(&client.id, now, LAST_USED_RESOLUTION)
+        .await
+    {
+        // Serving the metrics matters more than recording that they were read.
+        tracing::warn!(error = %e, "recording the use of a monitoring client failed");
+    }
+    let body = metrics::render(&cluster, &backups, &state.catalog, now);
+    let mut response = (StatusCode::OK, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(metrics::CONTENT_TYPE),
+    );
+    Ok(response)
+}

@@ -1,0 +1,389 @@
+//! `/clusters/{clusterUuid}/monitoring`: bring your own monitoring. Activating it opens the
+//! cluster's metrics endpoint (see `metrics.rs`); monitoring clients are the HTTP Basic
+//! credentials a Prometheus scrapes it with. Passwords are shown once and kept as keyed
+//! hashes. Deactivating deletes the clients.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use super::clusters::{cluster_not_found, load_cluster};
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiJson, Caller};
+use super::AppState;
+use crate::crypto;
+use crate::domain::audit::{AuditEntry, AuditType};
+use crate::domain::monitoring::{self, MonitoringClient, MAX_CLIENTS_PER_CLUSTER};
+use crate::domain::scope::Scope;
+use crate::domain::Timestamp;
+use crate::storage::StoreError;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/clusters/{cluster_id}/monitoring",
+            post(activate).delete(deactivate),
+        )
+        .route(
+            "/clusters/{cluster_id}/monitoring/clients",
+            post(create_client).get(list_clients),
+        )
+        .route(
+            "/clusters/{cluster_id}/monitoring/clients/{client_id}",
+            delete(delete_client),
+        )
+        .route(
+            "/clusters/{cluster_id}/monitoring/clients/{client_id}/rotate",
+            post(rotate_password),
+        )
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateMonitoringClientRequest {
+    pub username: String,
+}
+
+/// `MonitoringClient` of the SDK. `lastUsed` is the empty string until the metrics
+/// endpoint first accepts the credential.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MonitoringClientDto {
+    pub uuid: String,
+    pub name: String,
+    pub username: String,
+    pub created: String,
+    pub last_used: String,
+    pub created_by: String,
+    pub created_by_name: String,
+}
+
+/// `CreatedMonitoringClient`: the client with its password, shown this once.
+#[derive(Debug, Serialize)]
+pub struct CreatedMonitoringClientDto {
+    #[serde(flatten)]
+    pub client: MonitoringClientDto,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MonitoringClientsResponse {
+    pub clients: Vec<MonitoringClientDto>,
+    /// `{}` while monitoring is not active.
+    pub status: serde_json::Value,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MonitoringStatusDto {
+    pub metrics_endpoint: MetricsEndpointDto,
+    pub conditions: Vec<ConditionDto>,
+}
+
+/// Where to scrape, in the terms of a Prometheus `scrape_config`: `scheme`, one of
+/// `targets`, `metrics_path`.
+#[derive(Debug, Serialize)]
+pub struct MetricsEndpointDto {
+    pub target: String,
+    pub scheme: String,
+    pub path: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConditionDto {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub status: &'static str,
+    pub reason: &'static str,
+    pub message: &'static str,
+    pub last_transition_time: String,
+}
+
+impl From<MonitoringClient> for MonitoringClientDto {
+    fn from(c: MonitoringClient) -> Self {
+        MonitoringClientDto {
+            uuid: c.id,
+            name: c.username.clone(),
+            username: c.username,
+            created: c.created_at.to_rfc3339(),
+            last_used: c.last_used_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            created_by: c.created_by,
+            created_by_name: c.created_by_name,
+        }
+    }
+}
+
+/// The metrics endpoint of a cluster under the public URL (which may carry a path prefix
+/// when consoled runs behind a proxy).
+pub fn metrics_endpoint(public_url: &str, cluster_id: &str) -> MetricsEndpointDto {
+    let (scheme, rest) = public_url.split_once("://").unwrap_or(("http", public_url));
+    let (target, prefix) = match rest.find('/') {
+        Some(i) => (&rest[..i], rest[i..].trim_end_matches('/')),
+        None => (rest, ""),
+    };
+    MetricsEndpointDto {
+        target: target.to_string(),
+        scheme: scheme.to_string(),
+        path: format!("{prefix}/monitoring/{cluster_id}/metrics"),
+    }
+}
+
+fn client_not_found(id: &str) -> ApiError {
+    ApiError::not_found(format!("monitoring client {id:?} not found"))
+}
+
+fn audit(caller: &Caller, kind: AuditType, entity: &str, id: &str, text: String) -> AuditEntry {
+    AuditEntry::new(
+        caller.org_id(),
+        caller.client_id(),
+        kind,
+        entity,
+        id,
+        text,
+        Timestamp::now(),
+    )
+}
+
+/// Idempotent: activating active monitoring changes nothing.
+async fn activate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(cluster_id): Path<String>,
+) -> ApiResult<StatusCode> {
+    caller.require(Scope::UpdateClusters)?;
+    load_cluster(&state, &caller, &cluster_id).await?;
+    let entry = audit(
+        &caller,
+        AuditType::Create,
+        "monitoring",
+        &cluster_id,
+        "Activated monitoring".into(),
+    )
+    .with_parent("cluster", &cluster_id);
+    match state
+        .store
+        .activate_monitoring(caller.org_id(), &cluster_id, entry.timestamp, &entry)
+        .await
+    {
+        Ok(_) => Ok(StatusCode::NO_CONTENT),
+        Err(StoreError::NotFound) => Err(cluster_not_found(&cluster_id)),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Idempotent: deactivating inactive monitoring changes nothing.
+async fn deactivate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(cluster_id): Path<String>,
+) -> ApiResult<StatusCode> {
+    caller.require(Scope::UpdateClusters)?;
+    load_cluster(&state, &caller, &cluster_id).await?;
+    let entry = audit(
+        &caller,
+        AuditType::Delete,
+        "monitoring",
+        &cluster_id,
+        "Deactivated monitoring and deleted its clients".into(),
+    )
+    .with_parent("cluster", &cluster_id);
+    state
+        .store
+        .deactivate_monitoring(caller.org_id(), &cluster_id, &entry)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_clients(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(cluster_id): Path<String>,
+) -> ApiResult<Json<MonitoringClientsResponse>> {
+    caller.require(Scope::GetClusters)?;
+    load_cluster(&state, &caller, &cluster_id).await?;
+    let Some(activated_at) = state
+        .store
+        .monitoring_activated_at(caller.org_id(), &cluster_id)
+        .await?
+    else {
+        return Ok(Json(MonitoringClientsResponse {
+            clients: Vec::new(),
+            status: serde_json::json!({}),
+        }));
+    };
+    let clients = state
+        .store
+        .monitoring_clients(caller.org_id(), &cluster_id)
+        .await?;
+    let status = MonitoringStatusDto {
+        metrics_endpoint: metrics_endpoint(&state.settings.public_url, &cluster_id),
+        conditions: vec![ConditionDto {
+            kind: "Ready",
+            status: "True",
+            reason: "MetricsEndpointActive",
+            message: "The metrics endpoint serves this cluster's metrics to its monitoring clients",
+            last_transition_time: activated_at.to_rfc3339(),
+        }],
+    };
+    Ok(Json(MonitoringClientsResponse {
+        clients: clients.into_iter().map(Into::into).collect(),
+        status: serde_json::to_value(status).map_err(ApiError::internal)?,
+    }))
+}
+
+async fn create_client(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(cluster_id): Path<String>,
+    ApiJson(request): ApiJson<CreateMonitoringClientRequest>,
+) -> ApiResult<Json<CreatedMonitoringClientDto>> {
+    caller.require(Scope::UpdateClusters)?;
+    let cluster = load_cluster(&state, &caller, &cluster_id).await?;
+    monitoring::validate_username(&request.username)?;
+    let created_by_name = match state.store.api_client(caller.client_id()).await? {
+        Some(client) => client.name,
+        None => caller.client_id().to_string(),
+    };
+    let password = crypto::new_client_secret();
+    let client = MonitoringClient {
+        id: uuid::Uuid::new_v4().to_string(),
+        cluster_id: cluster.id.clone(),
+        org_id: cluster.org_id.clone(),
+        username: request.username,
+        password_hash: state.keyring.hash_secret(&password),
+        created_at: Timestamp::now(),
+        created_by: caller.client_id().to_string(),
+        created_by_name,
+        last_used_at: None,
+    };
+    let entry = audit(
+        &caller,
+        AuditType::Create,
+        "monitoringClient",
+        &client.id,
+        format!("Created monitoring client {:?}", client.username),
+    )
+    .with_parent("cluster", &cluster.id);
+    match state
+        .store
+        .insert_monitoring_client(&client, MAX_CLIENTS_PER_CLUSTER, &entry)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(ApiError::new(
+                StatusCode::PRECONDITION_FAILED,
+                format!(
+                    "monitoring is not active for this cluster: activate it first \
+                     (POST /clusters/{cluster_id}/monitoring)"
+                ),
+            ))
+        }
+        Err(StoreError::Conflict(_)) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                format!(
+                    "usernames must be unique: {:?} already exists for this cluster",
+                    client.username
+                ),
+            ))
+        }
+        Err(StoreError::LimitReached) => {
+            return Err(ApiError::forbidden(format!(
+            "maximum number of monitoring clients reached ({MAX_CLIENTS_PER_CLUSTER} per cluster)"
+        )))
+        }
+        Err(StoreError::NotFound) => return Err(cluster_not_found(&cluster_id)),
+        Err(other) => return Err(other.into()),
+    }
+    Ok(Json(CreatedMonitoringClientDto {
+        client: client.into(),
+        password,
+    }))
+}
+
+/// Takes no body. The old password stops working at once.
+async fn rotate_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((cluster_id, client_id)): Path<(String, String)>,
+) -> ApiResult<Json<CreatedMonitoringClientDto>> {
+    caller.require(Scope::UpdateClusters)?;
+    load_cluster(&state, &caller, &cluster_id).await?;
+    let password = crypto::new_client_secret();
+    let entry = audit(
+        &caller,
+        AuditType::Update,
+        "monitoringClient",
+        &client_id,
+        "Rotated the password of a monitoring client".into(),
+    )
+    .with_parent("cluster", &cluster_id);
+    let rotated = state
+        .store
+        .rotate_monitoring_password(
+            caller.org_id(),
+            &cluster_id,
+            &client_id,
+            &state.keyring.hash_secret(&password),
+            &entry,
+        )
+        .await?
+        .ok_or_else(|| client_not_found(&client_id))?;
+    Ok(Json(CreatedMonitoringClientDto {
+        client: rotated.into(),
+        password,
+    }))
+}
+
+async fn delete_client(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((cluster_id, client_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    caller.require(Scope::UpdateClusters)?;
+    load_cluster(&state, &caller, &cluster_id).await?;
+    let entry = audit(
+        &caller,
+        AuditType::Delete,
+        "monitoringClient",
+        &client_id,
+        "Deleted monitoring client".into(),
+    )
+    .with_parent("cluster", &cluster_id);
+    if state
+        .store
+        .delete_monitoring_client(caller.org_id(), &cluster_id, &client_id, &entry)
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(client_not_found(&client_id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_metrics_endpoint_follows_the_public_url() {
+        let e = metrics_endpoint("http://127.0.0.1:8080", "c1");
+        assert_eq!(
+            (e.scheme.as_str(), e.target.as_str(), e.path.as_str()),
+            ("http", "127.0.0.1:8080", "/monitoring/c1/metrics")
+        );
+        let e = metrics_endpoint("https://console.example.com/consoled/", "c1");
+        assert_eq!(
+            (e.scheme.as_str(), e.target.as_str(), e.path.as_str()),
+            (
+                "https",
+                "console.example.com",
+                "/consoled/monitoring/c1/metrics"
+            )
+        );
+    }
+}

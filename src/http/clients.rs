@@ -97,9 +97,10 @@ async fn create_client(
     State(state): State<AppState>,
     caller: Caller,
     Path(cluster_id): Path<String>,
-    ApiJson(request): ApiJson<CreateClientRequest>,
+    body: Result<ApiJson<CreateClientRequest>, ApiError>,
 ) -> ApiResult<Json<CreateClientResponse>> {
     caller.require(Scope::CreateClients)?;
+    let ApiJson(request) = body?;
     let cluster = load_cluster(&state, &caller, &cluster_id).await?;
     let permissions = ZeebeClient::validate_new(&request.client_name, request.permissions)?;
     let now = Timestamp::now();

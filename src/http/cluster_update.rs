@@ -39,9 +39,10 @@ async fn update_cluster(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(cluster_id): ApiPath<String>,
-    ApiJson(request): ApiJson<UpdateClusterRequest>,
+    body: Result<ApiJson<UpdateClusterRequest>, ApiError>,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::UpdateClusters)?;
+    let ApiJson(request) = body?;
     let patch = ClusterPatch {
         name: request.name,
         description: request.description,

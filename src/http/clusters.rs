@@ -256,9 +256,10 @@ async fn get_cluster(
 async fn create_cluster(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(request): ApiJson<CreateClusterRequest>,
+    body: Result<ApiJson<CreateClusterRequest>, ApiError>,
 ) -> ApiResult<Json<CreateClusterResponse>> {
     caller.require(Scope::CreateClusters)?;
+    let ApiJson(request) = body?;
     let now = Timestamp::now();
     let draft = ClusterDraft {
         name: request.name,

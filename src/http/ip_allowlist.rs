@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::cluster_update::update_settings;
 use super::clusters::IpAllowlistEntryDto;
-use super::error::ApiResult;
+use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiPath, Caller};
 use super::AppState;
 use crate::domain::ip_allowlist::IpAllowlistEntry;
@@ -37,8 +37,10 @@ async fn put_allowlist(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(cluster_id): ApiPath<String>,
-    ApiJson(body): ApiJson<IpAllowlistBody>,
+    body: Result<ApiJson<IpAllowlistBody>, ApiError>,
 ) -> ApiResult<StatusCode> {
+    caller.require(Scope::UpdateIpAllowlist)?;
+    let ApiJson(body) = body?;
     replace(
         &state,
         &caller,
@@ -53,8 +55,10 @@ async fn put_whitelist(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(cluster_id): ApiPath<String>,
-    ApiJson(body): ApiJson<IpWhitelistBody>,
+    body: Result<ApiJson<IpWhitelistBody>, ApiError>,
 ) -> ApiResult<StatusCode> {
+    caller.require(Scope::UpdateIpAllowlist)?;
+    let ApiJson(body) = body?;
     replace(
         &state,
         &caller,
@@ -73,7 +77,6 @@ async fn replace(
     field: &str,
     entries: Vec<IpAllowlistEntryDto>,
 ) -> ApiResult<StatusCode> {
-    caller.require(Scope::UpdateIpAllowlist)?;
     let entries: Vec<IpAllowlistEntry> = entries.into_iter().map(Into::into).collect();
     update_settings(state, caller, cluster_id, |c| {
         c.replace_ip_allowlist(field, entries.clone())

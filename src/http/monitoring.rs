@@ -238,9 +238,10 @@ async fn create_client(
     State(state): State<AppState>,
     caller: Caller,
     Path(cluster_id): Path<String>,
-    ApiJson(request): ApiJson<CreateMonitoringClientRequest>,
+    body: Result<ApiJson<CreateMonitoringClientRequest>, ApiError>,
 ) -> ApiResult<Json<CreatedMonitoringClientDto>> {
     caller.require(Scope::UpdateClusters)?;
+    let ApiJson(request) = body?;
     let cluster = load_cluster(&state, &caller, &cluster_id).await?;
     monitoring::validate_username(&request.username)?;
     let created_by_name = match state.store.api_client(caller.client_id()).await? {

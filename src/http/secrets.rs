@@ -105,9 +105,10 @@ async fn create_secret(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(cluster_id): ApiPath<String>,
-    ApiJson(request): ApiJson<CreateSecretRequest>,
+    body: Result<ApiJson<CreateSecretRequest>, ApiError>,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::CreateSecrets)?;
+    let ApiJson(request) = body?;
     let cluster = load_cluster(&state, &caller, &cluster_id).await?;
     let name = request.secret_name;
     connector_secret::validate_name(&name)?;
@@ -150,9 +151,10 @@ async fn update_secret(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((cluster_id, name)): ApiPath<(String, String)>,
-    ApiJson(request): ApiJson<UpdateSecretRequest>,
+    body: Result<ApiJson<UpdateSecretRequest>, ApiError>,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::UpdateSecrets)?;
+    let ApiJson(request) = body?;
     let cluster = load_cluster(&state, &caller, &cluster_id).await?;
     let sealed = state.keyring.encrypt(
         request.secret_value.as_bytes(),

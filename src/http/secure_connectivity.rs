@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::clusters::{cluster_not_found, load_cluster};
-use super::error::ApiResult;
+use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, Caller};
 use super::AppState;
 use crate::domain::audit::{AuditEntry, AuditType};
@@ -109,9 +109,10 @@ async fn activate(
     State(state): State<AppState>,
     caller: Caller,
     Path(cluster_id): Path<String>,
-    ApiJson(request): ApiJson<ActivateSecureConnectivityRequest>,
+    body: Result<ApiJson<ActivateSecureConnectivityRequest>, ApiError>,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::UpdateClusters)?;
+    let ApiJson(request) = body?;
     let cluster = load_cluster(&state, &caller, &cluster_id).await?;
     secure_connectivity::validate(&request.allowed_principals, &request.allowed_regions)?;
     let now = Timestamp::now();

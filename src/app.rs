@@ -5,9 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::extract::Request;
-use axum::ServiceExt;
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 use tokio::sync::{watch, Notify};
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
@@ -18,22 +17,24 @@ use crate::catalog::Catalog;
 use crate::config::ServeArgs;
 use crate::crypto::Keyring;
 use crate::domain::Timestamp;
+use crate::http::limits::{Limits, LockoutPolicy};
 use crate::http::{self, AppContext, AppState, Settings};
 use crate::operator;
 use crate::reconciler::driver::SimulatedDriver;
 use crate::reconciler::Reconciler;
+use crate::serve::{self, ConnectionLimits};
 use crate::storage::{self, Store};
-
-/// Accepted difference between our clock and a token's time claims.
-const CLOCK_LEEWAY: Duration = Duration::from_secs(30);
 
 pub struct Application {
     listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    connection_limits: ConnectionLimits,
     state: AppState,
     reconcile_interval: Duration,
     provision_delay: Duration,
     key_refresh_interval: Duration,
-    token_lifetime: Duration,
+    /// How long retired signing keys keep verifying.
+    retired_key_grace: Duration,
     suspend_after: Option<Duration>,
     /// Credentials created on an empty database, to be shown once.
     pub first_credentials: Option<operator::NewCredentials>,
@@ -50,16 +51,13 @@ pub async fn open_storage(
     Ok((store, keyring))
 }
 
-/// Loads the signing keys, creating the first one if the database has none.
-/// Retired keys keep verifying for the token lifetime plus this margin.
-fn retired_key_grace(token_lifetime: Duration) -> Duration {
-    token_lifetime + CLOCK_LEEWAY
-}
-
+/// Loads the signing keys, creating the first one if the database has none. Retired keys
+/// keep verifying for `retired_grace` (the server passes the token lifetime plus the
+/// accepted clock skew).
 pub async fn load_signing_keys(
     store: &dyn Store,
     keyring: &Keyring,
-    token_lifetime: Duration,
+    retired_grace: Duration,
 ) -> anyhow::Result<KeySet> {
     let mut records = store.signing_keys().await?;
     if !records.iter().any(|r| r.retired_at.is_none()) {
@@ -72,12 +70,23 @@ pub async fn load_signing_keys(
         &records,
         keyring,
         Timestamp::now(),
-        retired_key_grace(token_lifetime),
+        retired_grace,
     )
 }
 
 impl Application {
     pub async fn build(args: ServeArgs) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            args.idle_timeout >= args.request_timeout,
+            "--idle-timeout ({}) must be at least --request-timeout ({})",
+            humantime::format_duration(args.idle_timeout),
+            humantime::format_duration(args.request_timeout)
+        );
+        let tls = match (&args.tls_cert, &args.tls_key) {
+            (Some(cert), Some(key)) => Some(serve::tls_acceptor(cert, key)?),
+            (None, None) => None,
+            _ => anyhow::bail!("set both --tls-cert and --tls-key, or neither"),
+        };
         let catalog = Arc::new(Catalog::load(args.catalog.as_deref())?);
         let (store, keyring) = open_storage(&args.storage).await?;
         let listener = TcpListener::bind(args.listen)
@@ -107,14 +116,15 @@ impl Application {
             _ => anyhow::bail!("set both CONSOLED_BOOTSTRAP_CLIENT_ID and CONSOLED_BOOTSTRAP_CLIENT_SECRET, or neither"),
         };
 
-        let key_set = load_signing_keys(store.as_ref(), &keyring, args.token_lifetime).await?;
+        let retired_grace = args.token_lifetime + args.clock_skew;
+        let key_set = load_signing_keys(store.as_ref(), &keyring, retired_grace).await?;
         let tokens = Arc::new(TokenService::new(
             public_url.clone(),
             args.token_lifetime,
             key_set,
             args.console_audiences.clone(),
             args.zeebe_audiences.clone(),
-            CLOCK_LEEWAY,
+            args.clock_skew,
         ));
         let state = Arc::new(AppContext {
             store,
@@ -130,16 +140,36 @@ impl Application {
                 max_body_bytes: args.max_body_bytes,
                 max_members: args.max_members,
                 web_modeler_ip_ranges: args.web_modeler_ip_ranges.clone(),
+                max_concurrent_requests: args.max_concurrent_requests as usize,
+                request_timeout: args.request_timeout,
+                cors_allowed_origins: args.cors_allowed_origins.clone(),
             },
+            limits: Limits::new(
+                args.token_limit_per_source,
+                args.token_limit_per_client,
+                args.api_limit_per_client,
+                LockoutPolicy::new(args.token_failures_before_lockout, args.token_lockout),
+                args.trusted_proxies.clone(),
+            ),
             reconciler: Arc::new(Notify::new()),
         });
+        let connection_limits = ConnectionLimits {
+            max_connections: args.max_connections as usize,
+            header_read_timeout: args.header_read_timeout,
+            idle_timeout: args.idle_timeout,
+            max_header_bytes: args.max_header_bytes as usize,
+            max_headers: args.max_headers as usize,
+            drain_timeout: args.request_timeout + Duration::from_secs(1),
+        };
         Ok(Application {
             listener,
+            tls,
+            connection_limits,
             state,
             reconcile_interval: args.reconcile_interval,
             provision_delay: args.provision_delay,
             key_refresh_interval: args.key_refresh_interval,
-            token_lifetime: args.token_lifetime,
+            retired_key_grace: retired_grace,
             suspend_after: Some(args.suspend_after).filter(|d| !d.is_zero()),
             first_credentials,
         })
@@ -184,23 +214,28 @@ impl Application {
         let refresher_task = tokio::spawn(refresh_keys(
             self.state.clone(),
             self.key_refresh_interval,
-            self.token_lifetime,
+            self.retired_key_grace,
             stop_rx.clone(),
         ));
 
-        let router = http::router(self.state.clone());
+        let router = http::router(self.state.clone())?;
         let app = NormalizePathLayer::trim_trailing_slash().layer(router);
         let mut server_stop = stop_rx;
-        let server = axum::serve(self.listener, ServiceExt::<Request>::into_make_service(app))
-            .with_graceful_shutdown(async move {
+        let server = serve::serve(
+            self.listener,
+            self.tls,
+            app,
+            self.connection_limits,
+            async move {
                 let _ = server_stop.wait_for(|stopped| *stopped).await;
-            });
-        let server_task = tokio::spawn(async move { server.await });
+            },
+        );
+        let server_task = tokio::spawn(server);
 
         shutdown.await;
         tracing::info!("shutting down");
         let _ = stop_tx.send(true);
-        server_task.await??;
+        server_task.await?;
         let _ = reconciler_task.await;
         let _ = refresher_task.await;
         Ok(())
@@ -213,7 +248,7 @@ impl Application {
 async fn refresh_keys(
     state: AppState,
     interval: Duration,
-    token_lifetime: Duration,
+    retired_grace: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
@@ -228,8 +263,7 @@ async fn refresh_keys(
                 continue;
             }
         };
-        let grace = retired_key_grace(token_lifetime);
-        match KeySet::from_records(&records, &state.keyring, Timestamp::now(), grace) {
+        match KeySet::from_records(&records, &state.keyring, Timestamp::now(), retired_grace) {
             Ok(fresh) => {
                 let current = state.tokens.keys();
                 if fresh.kids() != current.kids() || fresh.signing().0 != current.signing().0 {

@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::domain::ip_allowlist::IpRange;
+use crate::http::limits::RateLimit;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "consoled",
@@ -203,19 +206,109 @@ pub struct ServeArgs {
     #[arg(long, env = "CONSOLED_KEY_REFRESH_INTERVAL", default_value = "10s", value_parser = humantime::parse_duration)]
     pub key_refresh_interval: Duration,
 
+    /// Accepted difference between this server's clock and a token's time claims (`exp`,
+    /// `nbf`, `iat`); also how long a retired signing key outlives its last token.
+    #[arg(long, env = "CONSOLED_CLOCK_SKEW", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub clock_skew: Duration,
+
+    /// PEM file with the certificate chain to serve HTTPS with (needs `--tls-key`).
+    #[arg(long, env = "CONSOLED_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM file with the private key of `--tls-cert` (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "CONSOLED_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Peers (comma-separated CIDRs) whose `X-Forwarded-For` names the source address of a
+    /// request; from any other peer the header is ignored.
+    #[arg(
+        long,
+        env = "CONSOLED_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = parse_ip_range
+    )]
+    pub trusted_proxies: Vec<IpRange>,
+
+    /// Token requests per source address: `N/PERIOD` (bursts of N, refilled at N per
+    /// PERIOD), or `off`.
+    #[arg(long, env = "CONSOLED_TOKEN_LIMIT_PER_SOURCE", default_value = "120/1m")]
+    pub token_limit_per_source: RateLimit,
+
+    /// Token requests per client id: `N/PERIOD` or `off`.
+    #[arg(long, env = "CONSOLED_TOKEN_LIMIT_PER_CLIENT", default_value = "60/1m")]
+    pub token_limit_per_client: RateLimit,
+
+    /// Consecutive wrong secrets for one client id after which its token requests are
+    /// refused for `--token-lockout`; `0` never locks.
+    #[arg(long, env = "CONSOLED_TOKEN_FAILURES_BEFORE_LOCKOUT", default_value_t = 5)]
+    pub token_failures_before_lockout: u32,
+
+    /// How long a client id is locked; each further wrong secret doubles it, up to 15
+    /// minutes (or this, if longer).
+    #[arg(long, env = "CONSOLED_TOKEN_LOCKOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub token_lockout: Duration,
+
+    /// Console API requests per client (per token subject): `N/PERIOD` or `off`.
+    #[arg(long, env = "CONSOLED_API_LIMIT_PER_CLIENT", default_value = "off")]
+    pub api_limit_per_client: RateLimit,
+
+    /// Requests handled at once; more are answered 503 with `Retry-After`.
+    #[arg(long, env = "CONSOLED_MAX_CONCURRENT_REQUESTS", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_concurrent_requests: u32,
+
+    /// Open connections; further ones wait in the listen backlog.
+    #[arg(long, env = "CONSOLED_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+
+    /// Time a request may take, its body included, before it is answered 408.
+    #[arg(long, env = "CONSOLED_REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub request_timeout: Duration,
+
+    /// Time a client has to send a request's headers, counted from when the connection is
+    /// ready for one (so it also closes idle keep-alive connections), and to finish the TLS
+    /// handshake.
+    #[arg(long, env = "CONSOLED_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub header_read_timeout: Duration,
+
+    /// A connection on which nothing is read or written for this long is closed. At least
+    /// `--request-timeout`.
+    #[arg(long, env = "CONSOLED_IDLE_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub idle_timeout: Duration,
+
+    /// Largest accepted request head (request line and headers), in bytes; at least 8192.
+    /// Larger heads are answered 431.
+    #[arg(long, env = "CONSOLED_MAX_HEADER_BYTES", default_value_t = 16 * 1024, value_parser = clap::value_parser!(u32).range(8192..))]
+    pub max_header_bytes: u32,
+
+    /// Most header fields in a request; more are answered 431.
+    #[arg(long, env = "CONSOLED_MAX_HEADERS", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_headers: u32,
+
+    /// Origins browsers may call the API from (comma-separated, `*` for any); CORS is off
+    /// when unset.
+    #[arg(long, env = "CONSOLED_CORS_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub cors_allowed_origins: Vec<String>,
+
     /// How often the reconciler looks for due work when nothing wakes it.
     #[arg(long, env = "CONSOLED_RECONCILE_INTERVAL", default_value = "1s", value_parser = humantime::parse_duration)]
     pub reconcile_interval: Duration,
 }
 
 impl ServeArgs {
-    /// The public URL without a trailing slash.
+    /// The public URL without a trailing slash; `https://<bound>` by default when serving TLS.
     pub fn public_url(&self, bound: SocketAddr) -> String {
         match &self.public_url {
             Some(url) => url.trim_end_matches('/').to_string(),
+            None if self.tls_cert.is_some() => format!("https://{bound}"),
             None => format!("http://{bound}"),
         }
     }
+}
+
+/// Parses a `--trusted-proxies` entry: an address or CIDR range.
+fn parse_ip_range(text: &str) -> Result<IpRange, String> {
+    IpRange::parse(text.trim())
+        .ok_or_else(|| format!("{text:?} is not an address or CIDR block such as 10.0.0.0/8"))
 }
 
 /// Validates an IPv4 or IPv6 CIDR block (`10.0.0.0/8`, `2001:db8::/32`) and returns it

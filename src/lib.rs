@@ -18,4 +18,5 @@ pub mod domain;
 pub mod http;
 pub mod operator;
 pub mod reconciler;
+pub mod serve;
 pub mod storage;

@@ -38,6 +38,9 @@ pub enum OAuthError {
     UnsupportedGrantType,
     #[error("{0}")]
     InvalidScope(String),
+    /// A rate limit or a lockout; nothing was checked. Holds the seconds to wait.
+    #[error("too many token requests; retry in {0} seconds")]
+    TooManyRequests(u64),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
     #[error(transparent)]
@@ -51,6 +54,7 @@ impl OAuthError {
             OAuthError::InvalidClient => "invalid_client",
             OAuthError::UnsupportedGrantType => "unsupported_grant_type",
             OAuthError::InvalidScope(_) => "invalid_scope",
+            OAuthError::TooManyRequests(_) => "temporarily_unavailable",
             OAuthError::Internal(_) | OAuthError::Store(_) => "server_error",
         }
     }

@@ -64,8 +64,12 @@ pub enum AuthError {
     Store(#[from] StoreError),
 }
 
+/// Longer bearer tokens are refused unread (ours are well under 2 KiB).
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+
 pub struct TokenService {
     issuer: String,
+    leeway_secs: u64,
     lifetime: Duration,
     keys: RwLock<Arc<KeySet>>,
     console_validation: Validation,
@@ -90,6 +94,7 @@ impl TokenService {
         validation.validate_nbf = true;
         TokenService {
             issuer,
+            leeway_secs: leeway.as_secs(),
             lifetime,
             keys: RwLock::new(Arc::new(keys)),
             console_validation: validation,
@@ -159,6 +164,15 @@ impl TokenService {
 
     /// Verifies signature, issuer, audience and lifetime of a Console API token.
     pub fn verify_console_token(&self, token: &str) -> Result<Claims, AuthError> {
+        self.verify_console_token_at(token, Timestamp::now())
+    }
+
+    /// [`Self::verify_console_token`] at a given time, for the `iat` check (`exp` and `nbf`
+    /// are checked by the JWT library against the system clock).
+    pub fn verify_console_token_at(&self, token: &str, now: Timestamp) -> Result<Claims, AuthError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(AuthError::Invalid("the token is too long".into()));
+        }
         let header =
             jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
         let kid = header
@@ -171,6 +185,9 @@ impl TokenService {
         let data = jsonwebtoken::decode::<Claims>(token, key, &self.console_validation)
             .map_err(|e| AuthError::Invalid(e.to_string()))?;
         let claims = data.claims;
+        if claims.iat > now.seconds().saturating_add(self.leeway_secs as i64) {
+            return Err(AuthError::Invalid("issued in the future".into()));
+        }
         if claims.cluster_id.is_some() || claims.client_generation.is_none() {
             return Err(AuthError::Invalid("not a Console API token".into()));
         }
@@ -184,6 +201,12 @@ impl TokenService {
         token: &str,
     ) -> Result<Principal, AuthError> {
         let claims = self.verify_console_token(token)?;
+        self.principal(store, claims).await
+    }
+
+    /// The caller of verified claims, if its client still holds the token: a deleted client,
+    /// or one whose secret generation moved on, is refused.
+    pub async fn principal(&self, store: &dyn Store, claims: Claims) -> Result<Principal, AuthError> {
         let client = store
             .api_client(&claims.sub)
             .await?

@@ -46,6 +46,21 @@ impl IpRange {
         };
         Some(IpRange { addr, prefix })
     }
+
+    /// Whether `ip` lies in the range. An IPv4 range does not hold IPv6 addresses (map
+    /// `::ffff:a.b.c.d` to IPv4 first), nor the other way round.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let (net, ip, width) = match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => (u128::from(u32::from(net)), u128::from(u32::from(ip)), 32),
+            (IpAddr::V6(net), IpAddr::V6(ip)) => (u128::from(net), u128::from(ip), 128),
+            _ => return false,
+        };
+        if self.prefix == 0 {
+            return true;
+        }
+        let shift = u32::from(width - self.prefix.min(width));
+        (net >> shift) == (ip >> shift)
+    }
 }
 
 /// A decimal prefix length of at most `width`: digits only (no sign, no spaces), no
@@ -132,6 +147,23 @@ mod tests {
         ] {
             assert_eq!(IpRange::parse(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn ranges_contain_their_addresses() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let r = |s: &str| IpRange::parse(s).unwrap();
+        assert!(r("10.0.0.0/8").contains(ip("10.255.0.1")));
+        assert!(!r("10.0.0.0/8").contains(ip("11.0.0.1")));
+        assert!(r("10.0.0.1/24").contains(ip("10.0.0.200")));
+        assert!(r("0.0.0.0/0").contains(ip("203.0.113.1")));
+        assert!(!r("0.0.0.0/0").contains(ip("::1")));
+        assert!(r("192.0.2.1").contains(ip("192.0.2.1")));
+        assert!(!r("192.0.2.1").contains(ip("192.0.2.2")));
+        assert!(r("2001:db8::/32").contains(ip("2001:db8:ffff::1")));
+        assert!(!r("2001:db8::/32").contains(ip("2001:db9::1")));
+        assert!(r("::/0").contains(ip("::1")));
+        assert!(!r("::1").contains(ip("127.0.0.1")));
     }
 
     #[test]

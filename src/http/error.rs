@@ -60,6 +60,18 @@ impl ApiError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
     }
 
+    /// A rate limit: nothing was done; `Retry-After` says when to come back.
+    pub fn too_many_requests(wait: std::time::Duration) -> Self {
+        let seconds = super::limits::retry_after_secs(wait);
+        ApiError {
+            retry_after: Some(seconds),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("too many requests; retry in {seconds} seconds"),
+            )
+        }
+    }
+
     pub fn unavailable(cause: impl std::fmt::Display) -> Self {
         tracing::warn!(error = %cause, "database unavailable");
         ApiError {

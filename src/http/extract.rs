@@ -57,10 +57,17 @@ where
     #[tracing::instrument(skip_all)]
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
+        let mut values = parts.headers.get_all(AUTHORIZATION).iter();
+        let header = values
+            .next()
             .ok_or_else(|| ApiError::unauthorized("Bearer"))?;
+        let malformed = || {
+            tracing::debug!("malformed Authorization header");
+            ApiError::unauthorized(r#"Bearer error="invalid_request""#)
+        };
+        if values.next().is_some() {
+            return Err(malformed());
+        }
         let token = header
             .to_str()
             .ok()
@@ -70,11 +77,38 @@ where
             })
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| ApiError::unauthorized(r#"Bearer error="invalid_request""#))?;
+            .ok_or_else(malformed)?;
+        let claims = state.tokens.verify_console_token(token)?;
+        // Limited before the database is asked anything, and before the handler writes.
+        state
+            .limits
+            .check_api_request(&claims.sub, std::time::Instant::now())
+            .map_err(ApiError::too_many_requests)?;
         let principal = state
             .tokens
-            .authenticate(state.store.as_ref(), token)
+            .principal(state.store.as_ref(), claims)
             .await?;
         Ok(Caller(principal))
+    }
+}
+
+/// Where a request came from: the peer's address, or behind a trusted proxy the address it
+/// forwarded. `None` when the request did not come through a socket (in-process tests).
+pub struct Source(pub Option<std::net::IpAddr>);
+
+impl<S> FromRequestParts<S> for Source
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| state.limits.source_address(info.0, &parts.headers));
+        Ok(Source(peer))
     }
 }

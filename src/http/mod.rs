@@ -10,18 +10,20 @@ mod extract;
 mod health;
 mod ip_allowlist;
 mod lifecycle;
+pub mod limits;
 mod members;
 mod meta;
 mod metrics;
+pub mod middleware;
 mod monitoring;
-mod oauth;
+pub mod oauth;
 mod parameters;
 mod secrets;
 mod secure_connectivity;
 
 use std::sync::Arc;
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::Router;
 use tokio::sync::Notify;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -47,6 +49,12 @@ pub struct Settings {
     pub max_members: u32,
     /// `GET /meta/ip-ranges`: Web Modeler's egress CIDRs.
     pub web_modeler_ip_ranges: Vec<String>,
+    /// Requests handled at once; more are shed with 503.
+    pub max_concurrent_requests: usize,
+    /// Longest a request may take before it is answered 408.
+    pub request_timeout: std::time::Duration,
+    /// Origins allowed by CORS; empty turns CORS off.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 pub struct AppContext {
@@ -55,15 +63,23 @@ pub struct AppContext {
     pub tokens: Arc<TokenService>,
     pub catalog: Arc<Catalog>,
     pub settings: Settings,
+    pub limits: limits::Limits,
     /// Wakes the reconciler when new lifecycle work is written.
     pub reconciler: Arc<Notify>,
 }
 
 pub type AppState = Arc<AppContext>;
 
-pub fn router(state: AppState) -> Router {
-    let max_body = state.settings.max_body_bytes;
-    Router::new()
+/// The API with its layers. Fails only on settings that cannot be used (a CORS origin
+/// that is not a header value).
+pub fn router(state: AppState) -> anyhow::Result<Router> {
+    let settings = &state.settings;
+    let guard = middleware::RequestGuard::new(
+        settings.max_concurrent_requests,
+        settings.request_timeout,
+    );
+    let cors = middleware::cors(&settings.cors_allowed_origins)?;
+    let mut router = Router::new()
         .merge(oauth::routes())
         .merge(health::routes())
         .merge(parameters::routes())
@@ -87,14 +103,17 @@ pub fn router(state: AppState) -> Router {
                 "method not allowed on this endpoint",
             )
         })
-        .layer(axum::extract::DefaultBodyLimit::max(max_body))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        ))
-        .with_state(state)
+        .layer(axum::extract::DefaultBodyLimit::max(settings.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(guard, middleware::guard));
+    // Outside the guard, so that 503 and 408 answers carry CORS and security headers too.
+    if let Some(cors) = cors {
+        router = router.layer(cors);
+    }
+    for (name, value) in middleware::SECURITY_HEADERS {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ));
+    }
+    Ok(router.with_state(state))
 }

@@ -1,6 +1,8 @@
 //! `POST /oauth/token` (client credentials via form, JSON or HTTP Basic) and the documents
 //! that let others verify what it issues.
 
+use std::time::Instant;
+
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -11,6 +13,8 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::json;
 
+use super::extract::Source;
+use super::limits::retry_after_secs;
 use super::AppState;
 use crate::auth::{grant, OAuthError, TokenRequest};
 use crate::domain::Timestamp;
@@ -25,11 +29,27 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn token(
+    State(state): State<AppState>,
+    Source(source): Source,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let now = Instant::now();
+    let limits = &state.limits;
+    let limited = |wait| oauth_error(OAuthError::TooManyRequests(retry_after_secs(wait)));
+    if let Err(wait) = limits.check_token_request(source, None, now) {
+        return limited(wait);
+    }
     let request = match parse_token_request(&headers, &body) {
         Ok(request) => request,
         Err(e) => return oauth_error(e),
     };
+    let client_id = request.client_id.clone();
+    if let Err(wait) = limits.check_token_request(None, client_id.as_deref(), now) {
+        tracing::debug!("token request refused by a rate limit or lockout");
+        return limited(wait);
+    }
     let issued = grant::grant(
         state.store.as_ref(),
         &state.keyring,
@@ -38,15 +58,22 @@ async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -
         Timestamp::now(),
     )
     .await;
-    match issued {
-        Ok(grant) => {
+    match (issued, client_id) {
+        (Ok(grant), client_id) => {
+            if let Some(id) = client_id {
+                limits.failed_secrets.succeeded(&id);
+            }
             let mut response = Json(grant).into_response();
             response
                 .headers_mut()
                 .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
             response
         }
-        Err(e) => oauth_error(e),
+        (Err(OAuthError::InvalidClient), Some(id)) => {
+            limits.failed_secrets.failed(&id, Instant::now());
+            oauth_error(OAuthError::InvalidClient)
+        }
+        (Err(e), _) => oauth_error(e),
     }
 }
 
@@ -125,6 +152,7 @@ fn form_decode(text: &str) -> Option<String> {
 fn oauth_error(e: OAuthError) -> Response {
     let status = match e {
         OAuthError::InvalidClient => StatusCode::UNAUTHORIZED,
+        OAuthError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
         OAuthError::Internal(ref cause) => {
             tracing::error!(error = %cause, "token issuance failed");
             StatusCode::INTERNAL_SERVER_ERROR
@@ -153,6 +181,11 @@ fn oauth_error(e: OAuthError) -> Response {
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    if let OAuthError::TooManyRequests(seconds) = e {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
     response
 }

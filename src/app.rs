@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
-use tokio_rustls::TlsAcceptor;
 use tokio::sync::{watch, Notify};
+use tokio_rustls::TlsAcceptor;
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 
@@ -66,12 +66,7 @@ pub async fn load_signing_keys(
         store.insert_first_signing_key(&record).await?;
         records = store.signing_keys().await?;
     }
-    KeySet::from_records(
-        &records,
-        keyring,
-        Timestamp::now(),
-        retired_grace,
-    )
+    KeySet::from_records(&records, keyring, Timestamp::now(), retired_grace)
 }
 
 impl Application {
@@ -179,6 +174,11 @@ impl Application {
         self.listener
             .local_addr()
             .expect("a bound listener has an address")
+    }
+
+    /// Whether connections are served with TLS.
+    pub fn serves_tls(&self) -> bool {
+        self.tls.is_some()
     }
 
     pub fn state(&self) -> &AppState {

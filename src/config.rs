@@ -231,7 +231,11 @@ pub struct ServeArgs {
 
     /// Token requests per source address: `N/PERIOD` (bursts of N, refilled at N per
     /// PERIOD), or `off`.
-    #[arg(long, env = "CONSOLED_TOKEN_LIMIT_PER_SOURCE", default_value = "120/1m")]
+    #[arg(
+        long,
+        env = "CONSOLED_TOKEN_LIMIT_PER_SOURCE",
+        default_value = "120/1m"
+    )]
     pub token_limit_per_source: RateLimit,
 
     /// Token requests per client id: `N/PERIOD` or `off`.
@@ -240,7 +244,11 @@ pub struct ServeArgs {
 
     /// Consecutive wrong secrets for one client id after which its token requests are
     /// refused for `--token-lockout`; `0` never locks.
-    #[arg(long, env = "CONSOLED_TOKEN_FAILURES_BEFORE_LOCKOUT", default_value_t = 5)]
+    #[arg(
+        long,
+        env = "CONSOLED_TOKEN_FAILURES_BEFORE_LOCKOUT",
+        default_value_t = 5
+    )]
     pub token_failures_before_lockout: u32,
 
     /// How long a client id is locked; each further wrong secret doubles it, up to 15

@@ -169,7 +169,11 @@ impl TokenService {
 
     /// [`Self::verify_console_token`] at a given time, for the `iat` check (`exp` and `nbf`
     /// are checked by the JWT library against the system clock).
-    pub fn verify_console_token_at(&self, token: &str, now: Timestamp) -> Result<Claims, AuthError> {
+    pub fn verify_console_token_at(
+        &self,
+        token: &str,
+        now: Timestamp,
+    ) -> Result<Claims, AuthError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(AuthError::Invalid("the token is too long".into()));
         }
@@ -206,7 +210,11 @@ impl TokenService {
 
     /// The caller of verified claims, if its client still holds the token: a deleted client,
     /// or one whose secret generation moved on, is refused.
-    pub async fn principal(&self, store: &dyn Store, claims: Claims) -> Result<Principal, AuthError> {
+    pub async fn principal(
+        &self,
+        store: &dyn Store,
+        claims: Claims,
+    ) -> Result<Principal, AuthError> {
         let client = store
             .api_client(&claims.sub)
             .await?

@@ -51,7 +51,9 @@ impl IpRange {
     /// `::ffff:a.b.c.d` to IPv4 first), nor the other way round.
     pub fn contains(&self, ip: IpAddr) -> bool {
         let (net, ip, width) = match (self.addr, ip) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => (u128::from(u32::from(net)), u128::from(u32::from(ip)), 32),
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                (u128::from(u32::from(net)), u128::from(u32::from(ip)), 32)
+            }
             (IpAddr::V6(net), IpAddr::V6(ip)) => (u128::from(net), u128::from(ip), 128),
             _ => return false,
         };

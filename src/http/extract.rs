@@ -84,10 +84,7 @@ where
             .limits
             .check_api_request(&claims.sub, std::time::Instant::now())
             .map_err(ApiError::too_many_requests)?;
-        let principal = state
-            .tokens
-            .principal(state.store.as_ref(), claims)
-            .await?;
+        let principal = state.tokens.principal(state.store.as_ref(), claims).await?;
         Ok(Caller(principal))
     }
 }

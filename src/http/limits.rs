@@ -405,7 +405,16 @@ mod tests {
         );
         assert_eq!(spec(" 5 / 2s ").burst, 5);
         assert_eq!("off".parse::<RateLimit>().unwrap(), RateLimit(None));
-        for bad in ["", "60", "0/1m", "5/0s", "x/1m", "5/forever", "-1/1s", "5/1000y"] {
+        for bad in [
+            "",
+            "60",
+            "0/1m",
+            "5/0s",
+            "x/1m",
+            "5/forever",
+            "-1/1s",
+            "5/1000y",
+        ] {
             assert!(bad.parse::<RateLimit>().is_err(), "{bad:?}");
         }
     }
@@ -511,7 +520,11 @@ mod tests {
             ip("203.0.113.5")
         );
         assert_eq!(
-            source_address(proxy, &headers(&["6.6.6.6", "203.0.113.5, 10.0.0.7"]), &trusted),
+            source_address(
+                proxy,
+                &headers(&["6.6.6.6", "203.0.113.5, 10.0.0.7"]),
+                &trusted
+            ),
             ip("203.0.113.5")
         );
         assert_eq!(

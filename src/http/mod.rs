@@ -74,10 +74,8 @@ pub type AppState = Arc<AppContext>;
 /// that is not a header value).
 pub fn router(state: AppState) -> anyhow::Result<Router> {
     let settings = &state.settings;
-    let guard = middleware::RequestGuard::new(
-        settings.max_concurrent_requests,
-        settings.request_timeout,
-    );
+    let guard =
+        middleware::RequestGuard::new(settings.max_concurrent_requests, settings.request_timeout);
     let cors = middleware::cors(&settings.cors_allowed_origins)?;
     let mut router = Router::new()
         .merge(oauth::routes())
@@ -103,8 +101,13 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
                 "method not allowed on this endpoint",
             )
         })
-        .layer(axum::extract::DefaultBodyLimit::max(settings.max_body_bytes))
-        .layer(axum::middleware::from_fn_with_state(guard, middleware::guard));
+        .layer(axum::extract::DefaultBodyLimit::max(
+            settings.max_body_bytes,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            guard,
+            middleware::guard,
+        ));
     // Outside the guard, so that 503 and 408 answers carry CORS and security headers too.
     if let Some(cors) = cors {
         router = router.layer(cors);

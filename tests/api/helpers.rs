@@ -77,13 +77,16 @@ impl TestApp {
                 None => format!("sqlite://{}", data_dir.path().join("consoled.db").display()),
             },
         };
+        // Serving TLS: trust the test's certificate.
+        let mut http = reqwest::Client::builder().timeout(Duration::from_secs(30));
+        if let Some(i) = extra.iter().position(|e| e == "--tls-cert") {
+            let pem = std::fs::read(&extra[i + 1]).unwrap();
+            http = http.add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap());
+        }
         let mut app = TestApp {
             addr: "127.0.0.1:0".parse().unwrap(),
             base_url: String::new(),
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .unwrap(),
+            http: http.build().unwrap(),
             data_dir,
             database_url,
             extra_args: extra,
@@ -98,7 +101,8 @@ impl TestApp {
         let args = serve_args(self.data_dir.path(), listen, &self.extra_args);
         let app = Application::build(args).await.expect("server builds");
         self.addr = app.local_addr();
-        self.base_url = format!("http://{}", self.addr);
+        let scheme = if app.serves_tls() { "https" } else { "http" };
+        self.base_url = format!("{scheme}://{}", self.addr);
         let (tx, rx) = oneshot::channel();
         self.shutdown = Some(tx);
         self.handle = Some(tokio::spawn(async move {
@@ -264,7 +268,7 @@ pub fn jwt_claims(token: &str) -> Value {
 
 /// With CONSOLED_TEST_BACKEND=postgres (and CONSOLED_TEST_POSTGRES_URL), every test server
 /// runs on a fresh PostgreSQL database instead of SQLite.
-async fn test_backend_url() -> Option<String> {
+pub async fn test_backend_url() -> Option<String> {
     if std::env::var("CONSOLED_TEST_BACKEND").ok().as_deref() != Some("postgres") {
         return None;
     }

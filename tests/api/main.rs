@@ -30,3 +30,4 @@ mod integrity;
 mod ip_allowlist;
 mod secrets;
 mod secure_connectivity;
+mod token_attacks;

@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -33,7 +34,7 @@ async fn token(
     State(state): State<AppState>,
     Source(source): Source,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let now = Instant::now();
     let limits = &state.limits;
@@ -41,6 +42,17 @@ async fn token(
     if let Err(wait) = limits.check_token_request(source, None, now) {
         return limited(wait);
     }
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            // Too large (413), or the body could not be read: in the OAuth error shape.
+            let mut response = oauth_error(OAuthError::InvalidRequest(
+                "the request body could not be read, or is too large".into(),
+            ));
+            *response.status_mut() = rejection.status();
+            return response;
+        }
+    };
     let request = match parse_token_request(&headers, &body) {
         Ok(request) => request,
         Err(e) => return oauth_error(e),

@@ -18,6 +18,7 @@ mod monitoring;
 mod oauth;
 mod ops_support;
 mod outage;
+mod rate_limits;
 mod reconciler;
 mod replicas;
 mod restart;

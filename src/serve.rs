@@ -9,6 +9,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
@@ -134,6 +135,7 @@ pub async fn serve<S>(
             app: app.clone(),
             peer,
             watcher: graceful.watcher(),
+            header_read_timeout: limits.header_read_timeout,
         };
         let tls = tls.clone();
         let handshake_timeout = limits.header_read_timeout;
@@ -171,6 +173,7 @@ struct Connection<S> {
     app: S,
     peer: SocketAddr,
     watcher: Watcher,
+    header_read_timeout: Duration,
 }
 
 impl<S> Connection<S>
@@ -181,6 +184,9 @@ where
         + 'static,
     S::Future: Send + 'static,
 {
+    /// Serves the connection until it ends. A connection that has not sent a whole request
+    /// head within the header read timeout is closed: hyper's own timeout starts only once
+    /// the protocol is known, and HTTP/2 has none.
     async fn serve<I>(self, io: I)
     where
         I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -190,16 +196,37 @@ where
             app,
             peer,
             watcher,
+            header_read_timeout,
         } = self;
-        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
-            request.extensions_mut().insert(ConnectInfo(peer));
-            app.clone().oneshot(request)
+        let requested = Arc::new(AtomicBool::new(false));
+        let service = hyper::service::service_fn({
+            let requested = requested.clone();
+            move |mut request: Request<Incoming>| {
+                requested.store(true, Ordering::Relaxed);
+                request.extensions_mut().insert(ConnectInfo(peer));
+                app.clone().oneshot(request)
+            }
         });
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(io), service)
-            .into_owned();
-        if let Err(e) = watcher.watch(connection).await {
-            tracing::debug!(%peer, error = %e, "connection ended with an error");
+        let connection = watcher.watch(
+            builder
+                .serve_connection_with_upgrades(TokioIo::new(io), service)
+                .into_owned(),
+        );
+        let first_request_due = async {
+            tokio::time::sleep(header_read_timeout).await;
+            if requested.load(Ordering::Relaxed) {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            result = connection => {
+                if let Err(e) = result {
+                    tracing::debug!(%peer, error = %e, "connection ended with an error");
+                }
+            }
+            () = first_request_due => {
+                tracing::debug!(%peer, "no request within the header read timeout; closing");
+            }
         }
     }
 }

@@ -21,6 +21,7 @@ mod outage;
 mod rate_limits;
 mod reconciler;
 mod replicas;
+mod resource_limits;
 mod restart;
 mod scopes;
 mod sdk;

@@ -57,7 +57,7 @@ pub fn tls_acceptor(cert: &Path, key: &Path) -> anyhow::Result<TlsAcceptor> {
         .with_context(|| format!("reading the TLS certificate {}", cert.display()))?;
     anyhow::ensure!(
         !certs.is_empty(),
-        "{} holds no PEM certificate",
+        "the TLS certificate file {} holds no PEM certificate",
         cert.display()
     );
     let key = PrivateKeyDer::from_pem_file(key)

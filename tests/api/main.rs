@@ -32,4 +32,5 @@ mod integrity;
 mod ip_allowlist;
 mod secrets;
 mod secure_connectivity;
+mod tls;
 mod token_attacks;

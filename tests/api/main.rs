@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per resource.
 
 mod fixtures;
+mod headers;
 mod helpers;
 #[path = "../common/postgres.rs"]
 mod postgres;

@@ -5,6 +5,7 @@ mod headers;
 mod helpers;
 #[path = "../common/postgres.rs"]
 mod postgres;
+mod process;
 
 mod activity;
 mod backups;
@@ -31,6 +32,7 @@ mod sdk_org;
 mod cluster_update;
 mod integrity;
 mod ip_allowlist;
+mod secrecy;
 mod secrets;
 mod secure_connectivity;
 mod tls;

@@ -429,3 +429,25 @@ pub enum MembersCommand {
         common: OperatorArgs,
     },
 }
+
+/// Property tests: CIDR settings are operator input.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn cidr_settings_are_canonical_or_refused(
+            text in prop_oneof![any::<String>(), "[0-9a-f:.]{0,20}/[0-9]{0,4}", " ?[0-9.]{7,15}/[0-9]{1,2} ?"],
+        ) {
+            if let Ok(canonical) = parse_cidr(&text) {
+                prop_assert_eq!(parse_cidr(&canonical), Ok(canonical.clone()));
+                prop_assert!(IpRange::parse(&canonical).is_some());
+            }
+            if let Ok(range) = parse_ip_range(&text) {
+                prop_assert_eq!(parse_ip_range(&format!("{}/{}", range.addr, range.prefix)), Ok(range));
+            }
+        }
+    }
+}

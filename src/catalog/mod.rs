@@ -93,9 +93,36 @@ impl Catalog {
                 bail!("id {id:?} is empty or used twice");
             }
         }
+        let names = self
+            .channels
+            .iter()
+            .map(|c| &c.name)
+            .chain(self.regions.iter().map(|r| &r.name))
+            .chain(self.plan_types.iter().map(|p| &p.name))
+            .chain(
+                self.channels
+                    .iter()
+                    .flat_map(|c| c.generations.iter().map(|g| &g.name)),
+            );
+        for name in names {
+            if name.trim().is_empty() {
+                bail!("every channel, generation, region and plan type needs a name");
+            }
+        }
         for channel in &self.channels {
             if channel.generations.is_empty() {
                 bail!("channel {:?} has no generations", channel.name);
+            }
+            // Found by the property tests: a repeated generation id made upgrades ambiguous.
+            let mut generation_ids = HashSet::new();
+            for generation in &channel.generations {
+                if generation.id.trim().is_empty() || !generation_ids.insert(&generation.id) {
+                    bail!(
+                        "channel {:?}: generation id {:?} is empty or used twice",
+                        channel.name,
+                        generation.id
+                    );
+                }
             }
             if channel.generation(&channel.default_generation).is_none() {
                 bail!(
@@ -219,7 +246,144 @@ mod tests {
             name = "P"
         "#;
         assert!(Catalog::parse(missing_default).is_err());
+        let valid = missing_default.replace("\"nope\"", "\"g\"");
+        assert!(Catalog::parse(&valid).is_ok());
+        let repeated_generation = valid.replace(
+            r#"[{ id = "g", name = "G" }]"#,
+            r#"[{ id = "g", name = "G" }, { id = "g", name = "G2" }]"#,
+        );
+        assert!(Catalog::parse(&repeated_generation).is_err());
+        assert!(Catalog::parse(&valid.replace(r#"name = "R""#, r#"name = " ""#)).is_err());
         assert!(Catalog::parse("channels = []\nregions = []\nplan_types = []").is_err());
         assert!(Catalog::parse("unknown = 1").is_err());
+    }
+}
+
+/// Property tests: a catalog file is operator input, read at start.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Ids from a small pool, so that clashes happen; now and then empty or blank.
+    fn id(kind: &'static str) -> impl Strategy<Value = String> {
+        prop_oneof![
+            1 => Just(String::new()),
+            1 => Just(" ".to_string()),
+            1 => "[a-z]",
+            12 => "[12]".prop_map(move |n| format!("{kind}{n}")),
+        ]
+    }
+
+    fn quoted(text: &str) -> String {
+        toml::Value::String(text.to_string()).to_string()
+    }
+
+    /// A catalog file built from random parts.
+    fn catalog_text() -> impl Strategy<Value = String> {
+        let generation = (id("g"), "[A-Za-z0-9 .]{0,6}");
+        let channel = (
+            id("c"),
+            "[A-Za-z]{0,6}",
+            any::<bool>(),
+            id("g"),
+            proptest::collection::vec(generation, 0..4),
+        );
+        let short = prop_oneof![4 => "[a-z0-9-]{1,5}", 1 => "[a-z0-9_ -]{0,5}"];
+        let region = (id("r"), "[A-Za-z ]{0,6}", short);
+        let plan = (id("p"), "[A-Za-z ]{0,6}", any::<bool>());
+        (
+            proptest::collection::vec(channel, 1..3),
+            proptest::collection::vec(region, 1..3),
+            proptest::collection::vec(plan, 1..3),
+        )
+            .prop_map(|(channels, regions, plans)| {
+                let mut text = String::new();
+                for (id, name, auto, default, generations) in channels {
+                    let generations: Vec<String> = generations
+                        .iter()
+                        .map(|(g, n)| format!("{{ id = {}, name = {} }}", quoted(g), quoted(n)))
+                        .collect();
+                    text += &format!(
+                        "[[channels]]\nid = {}\nname = {}\nauto_update = {auto}\n\
+                         default_generation = {}\ngenerations = [{}]\n\n",
+                        quoted(&id),
+                        quoted(&name),
+                        quoted(&default),
+                        generations.join(", ")
+                    );
+                }
+                for (id, name, short) in regions {
+                    text += &format!(
+                        "[[regions]]\nid = {}\nname = {}\nshort = {}\nprovider = \"gcp\"\n\n",
+                        quoted(&id),
+                        quoted(&name),
+                        quoted(&short)
+                    );
+                }
+                for (id, name, suspendable) in plans {
+                    text += &format!(
+                        "[[plan_types]]\nid = {}\nname = {}\nsuspendable = {suspendable}\n\n",
+                        quoted(&id),
+                        quoted(&name)
+                    );
+                }
+                text
+            })
+    }
+
+    /// The built-in file with a few bytes deleted or inserted.
+    fn mangled_builtin() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            (any::<usize>(), any::<bool>(), "[\\[\\]{}=\",.a-z0-9\n #-]"),
+            1..6,
+        )
+        .prop_map(|edits| {
+            let mut text: Vec<char> = DEFAULT_CATALOG.chars().collect();
+            for (at, delete, with) in edits {
+                let at = at % text.len();
+                if delete {
+                    text.remove(at);
+                } else {
+                    text.splice(at..at, with.chars());
+                }
+            }
+            text.into_iter().collect()
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_parses_or_is_refused(
+            text in prop_oneof![any::<String>(), mangled_builtin(), catalog_text()],
+        ) {
+            let Ok(catalog) = Catalog::parse(&text) else {
+                return Ok(());
+            };
+            // What is accepted can be used: every lookup the server makes works.
+            let mut ids = HashSet::new();
+            for channel in &catalog.channels {
+                prop_assert!(ids.insert(channel.id.clone()));
+                let default = channel.default_generation();
+                prop_assert!(catalog.generation(&default.id).is_some());
+                prop_assert!(!channel.name.trim().is_empty());
+                let mut generation_ids = HashSet::new();
+                for generation in &channel.generations {
+                    prop_assert!(!generation.id.trim().is_empty(), "{text}");
+                    prop_assert!(!generation.name.trim().is_empty(), "{text}");
+                    prop_assert!(generation_ids.insert(&generation.id), "{text}");
+                    let _ = channel.newest_after(&generation.id);
+                    let _ = channel.default_if_newer(&generation.id);
+                }
+                let _ = channel.newest_after("unknown");
+            }
+            for region in &catalog.regions {
+                prop_assert!(ids.insert(region.id.clone()));
+                prop_assert!(!region.short.is_empty() && !region.name.trim().is_empty());
+            }
+            for plan in &catalog.plan_types {
+                prop_assert!(ids.insert(plan.id.clone()) && !plan.name.trim().is_empty());
+            }
+        }
     }
 }

@@ -203,3 +203,86 @@ mod tests {
         assert!(validate("ipallowlist", &[]).is_ok());
     }
 }
+
+/// Property tests: allowlist entries and `--trusted-proxies` come from outside.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    fn any_ip() -> impl Strategy<Value = IpAddr> {
+        prop_oneof![
+            any::<u32>().prop_map(|b| IpAddr::V4(Ipv4Addr::from(b))),
+            any::<u128>().prop_map(|b| IpAddr::V6(Ipv6Addr::from(b))),
+        ]
+    }
+
+    fn any_range() -> impl Strategy<Value = IpRange> {
+        any_ip().prop_flat_map(|addr| {
+            let width = if addr.is_ipv4() { 32u8 } else { 128 };
+            (0..=width).prop_map(move |prefix| IpRange { addr, prefix })
+        })
+    }
+
+    /// Texts near valid ones: a valid range with a few characters changed.
+    fn mangled() -> impl Strategy<Value = String> {
+        (
+            any_range(),
+            proptest::collection::vec((any::<usize>(), "[0-9a-fA-F:./, %+-]"), 0..4),
+        )
+            .prop_map(|(range, edits)| {
+                let mut text: Vec<char> =
+                    format!("{}/{}", range.addr, range.prefix).chars().collect();
+                for (at, with) in edits {
+                    let at = at % (text.len() + 1);
+                    text.splice(at..at, with.chars());
+                }
+                text.into_iter().collect()
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn parsing_never_panics(text in any::<String>()) {
+            let _ = IpRange::parse(&text);
+            let _ = parse_ranges(&text);
+        }
+
+        #[test]
+        fn what_parses_prints_back_to_itself(text in prop_oneof![mangled(), "[0-9./:]{0,20}"]) {
+            if let Some(range) = IpRange::parse(&text) {
+                let width = if range.addr.is_ipv4() { 32 } else { 128 };
+                prop_assert!(range.prefix <= width);
+                let printed = format!("{}/{}", range.addr, range.prefix);
+                prop_assert_eq!(IpRange::parse(&printed), Some(range));
+            }
+        }
+
+        #[test]
+        fn valid_ranges_parse(range in any_range()) {
+            let text = format!("{}/{}", range.addr, range.prefix);
+            prop_assert_eq!(IpRange::parse(&text), Some(range));
+            let width = if range.addr.is_ipv4() { 32 } else { 128 };
+            prop_assert_eq!(IpRange::parse(&range.addr.to_string()), Some(IpRange { addr: range.addr, prefix: width }));
+            let list = format!("{text}, {}", range.addr);
+            prop_assert_eq!(parse_ranges(&list).map(|r| r.len()), Some(2));
+        }
+
+        #[test]
+        fn containment_is_a_prefix_match(range in any_range(), ip in any_ip()) {
+            // Reference: compare the leading `prefix` bits one by one.
+            let bits = |addr: IpAddr| -> Vec<bool> {
+                let bytes = match addr {
+                    IpAddr::V4(a) => a.octets().to_vec(),
+                    IpAddr::V6(a) => a.octets().to_vec(),
+                };
+                bytes.iter().flat_map(|b| (0..8).rev().map(move |i| b >> i & 1 == 1)).collect()
+            };
+            let expected = range.addr.is_ipv4() == ip.is_ipv4()
+                && bits(range.addr)[..range.prefix as usize] == bits(ip)[..range.prefix as usize];
+            prop_assert_eq!(range.contains(ip), expected);
+            prop_assert!(range.contains(range.addr));
+        }
+    }
+}

@@ -99,16 +99,19 @@ pub fn roles_from_text(text: &str) -> Vec<OrgRole> {
 }
 
 /// Checks an email address and returns it lower-cased, the form it is stored and compared
-/// in (mail providers treat addresses case-insensitively; so does sign-in).
+/// in (mail providers treat addresses case-insensitively; so does sign-in). The lower-cased
+/// form is what is checked: lower-casing can lengthen a text or add combining marks
+/// (`İ` becomes `i̇`), and what is stored must pass the check again.
 pub fn normalize_email(raw: &str) -> Result<String, DomainError> {
     let invalid = |why: &str| DomainError::Invalid(format!("invalid email {raw:?}: {why}"));
-    if raw.is_empty() {
+    let email = raw.to_lowercase();
+    if email.is_empty() {
         return Err(invalid("it is empty"));
     }
-    if raw.chars().count() > MAX_EMAIL_CHARS {
+    if email.chars().count() > MAX_EMAIL_CHARS {
         return Err(invalid("it is longer than 254 characters"));
     }
-    let (local, domain) = match raw.split_once('@') {
+    let (local, domain) = match email.split_once('@') {
         Some((l, d)) if !d.contains('@') => (l, d),
         _ => return Err(invalid("it must contain exactly one @")),
     };
@@ -138,7 +141,7 @@ pub fn normalize_email(raw: &str) -> Result<String, DomainError> {
             "the domain must be a host name such as example.com",
         ));
     }
-    Ok(raw.to_lowercase())
+    Ok(email)
 }
 
 /// A member of an organization, or an invite not yet accepted.
@@ -224,6 +227,19 @@ mod tests {
     }
 
     #[test]
+    fn the_lower_cased_form_is_what_is_checked() {
+        // Found by the property tests: `İ` lower-cases to `i` and a combining dot, which
+        // the stored address then failed the check with.
+        assert!(normalize_email("x@example.İo").is_err());
+        assert_eq!(
+            normalize_email("ΣΑΣ@Example.com").unwrap(),
+            "σας@example.com"
+        );
+        let stored = normalize_email("ΣΑΣ@Example.com").unwrap();
+        assert_eq!(normalize_email(&stored).unwrap(), stored);
+    }
+
+    #[test]
     fn only_assignable_roles_are_accepted() {
         let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(
@@ -237,5 +253,50 @@ mod tests {
         assert!(parse_assignable_roles(&[]).is_err());
         let all: Vec<OrgRole> = OrgRole::ALL.to_vec();
         assert_eq!(roles_from_text(&roles_to_text(&all)), all);
+    }
+}
+
+/// Property tests: any text, as it can arrive in a path (`POST /members/{email}`).
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Addresses that look like email addresses, with letters from several scripts.
+    fn email_like() -> impl Strategy<Value = String> {
+        let atom = "[a-zA-Z0-9ÄÖÜäöüßİıŞğÅǅΣσςЖж!#$%&'*+/=?^_`{|}~-]{1,12}";
+        let label = "[a-zA-Z0-9ÄÖÜäöüİıΣσЖж-]{1,12}";
+        (
+            proptest::collection::vec(atom, 1..4),
+            proptest::collection::vec(label, 2..4),
+        )
+            .prop_map(|(local, domain)| format!("{}@{}", local.join("."), domain.join(".")))
+    }
+
+    proptest! {
+        #[test]
+        fn normalizing_never_panics(raw in any::<String>()) {
+            let _ = normalize_email(&raw);
+        }
+
+        #[test]
+        fn a_normalized_email_is_stable_and_valid(raw in prop_oneof![email_like(), any::<String>()]) {
+            if let Ok(email) = normalize_email(&raw) {
+                // What is stored must pass the same check and stay the same, or a member
+                // could never be found again by the address it was stored under.
+                prop_assert_eq!(normalize_email(&email).ok(), Some(email.clone()));
+                prop_assert!(email.chars().count() <= MAX_EMAIL_CHARS);
+                prop_assert_eq!(email.matches('@').count(), 1);
+            }
+        }
+
+        #[test]
+        fn case_does_not_make_another_member(raw in email_like()) {
+            // A spelling and its lower case are one member, or both refused.
+            prop_assert_eq!(normalize_email(&raw).ok(), normalize_email(&raw.to_lowercase()).ok());
+            // Upper case ASCII letters are the same member as their lower case.
+            let ascii_upper = raw.to_ascii_uppercase();
+            prop_assert_eq!(normalize_email(&raw.to_ascii_lowercase()).ok(), normalize_email(&ascii_upper).ok());
+        }
     }
 }

@@ -109,3 +109,98 @@ where
         Ok(Source(peer))
     }
 }
+
+/// Property tests: path segments arrive raw from clients (the JS SDK does not encode them).
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use axum::routing::get;
+    use axum::Router;
+    use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+    use proptest::prelude::*;
+    use tower::ServiceExt;
+
+    /// What must be encoded inside a path segment.
+    const SEGMENT: &AsciiSet = &CONTROLS
+        .add(b' ')
+        .add(b'"')
+        .add(b'#')
+        .add(b'%')
+        .add(b'/')
+        .add(b'<')
+        .add(b'>')
+        .add(b'?')
+        .add(b'`')
+        .add(b'{')
+        .add(b'}');
+
+    fn echo() -> Router {
+        Router::new()
+            .route(
+                "/members/{email}",
+                get(|ApiPath(email): ApiPath<String>| async move { email }),
+            )
+            .route(
+                "/clusters/{id}/secrets/{name}",
+                get(
+                    |ApiPath((id, name)): ApiPath<(String, String)>| async move {
+                        format!("{id}\n{name}")
+                    },
+                ),
+            )
+    }
+
+    fn call(path: &str) -> Option<(StatusCode, String)> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let request = Request::get(path).body(Body::empty()).ok()?;
+        runtime.block_on(async {
+            let response = echo().oneshot(request).await.unwrap();
+            let status = response.status();
+            let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+                .await
+                .unwrap();
+            Some((status, String::from_utf8(body.to_vec()).unwrap()))
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn encoded_segments_arrive_as_sent(email in any::<String>(), name in any::<String>()) {
+            prop_assume!(!email.is_empty() && !name.is_empty());
+            let path = format!("/members/{}", utf8_percent_encode(&email, SEGMENT));
+            prop_assert_eq!(call(&path), Some((StatusCode::OK, email.clone())));
+            let path = format!(
+                "/clusters/{}/secrets/{}",
+                utf8_percent_encode(&email, SEGMENT),
+                utf8_percent_encode(&name, SEGMENT)
+            );
+            prop_assert_eq!(call(&path), Some((StatusCode::OK, format!("{email}\n{name}"))));
+        }
+
+        #[test]
+        fn raw_segments_decode_or_are_refused_in_the_api_shape(
+            // Printable ASCII but `#`, `/` and `?`, which end a segment.
+            raw in "[ -\"$-.0->@-~]{1,40}",
+        ) {
+            // `+` stays `+` (the SDK sends emails unencoded); a bad escape is a 400.
+            let Some((status, body)) = call(&format!("/members/{raw}")) else {
+                return Ok(());
+            };
+            match status {
+                StatusCode::OK => {
+                    let decoded = percent_encoding::percent_decode_str(&raw).decode_utf8().unwrap();
+                    prop_assert_eq!(body, decoded.to_string());
+                }
+                StatusCode::BAD_REQUEST => {
+                    let error: serde_json::Value = serde_json::from_str(&body).unwrap();
+                    prop_assert_eq!(&error["status"], 400);
+                }
+                _ => prop_assert!(false, "{status} for {raw:?}"),
+            }
+        }
+    }
+}

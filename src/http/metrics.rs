@@ -83,3 +83,29 @@ async fn cluster_metrics(
     );
     Ok(response)
 }
+
+/// Property tests: scrapers send the Basic credentials.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use axum::http::HeaderValue;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn basic_credentials_round_trip_or_are_refused(
+            user in "[^:]{0,20}",
+            password in any::<String>(),
+            raw in proptest::collection::vec(any::<u8>(), 0..80),
+        ) {
+            let mut headers = HeaderMap::new();
+            let encoded = format!("Basic {}", STANDARD.encode(format!("{user}:{password}")));
+            headers.insert(header::AUTHORIZATION, HeaderValue::from_str(&encoded).unwrap());
+            prop_assert_eq!(basic_credentials(&headers), Some((user, password)));
+            if let Ok(value) = HeaderValue::from_bytes(&raw) {
+                headers.insert(header::AUTHORIZATION, value);
+                let _ = basic_credentials(&headers);
+            }
+        }
+    }
+}

@@ -136,6 +136,10 @@ mod properties {
         .add(b'{')
         .add(b'}');
 
+    fn non_empty() -> impl Strategy<Value = String> {
+        (any::<char>(), any::<String>()).prop_map(|(c, s)| format!("{c}{s}"))
+    }
+
     fn echo() -> Router {
         Router::new()
             .route(
@@ -169,8 +173,7 @@ mod properties {
 
     proptest! {
         #[test]
-        fn encoded_segments_arrive_as_sent(email in any::<String>(), name in any::<String>()) {
-            prop_assume!(!email.is_empty() && !name.is_empty());
+        fn encoded_segments_arrive_as_sent(email in non_empty(), name in non_empty()) {
             let path = format!("/members/{}", utf8_percent_encode(&email, SEGMENT));
             prop_assert_eq!(call(&path), Some((StatusCode::OK, email.clone())));
             let path = format!(

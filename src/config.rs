@@ -83,6 +83,15 @@ pub struct StorageArgs {
     #[arg(long, env = "CONSOLED_MASTER_KEY", hide_env_values = true)]
     pub master_key: Option<String>,
 
+    /// How long a server may rely on state it read from the database before reading it
+    /// again: a Console API client's revocation state (secret generation, scopes), and on
+    /// SQLite the cluster documents it serves (its own writes invalidate them at once).
+    /// Operator commands that revoke a client or change a cluster wait this long before they
+    /// return, so their effect is visible everywhere by then. Use the same value for servers
+    /// and the CLI; `0s` reads on every request.
+    #[arg(long, env = "CONSOLED_STATE_CACHE_TTL", default_value = "250ms", value_parser = humantime::parse_duration)]
+    pub state_cache_ttl: Duration,
+
     /// Database connections per pool.
     #[arg(long, env = "CONSOLED_DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,

@@ -3,6 +3,7 @@
 //! pool of read-only connections.
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::sqlite::{
@@ -17,6 +18,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// Commits made through this store; see `HealthStore::write_epoch`.
+    commits: AtomicU64,
 }
 
 type Backend = SqliteStore;
@@ -47,7 +50,11 @@ impl SqliteStore {
             .acquire_timeout(pool.acquire_timeout)
             .connect_with(options.read_only(true))
             .await?;
-        Ok(SqliteStore { writer, reader })
+        Ok(SqliteStore {
+            writer,
+            reader,
+            commits: AtomicU64::new(0),
+        })
     }
 
     /// Starts a write transaction. IMMEDIATE takes the write lock up front, so a concurrent
@@ -55,6 +62,17 @@ impl SqliteStore {
     /// mid-transaction; it also serializes every check-then-insert.
     async fn begin(&self) -> StoreResult<Transaction<'static, Sqlite>> {
         self.writer.begin_with("BEGIN IMMEDIATE").await.db()
+    }
+
+    /// Commits and counts the commit, so readers caching what they read can tell.
+    async fn commit(&self, tx: Transaction<'static, Sqlite>) -> StoreResult<()> {
+        let result = tx.commit().await.db();
+        self.commits.fetch_add(1, Ordering::Release);
+        result
+    }
+
+    fn write_epoch(&self) -> Option<u64> {
+        Some(self.commits.load(Ordering::Acquire))
     }
 
     /// Checks that the cluster exists in the organization. BEGIN IMMEDIATE already

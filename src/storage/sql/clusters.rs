@@ -38,7 +38,7 @@ impl crate::storage::ClusterStore for Backend {
         .await
         .db()?;
         Backend::insert_audit(&mut tx, audit).await?;
-        tx.commit().await.db()
+        self.commit(tx).await
     }
 
     async fn cluster(&self, org_id: &str, id: &str) -> StoreResult<Option<Cluster>> {
@@ -86,7 +86,7 @@ impl crate::storage::ClusterStore for Backend {
             return Ok(false);
         }
         Backend::insert_audit(&mut tx, audit).await?;
-        tx.commit().await.db()?;
+        self.commit(tx).await?;
         Ok(true)
     }
 
@@ -119,7 +119,7 @@ impl crate::storage::ClusterStore for Backend {
         for entry in audit {
             Backend::insert_audit(&mut tx, entry).await?;
         }
-        tx.commit().await.db()?;
+        self.commit(tx).await?;
         Ok(true)
     }
 
@@ -172,7 +172,7 @@ impl crate::storage::ClusterStore for Backend {
         if let Some(audit) = audit {
             Backend::insert_audit(&mut tx, audit).await?;
         }
-        tx.commit().await.db()?;
+        self.commit(tx).await?;
         Ok(true)
     }
 }

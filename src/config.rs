@@ -92,6 +92,11 @@ pub struct StorageArgs {
     #[arg(long, env = "CONSOLED_STATE_CACHE_TTL", default_value = "250ms", value_parser = humantime::parse_duration)]
     pub state_cache_ttl: Duration,
 
+    /// SQLite durability of an acknowledged write: `power-loss` (fsync on every commit) or
+    /// the opt-in, faster `process-crash` (survives kill -9, not a power cut).
+    #[arg(long, env = "CONSOLED_SQLITE_DURABILITY", value_enum, default_value = "power-loss")]
+    pub sqlite_durability: crate::storage::SqliteDurability,
+
     /// Database connections per pool.
     #[arg(long, env = "CONSOLED_DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
@@ -106,6 +111,7 @@ impl StorageArgs {
         crate::storage::PoolSettings {
             max_connections: self.db_max_connections,
             acquire_timeout: self.db_acquire_timeout,
+            sqlite_durability: self.sqlite_durability,
         }
     }
 

@@ -1,6 +1,7 @@
-//! The embedded SQLite backend: WAL journal, `synchronous=FULL` so an acknowledged commit
-//! is on disk, one writer connection (SQLite admits one writer at a time anyway) and a
-//! pool of read-only connections.
+//! The embedded SQLite backend: WAL journal, `synchronous=FULL` by default so an
+//! acknowledged commit is on disk (`--sqlite-durability process-crash` trades that for
+//! speed), one writer connection (SQLite admits one writer at a time anyway) and a pool of
+//! read-only connections.
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,7 +12,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Sqlite, Transaction};
 
-use super::{PoolSettings, ResultExt, StoreResult};
+use super::{PoolSettings, ResultExt, SqliteDurability, StoreResult};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -30,7 +31,10 @@ impl SqliteStore {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
+            .synchronous(match pool.sqlite_durability {
+                SqliteDurability::PowerLoss => SqliteSynchronous::Full,
+                SqliteDurability::ProcessCrash => SqliteSynchronous::Normal,
+            })
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
         if let Some(parent) = options.get_filename().parent() {

@@ -131,7 +131,7 @@ impl crate::storage::ClusterStore for Backend {
              WHERE status IN ('Creating', 'Updating', 'Resuming') ORDER BY status_since LIMIT $1"
         ))
         .bind(limit)
-        .fetch_all(&self.writer)
+        .fetch_all(&self.reader)
         .await
         .db()?;
         Ok(rows.into_iter().map(Into::into).collect())

@@ -94,7 +94,12 @@ pub struct StorageArgs {
 
     /// SQLite durability of an acknowledged write: `power-loss` (fsync on every commit) or
     /// the opt-in, faster `process-crash` (survives kill -9, not a power cut).
-    #[arg(long, env = "CONSOLED_SQLITE_DURABILITY", value_enum, default_value = "power-loss")]
+    #[arg(
+        long,
+        env = "CONSOLED_SQLITE_DURABILITY",
+        value_enum,
+        default_value = "power-loss"
+    )]
     pub sqlite_durability: crate::storage::SqliteDurability,
 
     /// Database connections per pool.

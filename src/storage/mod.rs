@@ -30,7 +30,7 @@ use std::sync::Arc;
 
 pub use audit::AuditStore;
 pub use backups::BackupStore;
-pub use clusters::{ClusterProgress, ClusterStore};
+pub use clusters::{ClusterProgress, ClusterStep, ClusterStore};
 pub use connector_secrets::ConnectorSecretStore;
 pub use health::HealthStore;
 pub use keys::{KeyStore, SigningKeyRecord};

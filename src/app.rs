@@ -238,8 +238,8 @@ async fn refresh_keys(
         match KeySet::from_records(&records, &state.keyring, Timestamp::now(), grace) {
             Ok(fresh) => {
                 let current = state.tokens.keys();
-                if fresh.kids() != current.kids() || fresh.signing().0 != current.signing().0 {
-                    tracing::info!(kid = fresh.signing().0, "signing keys changed");
+                if fresh.kids() != current.kids() || fresh.signing_kid() != current.signing_kid() {
+                    tracing::info!(kid = fresh.signing_kid(), "signing keys changed");
                     state.tokens.replace_keys(fresh);
                 }
             }

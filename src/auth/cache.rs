@@ -3,7 +3,8 @@
 //! - [`VerifiedTokens`]: a token whose signature, issuer, audience and lifetime were checked
 //!   is remembered until it expires, so an ES256 verification happens once per token, not
 //!   once per request. Expiry is re-checked on every hit.
-//! - [`ClientStates`]: the revocation state (secret generation, scopes) of a Console API
+//! - [`ClientStates`]: the revocation state (secret generation, scopes, secret hash) of a
+//!   Console API
 //!   client is re-read from the database at most once per `ttl`. Operator commands that
 //!   revoke (rotate, delete) wait out that same `ttl` before they return, so when they
 //!   report success, every server has stopped accepting the old tokens.
@@ -93,6 +94,8 @@ pub struct ClientState {
     pub org_id: String,
     pub secret_generation: i64,
     pub scopes: ScopeSet,
+    /// Keyed hash of the current secret, for the token endpoint.
+    pub secret_hash: Vec<u8>,
 }
 
 pub struct ClientStates {
@@ -205,6 +208,7 @@ mod tests {
             org_id: "o".into(),
             secret_generation: 1,
             scopes: ScopeSet::all(),
+            secret_hash: vec![1],
         };
         states.insert("c", Some(state.clone()), t0);
         assert_eq!(

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use jsonwebtoken::{Algorithm, Header, Validation};
+use jsonwebtoken::{Algorithm, Validation};
 use serde::{Deserialize, Serialize};
 
 use super::cache::{ClientState, ClientStates, VerifiedToken, VerifiedTokens};
@@ -162,12 +162,7 @@ impl TokenService {
     }
 
     pub fn sign(&self, claims: &Claims) -> anyhow::Result<String> {
-        let keys = self.keys();
-        let (kid, key) = keys.signing();
-        let mut header = Header::new(Algorithm::ES256);
-        header.kid = Some(kid.to_string());
-        header.typ = Some("JWT".to_string());
-        Ok(jsonwebtoken::encode(&header, claims, key)?)
+        Ok(self.keys().sign_jwt(&serde_json::to_vec(claims)?))
     }
 
     /// Verifies signature, issuer, audience and lifetime of a Console API token.
@@ -233,11 +228,13 @@ impl TokenService {
         })
     }
 
-    async fn client_state(
+    /// A Console API client's state, read at most `client_state_ttl` ago (None: no such
+    /// client). Both the token endpoint and bearer checks go through it.
+    pub async fn client_state(
         &self,
         store: &dyn Store,
         client_id: &str,
-    ) -> Result<Option<ClientState>, AuthError> {
+    ) -> Result<Option<ClientState>, StoreError> {
         let read_at = Instant::now();
         if let Some(state) = self.clients.get(client_id, read_at) {
             return Ok(state);
@@ -246,6 +243,7 @@ impl TokenService {
             org_id: c.org_id,
             secret_generation: c.secret_generation,
             scopes: c.scopes,
+            secret_hash: c.secret_hash,
         });
         self.clients.insert(client_id, state.clone(), read_at);
         Ok(state)

@@ -262,21 +262,37 @@ async fn get_cluster(
     .await
 }
 
+fn serialize<T: Serialize>(value: &T) -> ApiResult<Bytes> {
+    Ok(Bytes::from(
+        serde_json::to_vec(value).map_err(ApiError::internal)?,
+    ))
+}
+
 /// Answers from the read cache, or loads, serializes once and keeps the body.
 async fn cached_json<T: Serialize>(
     state: &AppState,
     key: &str,
     load: impl std::future::Future<Output = ApiResult<T>>,
 ) -> ApiResult<Response> {
-    let started = Instant::now();
-    let epoch = state.store.write_epoch();
-    let body = match state.read_cache.get(key, epoch, started) {
+    let cache = &state.read_cache;
+    let hit = cache.get(key, state.store.write_epoch(), Instant::now());
+    let body = match hit {
         Some(body) => body,
+        None if state.store.write_epoch().is_none() => serialize(&load.await?)?,
         None => {
-            let value = load.await?;
-            let body = Bytes::from(serde_json::to_vec(&value).map_err(ApiError::internal)?);
-            state.read_cache.insert(key, body.clone(), epoch, started);
-            body
+            let flight = cache.flight(key);
+            let _rebuilding = flight.lock().await;
+            // Someone else may have rebuilt it while this request waited.
+            let started = Instant::now();
+            let epoch = state.store.write_epoch();
+            match cache.get(key, epoch, started) {
+                Some(body) => body,
+                None => {
+                    let body = serialize(&load.await?)?;
+                    cache.insert(key, body.clone(), epoch, started);
+                    body
+                }
+            }
         }
     };
     Ok((

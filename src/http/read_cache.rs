@@ -8,7 +8,7 @@
 //! cached.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
@@ -24,6 +24,9 @@ struct Entry {
 
 pub struct ReadCache {
     entries: Mutex<HashMap<String, Entry>>,
+    /// One rebuild per key at a time: when an entry lapses under load, the first request
+    /// rebuilds it and the others wait for that instead of all rebuilding at once.
+    flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     ttl: Duration,
     max_bytes: usize,
     bytes: Mutex<usize>,
@@ -33,10 +36,21 @@ impl ReadCache {
     pub fn new(ttl: Duration, max_bytes: usize) -> Self {
         ReadCache {
             entries: Mutex::new(HashMap::new()),
+            flights: Mutex::new(HashMap::new()),
             ttl,
             max_bytes,
             bytes: Mutex::new(0),
         }
+    }
+
+    /// The lock that serializes rebuilds of `key`.
+    pub fn flight(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut flights = self.flights.lock().expect("read cache poisoned");
+        if flights.len() > 1024 {
+            // Forget locks nobody holds or waits for.
+            flights.retain(|_, lock| Arc::strong_count(lock) > 1);
+        }
+        flights.entry(key.to_string()).or_default().clone()
     }
 
     pub fn get(&self, key: &str, epoch: Option<u64>, now: Instant) -> Option<Bytes> {

@@ -21,6 +21,7 @@ mod outage;
 mod reconciler;
 mod replicas;
 mod restart;
+mod routes;
 mod scopes;
 mod sdk;
 mod sdk_org;

@@ -86,7 +86,11 @@ const ADDRESSED: &[(Method, &str, Option<&str>)] = &[
         ),
     ),
     (Method::GET, "/clusters/{cluster}/secure-connectivity", None),
-    (Method::DELETE, "/clusters/{cluster}/secure-connectivity", None),
+    (
+        Method::DELETE,
+        "/clusters/{cluster}/secure-connectivity",
+        None,
+    ),
     (Method::DELETE, "/members/{member}", None),
 ];
 

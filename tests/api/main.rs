@@ -14,6 +14,7 @@ mod isolation;
 mod lifecycle;
 mod members;
 mod meta;
+mod migrate;
 mod monitoring;
 mod oauth;
 mod ops_support;

@@ -66,7 +66,11 @@ pub fn server_routes() -> Vec<Route> {
             rest = &call[end..];
         }
     }
-    assert!(routes.len() > 20, "found only {routes:?} in {}", dir.display());
+    assert!(
+        routes.len() > 20,
+        "found only {routes:?} in {}",
+        dir.display()
+    );
     routes.sort();
     routes
 }

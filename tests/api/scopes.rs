@@ -454,7 +454,9 @@ fn every_route_has_a_row() {
     );
     for endpoint in ENDPOINTS {
         assert!(
-            routes.iter().any(|r| r.covers(&endpoint.method, endpoint.path)),
+            routes
+                .iter()
+                .any(|r| r.covers(&endpoint.method, endpoint.path)),
             "{} {} is not a route",
             endpoint.method,
             endpoint.path
@@ -462,7 +464,9 @@ fn every_route_has_a_row() {
     }
     for (method, path) in UNSCOPED {
         assert!(
-            routes.iter().any(|r| r.method == *method && r.path == *path),
+            routes
+                .iter()
+                .any(|r| r.method == *method && r.path == *path),
             "{method} {path} is not a route"
         );
     }

@@ -411,7 +411,33 @@ async fn an_installation_moves_to_another_sqlite_database() {
         "sqlite://{}",
         dir.path().join("moved/consoled.db").display()
     );
-    move_and_check(&target).await;
+    let (mut moved, _) = move_and_check(&target).await;
+    moved.stop().await;
+
+    // The copy is only usable with the master key it was made under: a server given
+    // another one refuses to start instead of failing every request.
+    use clap::Parser;
+    let other_key = "HyAdHBsaGRgXFhUUExIREA8ODQwLCgkIBwYFBAMCAQA=";
+    let cli = consoled::config::Cli::parse_from([
+        "consoled",
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--database-url",
+        &target,
+        "--master-key",
+        other_key,
+    ]);
+    let consoled::config::Command::Serve(args) = cli.command else {
+        unreachable!()
+    };
+    let refused = consoled::app::Application::build(*args).await.err();
+    assert!(
+        refused.is_some(),
+        "a server started with another master key"
+    );
 }
 
 #[tokio::test]

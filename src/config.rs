@@ -109,6 +109,25 @@ pub struct StorageArgs {
     #[arg(long, env = "CONSOLED_MASTER_KEY", hide_env_values = true)]
     pub master_key: Option<String>,
 
+    /// How long a server may rely on state it read from the database before reading it
+    /// again: a Console API client's revocation state (secret generation, scopes), and on
+    /// SQLite the cluster documents it serves (its own writes invalidate them at once).
+    /// Operator commands that revoke a client or change a cluster wait this long before they
+    /// return, so their effect is visible everywhere by then. Use the same value for servers
+    /// and the CLI; `0s` reads on every request.
+    #[arg(long, env = "CONSOLED_STATE_CACHE_TTL", default_value = "250ms", value_parser = humantime::parse_duration)]
+    pub state_cache_ttl: Duration,
+
+    /// SQLite durability of an acknowledged write: `power-loss` (fsync on every commit) or
+    /// the opt-in, faster `process-crash` (survives kill -9, not a power cut).
+    #[arg(
+        long,
+        env = "CONSOLED_SQLITE_DURABILITY",
+        value_enum,
+        default_value = "power-loss"
+    )]
+    pub sqlite_durability: crate::storage::SqliteDurability,
+
     /// Database connections per pool.
     #[arg(long, env = "CONSOLED_DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
@@ -123,6 +142,7 @@ impl StorageArgs {
         crate::storage::PoolSettings {
             max_connections: self.db_max_connections,
             acquire_timeout: self.db_acquire_timeout,
+            sqlite_durability: self.sqlite_durability,
         }
     }
 

@@ -1,7 +1,12 @@
 //! `/clusters` and `/clusters/{clusterUuid}`: list, create, read, delete.
 
+use std::time::Instant;
+
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -229,28 +234,59 @@ pub async fn load_cluster(state: &AppState, caller: &Caller, id: &str) -> ApiRes
         .ok_or_else(|| cluster_not_found(id))
 }
 
-async fn list_clusters(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> ApiResult<Json<Vec<ClusterResponse>>> {
+async fn list_clusters(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
     caller.require(Scope::GetClusters)?;
-    let clusters = state.store.clusters(caller.org_id()).await?;
-    Ok(Json(
-        clusters
+    let key = format!("list/{}", caller.org_id());
+    cached_json(&state, &key, async {
+        let clusters = state.store.clusters(caller.org_id()).await?;
+        let body: Vec<ClusterResponse> = clusters
             .into_iter()
             .map(|c| cluster_response(&state, c))
-            .collect(),
-    ))
+            .collect();
+        Ok(body)
+    })
+    .await
 }
 
 async fn get_cluster(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(cluster_id): ApiPath<String>,
-) -> ApiResult<Json<ClusterResponse>> {
+) -> ApiResult<Response> {
     caller.require(Scope::GetClusters)?;
-    let cluster = load_cluster(&state, &caller, &cluster_id).await?;
-    Ok(Json(cluster_response(&state, cluster)))
+    let key = format!("cluster/{}/{}", caller.org_id(), cluster_id);
+    cached_json(&state, &key, async {
+        let cluster = load_cluster(&state, &caller, &cluster_id).await?;
+        Ok(cluster_response(&state, cluster))
+    })
+    .await
+}
+
+/// Answers from the read cache, or loads, serializes once and keeps the body.
+async fn cached_json<T: Serialize>(
+    state: &AppState,
+    key: &str,
+    load: impl std::future::Future<Output = ApiResult<T>>,
+) -> ApiResult<Response> {
+    let started = Instant::now();
+    let epoch = state.store.write_epoch();
+    let body = match state.read_cache.get(key, epoch, started) {
+        Some(body) => body,
+        None => {
+            let value = load.await?;
+            let body = Bytes::from(serde_json::to_vec(&value).map_err(ApiError::internal)?);
+            state.read_cache.insert(key, body.clone(), epoch, started);
+            body
+        }
+    };
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
 }
 
 async fn create_cluster(

@@ -16,6 +16,7 @@ mod metrics;
 mod monitoring;
 mod oauth;
 mod parameters;
+pub mod read_cache;
 mod secrets;
 mod secure_connectivity;
 
@@ -55,6 +56,8 @@ pub struct AppContext {
     pub tokens: Arc<TokenService>,
     pub catalog: Arc<Catalog>,
     pub settings: Settings,
+    /// Serialized bodies of hot reads; see `read_cache`.
+    pub read_cache: read_cache::ReadCache,
     /// Wakes the reconciler when new lifecycle work is written.
     pub reconciler: Arc<Notify>,
 }

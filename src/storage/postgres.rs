@@ -40,6 +40,15 @@ impl PgStore {
         self.pool.begin().await.db()
     }
 
+    async fn commit(&self, tx: Transaction<'static, Postgres>) -> StoreResult<()> {
+        tx.commit().await.db()
+    }
+
+    /// Other replicas write too, so no local count can tell whether a read is current.
+    fn write_epoch(&self) -> Option<u64> {
+        None
+    }
+
     /// Locks the cluster's row until the transaction ends, so limits checked by counting
     /// its children (clients, secrets) hold under concurrent writers on any replica.
     async fn lock_cluster(

@@ -13,6 +13,7 @@ mod audit;
 mod backups;
 mod clusters;
 mod connector_secrets;
+pub mod copy;
 mod health;
 mod keys;
 mod lifecycle;

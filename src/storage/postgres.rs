@@ -6,7 +6,7 @@ use sqlx::{Postgres, Transaction};
 
 use super::{PoolSettings, ResultExt, StoreResult};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 pub struct PgStore {
     pool: PgPool,

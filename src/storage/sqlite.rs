@@ -14,7 +14,7 @@ use sqlx::{Sqlite, Transaction};
 
 use super::{PoolSettings, ResultExt, SqliteDurability, StoreResult};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 pub struct SqliteStore {
     writer: SqlitePool,

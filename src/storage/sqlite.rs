@@ -16,6 +16,9 @@ use super::{PoolSettings, ResultExt, SqliteDurability, StoreResult};
 
 pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
+/// Upper bound on read connections (each holds its own page cache).
+const SQLITE_MAX_READERS: u32 = 4;
+
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
@@ -36,7 +39,10 @@ impl SqliteStore {
                 SqliteDurability::ProcessCrash => SqliteSynchronous::Normal,
             })
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
+            .busy_timeout(Duration::from_secs(5))
+            // 1 MiB of page cache per connection (SQLite's default is 2): hot reads are
+            // served from consoled's own cache, and memory stays flat as data grows.
+            .pragma("cache_size", "-1024");
         if let Some(parent) = options.get_filename().parent() {
             if !parent.as_os_str().is_empty() {
                 std::fs::create_dir_all(parent)?;
@@ -49,7 +55,8 @@ impl SqliteStore {
             .await?;
         MIGRATOR.run(&writer).await?;
         let reader = SqlitePoolOptions::new()
-            .max_connections(pool.max_connections.max(1))
+            // Readers beyond the cores add memory, not throughput: SQLite reads are CPU-bound.
+            .max_connections(pool.max_connections.clamp(1, SQLITE_MAX_READERS))
             .min_connections(1)
             .acquire_timeout(pool.acquire_timeout)
             .connect_with(options.read_only(true))

@@ -74,6 +74,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::ApiClients(command) => org::api_clients(command).await,
         Command::Members(command) => org::members(command).await,
         Command::Clusters(command) => cluster_admin::run(command).await,
+        Command::Openapi => {
+            print!("{}", crate::http::openapi::document_json());
+            Ok(())
+        }
     }
 }
 

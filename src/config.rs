@@ -38,6 +38,8 @@ pub enum Command {
     /// Manage the token signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Print the OpenAPI document of the HTTP API (JSON, as `GET /openapi.json` serves it).
+    Openapi,
 }
 
 #[derive(Debug, Subcommand)]

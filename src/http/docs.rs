@@ -105,7 +105,7 @@ async fn docs_page() -> Response {
     path = "/docs/{asset}",
     operation_id = "GetDocsAsset",
     tag = tags::OPERATIONS,
-    params(("asset" = DocsAsset, Path, description = "The file's name")),
+    params(("asset" = inline(DocsAsset), Path, description = "The file's name")),
     responses(
         (status = 200, description = "The file", content(
             (String = "text/javascript"),

@@ -57,11 +57,15 @@ pub struct GenerationUpgradeForClusterDto {
     pub org_id: String,
 }
 
+/// Nothing was written, so a retry is safe (the JS SDK retries 503 by itself).
 fn changed_concurrently() -> ApiError {
-    ApiError::new(
-        StatusCode::CONFLICT,
-        "the cluster changed while this request was handled; try again",
-    )
+    ApiError {
+        retry_after: Some(1),
+        ..ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the cluster changed while this request was handled; try again",
+        )
+    }
 }
 
 /// Upgrade a Healthy cluster to the newest generation of its channel. Takes no body.
@@ -79,7 +83,6 @@ fn changed_concurrently() -> ApiError {
         (status = 400, description = "No upgrade available"),
         (status = 403, description = "The token lacks the scope update:clusters"),
         (status = 404, description = "Cluster not found"),
-        (status = 409, description = "The cluster changed while the request was handled; try again"),
         (status = 412, description = "The cluster is not ready for upgrade"),
     ),
 )]
@@ -146,7 +149,6 @@ async fn upgrade_cluster(
         (status = 204, description = "No content"),
         (status = 403, description = "The token lacks the scope update:clusters"),
         (status = 404, description = "Cluster not found"),
-        (status = 409, description = "The cluster changed while the request was handled; try again"),
     ),
 )]
 async fn wake_cluster(

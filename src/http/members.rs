@@ -142,7 +142,6 @@ async fn list_members(
         (status = 204, description = "No content"),
         (status = 400, description = "Invalid request body (e.g. invalid roles) or email"),
         (status = 403, description = "The token lacks the scope create:members, no open seats are left, or the member is the owner"),
-        (status = 409, description = "The member was changed concurrently; try again"),
     ),
 )]
 async fn put_member(
@@ -216,10 +215,14 @@ async fn put_member(
             }
         }
     }
-    Err(ApiError::new(
-        StatusCode::CONFLICT,
-        format!("{email} was changed concurrently; try again"),
-    ))
+    // Nothing was written, so a retry is safe (the JS SDK retries 503 by itself).
+    Err(ApiError {
+        retry_after: Some(1),
+        ..ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("{email} was changed concurrently; try again"),
+        )
+    })
 }
 
 /// Remove a member or cancel an invite.

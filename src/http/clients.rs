@@ -47,7 +47,7 @@ impl ToSchema for Permission {
 /// A new cluster client. Without `permissions` (or with an empty list) it gets all of them.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schema(as = CreateClusterClientBody)]
+#[schema(as = CreateClusterClientBody, example = json!({"clientName": "worker", "permissions": ["Zeebe", "Operate"]}))]
 pub struct CreateClientRequest {
     #[schema(min_length = 1, max_length = 100)]
     pub client_name: String,

@@ -31,7 +31,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// `description`, which the JS SDK sends. Every field is optional.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schema(as = UpdateClusterBody)]
+#[schema(as = UpdateClusterBody, example = json!({"name": "renamed", "stageLabel": "prod"}))]
 pub struct UpdateClusterRequest {
     /// The name of your cluster.
     #[schema(min_length = 1, max_length = 50)]

@@ -33,7 +33,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// `GET /clusters/parameters`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schema(as = CreateClusterBody)]
+#[schema(as = CreateClusterBody, example = json!({
+    "name": "demo",
+    "channelId": "5182f3f8-b2f3-4948-becd-7e70a60719ae",
+    "generationId": "8e4afa29-e1a1-4ab1-930a-d26d6e5465ac",
+    "regionId": "97d136d2-3a47-48e7-9881-65455467cf64",
+    "planTypeId": "c6e4ef12-e8a1-42eb-bdf1-e755b65d03fb"
+}))]
 pub struct CreateClusterRequest {
     /// The name of your new cluster.
     #[schema(min_length = 1, max_length = 50)]

@@ -28,7 +28,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// The new IP allowlist of a cluster; an empty list clears it.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(as = IpAllowListBody)]
+#[schema(as = IpAllowListBody, example = json!({"ipallowlist": [{"ip": "10.0.0.0/24", "description": "office"}]}))]
 pub struct IpAllowlistBody {
     pub ipallowlist: Vec<IpAllowlistEntryInput>,
 }
@@ -36,7 +36,7 @@ pub struct IpAllowlistBody {
 /// The new IP allowlist of a cluster, under its deprecated key; an empty list clears it.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(as = IpWhiteListBody)]
+#[schema(as = IpWhiteListBody, example = json!({"ipwhitelist": [{"ip": "10.0.0.0/24", "description": "office"}]}))]
 pub struct IpWhitelistBody {
     pub ipwhitelist: Vec<IpAllowlistEntryInput>,
 }

@@ -86,6 +86,7 @@ pub struct MemberDto {
 // Role names are checked by hand (not by serde), so the error can name the bad one.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(example = json!({"orgRoles": ["developer"]}))]
 pub struct PostMemberBody {
     /// At least one role.
     #[schema(value_type = Vec<AssignableOrganizationRoleType>, min_items = 1)]

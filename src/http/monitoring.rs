@@ -34,7 +34,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// A new monitoring client.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(as = CreateMonitoringClientBody)]
+#[schema(as = CreateMonitoringClientBody, example = json!({"username": "prometheus"}))]
 pub struct CreateMonitoringClientRequest {
     /// Letters, digits and `._-@+`; at most 64 characters; unique in the cluster.
     #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._@+-]+$")]

@@ -34,7 +34,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// A new connector secret.
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schema(as = CreateSecretBody)]
+#[schema(as = CreateSecretBody, example = json!({"secretName": "API_KEY", "secretValue": "s3cr3t"}))]
 pub struct CreateSecretRequest {
     /// Letters, digits and underscores, not starting with a digit; fewer than 50 characters.
     #[schema(max_length = 49, pattern = "^[A-Za-z_][A-Za-z0-9_]*$")]
@@ -45,7 +45,7 @@ pub struct CreateSecretRequest {
 /// The new value of a connector secret.
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schema(as = UpdateSecretBody)]
+#[schema(as = UpdateSecretBody, example = json!({"secretValue": "n3w-s3cr3t"}))]
 pub struct UpdateSecretRequest {
     pub secret_value: String,
 }

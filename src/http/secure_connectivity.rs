@@ -30,7 +30,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// Who may connect to the cluster's private endpoint, and from where.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schema(as = ActivateSecureConnectivityBody)]
+#[schema(as = ActivateSecureConnectivityBody, example = json!({"allowedPrincipals": ["arn:aws:iam::123456789012:root"], "allowedRegions": ["us-east-1"]}))]
 pub struct ActivateSecureConnectivityRequest {
     /// AWS account ids or IAM ARNs (`arn:aws:iam::<account>:root`, `:user/<name>`,
     /// `:role/<name>`); 1 to 50, no repeats.

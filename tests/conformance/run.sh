@@ -3,18 +3,20 @@
 # checks that every response is no server error, has a documented status code and content
 # type, and matches its documented schema. Every operation is covered; the seeded data
 # (a Healthy cluster with a client, a secret, a backup, a monitoring client and a member,
-# plus one of each for the delete operations to delete) gives the path parameters real
+# plus one of each for the delete operations to delete, and a cluster for the deactivations)
+# gives the path parameters real
 # values. Exits non-zero on any finding.
 #
 #   tests/conformance/run.sh            # from the repository root, or anywhere
 #
-# SCHEMATHESIS_MAX_EXAMPLES (default 10) bounds the test cases per operation and phase.
+# SCHEMATHESIS_MAX_EXAMPLES (default 50) bounds the test cases per operation and phase;
+# CONSOLED_CONFORMANCE_ARGS adds schemathesis options (e.g. `--report har`).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 SCHEMATHESIS_VERSION=4.32.5
 VENV=${CONSOLED_CONFORMANCE_VENV:-target/conformance-venv}
-MAX_EXAMPLES=${SCHEMATHESIS_MAX_EXAMPLES:-10}
+MAX_EXAMPLES=${SCHEMATHESIS_MAX_EXAMPLES:-50}
 
 if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -qF "$SCHEMATHESIS_VERSION"; then
   echo "conformance: installing schemathesis $SCHEMATHESIS_VERSION into $VENV"
@@ -78,8 +80,10 @@ wait_healthy() {
 
 CLUSTER=$(new_cluster conformance)
 VICTIM_CLUSTER=$(new_cluster conformance-victim)
+SWITCH_CLUSTER=$(new_cluster conformance-switch)
 wait_healthy "$CLUSTER"
 wait_healthy "$VICTIM_CLUSTER"
+wait_healthy "$SWITCH_CLUSTER"
 CLIENT_ID=$(api POST "/clusters/$CLUSTER/clients" '{"clientName": "worker"}' | json '["clientId"]')
 VICTIM_CLIENT_ID=$(api POST "/clusters/$CLUSTER/clients" '{"clientName": "victim"}' | json '["clientId"]')
 api POST "/clusters/$CLUSTER/secrets" '{"secretName": "SEEDED", "secretValue": "value"}'
@@ -133,6 +137,12 @@ parameters = { "path.backupId" = "$VICTIM_BACKUP" }
 include-operation-id = "DeleteMonitoringClient"
 parameters = { "path.clientUuid" = "$VICTIM_MONITORING_CLIENT" }
 
+# Deactivating monitoring deletes its clients, so it (and deactivating secure connectivity)
+# works on a cluster of its own.
+[[operations]]
+include-operation-id = ["DeactivateMonitoring", "DeactivateSecureConnectivity"]
+parameters = { "path.clusterUuid" = "$SWITCH_CLUSTER" }
+
 [[operations]]
 include-operation-id = "DeleteMember"
 parameters = { "path.email" = "victim@example.com" }
@@ -148,7 +158,8 @@ timeout 600 "$VENV/bin/schemathesis" --no-color --config-file "$WORK/schemathesi
   --seed 20261127 \
   --workers 2 \
   --request-timeout 10 \
-  --suppress-health-check all || status=$?
+  --suppress-health-check all \
+  ${CONSOLED_CONFORMANCE_ARGS:-} || status=$?
 if [ "$status" -ne 0 ]; then
   echo "conformance: schemathesis found problems (exit $status); server log:"
   tail -n 50 "$WORK/server.log"

@@ -182,8 +182,9 @@ async fn activity_json(
     Ok(Json(events(&state, &caller).await?))
 }
 
-/// Get the organization's activity as RFC 4180 CSV with a header row of the `AuditDto`
-/// field names.
+/// Get the organization's activity as CSV.
+///
+/// RFC 4180, with a header row of the `AuditDto` field names.
 #[utoipa::path(
     get,
     path = "/activity/csv",

@@ -111,8 +111,9 @@ async fn list_backups(
     Ok(Json(backups.into_iter().map(Into::into).collect()))
 }
 
-/// Start a backup of a Healthy cluster. Takes no body (the SDK sends
-/// `content-type: application/json` with an empty one).
+/// Start a backup of a Healthy cluster.
+///
+/// Takes no body (the SDK sends `content-type: application/json` with an empty one).
 #[utoipa::path(
     post,
     path = "/clusters/{clusterUuid}/backups",
@@ -164,8 +165,9 @@ async fn create_backup(
     Ok(Json(backup.into()))
 }
 
-/// Irreversibly delete a backup (a running one is cancelled); answers with the backup as it
-/// was.
+/// Irreversibly delete a backup.
+///
+/// A running backup is cancelled. Answers with the backup as it was.
 #[utoipa::path(
     delete,
     path = "/clusters/{clusterUuid}/backups/{backupId}",

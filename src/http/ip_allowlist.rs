@@ -41,8 +41,9 @@ pub struct IpWhitelistBody {
     pub ipwhitelist: Vec<IpAllowlistEntryInput>,
 }
 
-/// Replace the IP allowlist rules of a cluster. Each `ip` is an address, a CIDR range or a
-/// comma-separated list of them.
+/// Replace the IP allowlist rules of a cluster.
+///
+/// Each `ip` is an address, a CIDR range or a comma-separated list of them.
 #[utoipa::path(
     put,
     path = "/clusters/{clusterUuid}/ipallowlist",

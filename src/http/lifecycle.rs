@@ -133,9 +133,10 @@ async fn upgrade_cluster(
     Err(changed_concurrently())
 }
 
-/// Resume a Suspended cluster. On a cluster that is not Suspended it succeeds without
-/// changing anything: the cluster is awake already (or on its way to Healthy). Takes no
-/// body.
+/// Resume a Suspended cluster.
+///
+/// On a cluster that is not Suspended it succeeds without changing anything: the cluster is
+/// awake already (or on its way to Healthy). Takes no body.
 #[utoipa::path(
     put,
     path = "/clusters/{clusterUuid}/wake",

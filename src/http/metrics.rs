@@ -48,8 +48,9 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     Some((username.to_string(), password.to_string()))
 }
 
-/// A cluster's metrics in the Prometheus text format, for the monitoring clients of that
-/// cluster (HTTP Basic). Every refusal is the same 401.
+/// A cluster's metrics in the Prometheus text format, for the monitoring clients of that cluster (HTTP Basic).
+///
+/// Every refusal is the same 401.
 #[utoipa::path(
     get,
     path = "/monitoring/{clusterUuid}/metrics",

@@ -384,8 +384,9 @@ async fn create_client(
     }))
 }
 
-/// Give a monitoring client a new password; the old one stops working at once. Takes no
-/// body.
+/// Give a monitoring client a new password; the old one stops working at once.
+///
+/// Takes no body.
 #[utoipa::path(
     post,
     path = "/clusters/{clusterUuid}/monitoring/clients/{clientUuid}/rotate",

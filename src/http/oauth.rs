@@ -50,9 +50,10 @@ pub struct OpenIdConfiguration {
     pub subject_types_supported: Vec<&'static str>,
 }
 
-/// Issue an access token (OAuth 2.0 client credentials grant). The client authenticates
-/// with `client_id` and `client_secret` in the body (form-encoded or JSON) or with HTTP
-/// Basic authentication. Also served at `/oauth/token/`.
+/// Issue an access token (OAuth 2.0 client credentials grant).
+///
+/// The client authenticates with `client_id` and `client_secret` in the body (form-encoded
+/// or JSON) or with HTTP Basic authentication. Also served at `/oauth/token/`.
 #[utoipa::path(
     post,
     path = "/oauth/token",

@@ -79,8 +79,9 @@ fn audit(caller: &Caller, audit_type: AuditType, cluster_id: &str, name: &str) -
     .with_parent("cluster", cluster_id)
 }
 
-/// List the connector secrets of a cluster with their values (name → value); clients compare
-/// the values with what they wrote.
+/// List the connector secrets of a cluster with their values.
+///
+/// Name → plaintext value; clients compare the values with what they wrote.
 #[utoipa::path(
     get,
     path = "/clusters/{clusterUuid}/secrets",

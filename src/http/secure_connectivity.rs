@@ -223,8 +223,9 @@ fn status_document(
     }
 }
 
-/// Activate secure connectivity for a cluster, or replace the allowed principals and
-/// regions when it is active already.
+/// Activate secure connectivity for a cluster.
+///
+/// When it is active already, the allowed principals and regions are replaced.
 #[utoipa::path(
     post,
     path = "/clusters/{clusterUuid}/secure-connectivity",

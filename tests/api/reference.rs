@@ -289,7 +289,7 @@ fn path_parameters(operation: &Value) -> Vec<String> {
         .collect()
 }
 
-fn json_schema<'a>(content: &'a Value) -> Option<(&'a str, &'a Value)> {
+fn json_schema(content: &Value) -> Option<(&str, &Value)> {
     let map = content.as_object()?;
     map.iter().next().map(|(t, c)| (t.as_str(), &c["schema"]))
 }

@@ -18,11 +18,15 @@ use crate::catalog::Catalog;
 use crate::config::ServeArgs;
 use crate::crypto::Keyring;
 use crate::domain::Timestamp;
+use crate::http::read_cache::ReadCache;
 use crate::http::{self, AppContext, AppState, Settings};
 use crate::operator;
 use crate::reconciler::driver::SimulatedDriver;
 use crate::reconciler::Reconciler;
 use crate::storage::{self, Store};
+
+/// Memory for cached response bodies.
+const READ_CACHE_BYTES: usize = 32 * 1024 * 1024;
 
 /// Accepted difference between our clock and a token's time claims.
 const CLOCK_LEEWAY: Duration = Duration::from_secs(30);
@@ -115,6 +119,7 @@ impl Application {
             args.console_audiences.clone(),
             args.zeebe_audiences.clone(),
             CLOCK_LEEWAY,
+            args.storage.state_cache_ttl,
         ));
         let state = Arc::new(AppContext {
             store,
@@ -131,6 +136,7 @@ impl Application {
                 max_members: args.max_members,
                 web_modeler_ip_ranges: args.web_modeler_ip_ranges.clone(),
             },
+            read_cache: ReadCache::new(args.storage.state_cache_ttl, READ_CACHE_BYTES),
             reconciler: Arc::new(Notify::new()),
         });
         Ok(Application {
@@ -232,8 +238,8 @@ async fn refresh_keys(
         match KeySet::from_records(&records, &state.keyring, Timestamp::now(), grace) {
             Ok(fresh) => {
                 let current = state.tokens.keys();
-                if fresh.kids() != current.kids() || fresh.signing().0 != current.signing().0 {
-                    tracing::info!(kid = fresh.signing().0, "signing keys changed");
+                if fresh.kids() != current.kids() || fresh.signing_kid() != current.signing_kid() {
+                    tracing::info!(kid = fresh.signing_kid(), "signing keys changed");
                     state.tokens.replace_keys(fresh);
                 }
             }

@@ -90,7 +90,7 @@ pub async fn grant(
     };
     let audience = request.audience.as_deref().filter(|a| !a.is_empty());
 
-    if let Some(client) = store.api_client(client_id).await? {
+    if let Some(client) = tokens.client_state(store, client_id).await? {
         if !keyring.verify_secret(secret, &client.secret_hash) {
             return Err(OAuthError::InvalidClient);
         }
@@ -113,7 +113,7 @@ pub async fn grant(
                 requested
             }
         };
-        let mut claims = tokens.base_claims(&client.client_id, &client.org_id, audience, now);
+        let mut claims = tokens.base_claims(client_id, &client.org_id, audience, now);
         claims.scope = scopes.to_scope_string();
         claims.client_generation = Some(client.secret_generation);
         return issue(tokens, claims);

@@ -7,8 +7,11 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use anyhow::Context;
-use jsonwebtoken::{DecodingKey, EncodingKey};
+use jsonwebtoken::DecodingKey;
+use p256::ecdsa::signature::Signer;
+use p256::ecdsa::Signature;
 use p256::ecdsa::SigningKey;
+use p256::pkcs8::DecodePrivateKey;
 use p256::pkcs8::EncodePrivateKey;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -23,7 +26,10 @@ pub const ALGORITHM: &str = "ES256";
 /// tokens may not have expired yet, verify.
 pub struct KeySet {
     signing_kid: String,
-    signing_key: EncodingKey,
+    /// Parsed once: signing is on the token endpoint's hot path.
+    signing_key: SigningKey,
+    /// base64url of the JOSE header (`alg`, `typ`, `kid`), the same for every token.
+    header_b64: String,
     verifying: HashMap<String, DecodingKey>,
     jwks: String,
 }
@@ -95,15 +101,34 @@ impl KeySet {
             });
         }
         Ok(KeySet {
+            header_b64: base64url(
+                serde_json::json!({ "typ": "JWT", "alg": ALGORITHM, "kid": newest.kid })
+                    .to_string()
+                    .as_bytes(),
+            ),
             signing_kid: newest.kid.clone(),
-            signing_key: EncodingKey::from_ec_der(&private),
+            signing_key: SigningKey::from_pkcs8_der(&private).context("parsing the signing key")?,
             verifying,
             jwks: serde_json::to_string(&Jwks { keys: jwks })?,
         })
     }
 
-    pub fn signing(&self) -> (&str, &EncodingKey) {
-        (&self.signing_kid, &self.signing_key)
+    /// The id of the key that signs.
+    pub fn signing_kid(&self) -> &str {
+        &self.signing_kid
+    }
+
+    /// A compact JWS (ES256) of `payload`: `header.payload.signature`, base64url each, the
+    /// signature being the fixed-size `r || s` JWS requires.
+    pub fn sign_jwt(&self, payload: &[u8]) -> String {
+        let mut token = String::with_capacity(self.header_b64.len() + payload.len() * 4 / 3 + 100);
+        token.push_str(&self.header_b64);
+        token.push('.');
+        token.push_str(&base64url(payload));
+        let signature: Signature = self.signing_key.sign(token.as_bytes());
+        token.push('.');
+        token.push_str(&base64url(&signature.to_bytes()));
+        token
     }
 
     pub fn verifying(&self, kid: &str) -> Option<&DecodingKey> {

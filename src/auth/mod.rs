@@ -1,5 +1,6 @@
 //! The OAuth 2.0 token issuer (client credentials) and bearer-token verification.
 
+pub mod cache;
 pub mod grant;
 pub mod keys;
 pub mod token;

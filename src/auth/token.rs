@@ -2,15 +2,21 @@
 
 use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use jsonwebtoken::{Algorithm, Header, Validation};
+use jsonwebtoken::{Algorithm, Validation};
 use serde::{Deserialize, Serialize};
 
+use super::cache::{ClientState, ClientStates, VerifiedToken, VerifiedTokens};
 use super::keys::KeySet;
 use crate::domain::scope::ScopeSet;
 use crate::domain::Timestamp;
 use crate::storage::{Store, StoreError};
+
+/// Verified tokens remembered at most (each a few hundred bytes).
+const TOKEN_CACHE_CAPACITY: usize = 10_000;
+/// Console API clients whose state is remembered at most.
+const CLIENT_CACHE_CAPACITY: usize = 10_000;
 
 /// The claims of every token this server issues.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -66,6 +72,9 @@ pub enum AuthError {
 
 pub struct TokenService {
     issuer: String,
+    verified: VerifiedTokens,
+    clients: ClientStates,
+    leeway_secs: i64,
     lifetime: Duration,
     keys: RwLock<Arc<KeySet>>,
     console_validation: Validation,
@@ -81,6 +90,7 @@ impl TokenService {
         console_audiences: Vec<String>,
         zeebe_audiences: Vec<String>,
         leeway: Duration,
+        client_state_ttl: Duration,
     ) -> Self {
         let mut validation = Validation::new(Algorithm::ES256);
         validation.set_issuer(&[issuer.as_str()]);
@@ -90,6 +100,9 @@ impl TokenService {
         validation.validate_nbf = true;
         TokenService {
             issuer,
+            verified: VerifiedTokens::new(TOKEN_CACHE_CAPACITY),
+            clients: ClientStates::new(client_state_ttl, CLIENT_CACHE_CAPACITY),
+            leeway_secs: leeway.as_secs() as i64,
             lifetime,
             keys: RwLock::new(Arc::new(keys)),
             console_validation: validation,
@@ -149,12 +162,7 @@ impl TokenService {
     }
 
     pub fn sign(&self, claims: &Claims) -> anyhow::Result<String> {
-        let keys = self.keys();
-        let (kid, key) = keys.signing();
-        let mut header = Header::new(Algorithm::ES256);
-        header.kid = Some(kid.to_string());
-        header.typ = Some("JWT".to_string());
-        Ok(jsonwebtoken::encode(&header, claims, key)?)
+        Ok(self.keys().sign_jwt(&serde_json::to_vec(claims)?))
     }
 
     /// Verifies signature, issuer, audience and lifetime of a Console API token.
@@ -177,33 +185,68 @@ impl TokenService {
         Ok(claims)
     }
 
-    /// Verifies a Console API token and checks that its client still holds it.
+    /// Verifies a Console API token (once per token) and checks that its client still holds
+    /// it (from a state at most `client_state_ttl` old).
     pub async fn authenticate(
         &self,
         store: &dyn Store,
         token: &str,
     ) -> Result<Principal, AuthError> {
-        let claims = self.verify_console_token(token)?;
-        let client = store
-            .api_client(&claims.sub)
-            .await?
-            .ok_or(AuthError::Revoked)?;
-        if Some(client.secret_generation) != claims.client_generation
-            || client.org_id != claims.org_id
+        let now = Timestamp::now().seconds();
+        let verified = match self.verified.get(token, now, self.leeway_secs) {
+            Some(hit) => hit,
+            None => {
+                let claims = self.verify_console_token(token)?;
+                let verified = VerifiedToken {
+                    scopes: ScopeSet::parse(&claims.scope)
+                        .map_err(|s| AuthError::Invalid(format!("unknown scope {s}")))?,
+                    client_generation: claims.client_generation.unwrap_or_default(),
+                    expires_at: claims.exp,
+                    client_id: claims.sub,
+                    org_id: claims.org_id,
+                };
+                self.verified
+                    .insert(token, verified.clone(), now, self.leeway_secs);
+                verified
+            }
+        };
+        let state = self.client_state(store, &verified.client_id).await?;
+        let state = state.ok_or(AuthError::Revoked)?;
+        if state.secret_generation != verified.client_generation || state.org_id != verified.org_id
         {
             return Err(AuthError::Revoked);
         }
-        let granted = ScopeSet::parse(&claims.scope)
-            .map_err(|s| AuthError::Invalid(format!("unknown scope {s}")))?;
         Ok(Principal {
-            client_id: claims.sub,
-            org_id: claims.org_id,
             // A token never carries more than its client holds now.
-            scopes: granted
+            scopes: verified
+                .scopes
                 .iter()
-                .filter(|s| client.scopes.contains(*s))
+                .filter(|s| state.scopes.contains(*s))
                 .collect(),
+            client_id: verified.client_id,
+            org_id: verified.org_id,
         })
+    }
+
+    /// A Console API client's state, read at most `client_state_ttl` ago (None: no such
+    /// client). Both the token endpoint and bearer checks go through it.
+    pub async fn client_state(
+        &self,
+        store: &dyn Store,
+        client_id: &str,
+    ) -> Result<Option<ClientState>, StoreError> {
+        let read_at = Instant::now();
+        if let Some(state) = self.clients.get(client_id, read_at) {
+            return Ok(state);
+        }
+        let state = store.api_client(client_id).await?.map(|c| ClientState {
+            org_id: c.org_id,
+            secret_generation: c.secret_generation,
+            scopes: c.scopes,
+            secret_hash: c.secret_hash,
+        });
+        self.clients.insert(client_id, state.clone(), read_at);
+        Ok(state)
     }
 }
 

@@ -1,9 +1,13 @@
 //! `/clusters` and `/clusters/{clusterUuid}`: list, create, read, delete.
 
 use std::borrow::Cow;
+use std::time::Instant;
 
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::{RefOr, Schema};
@@ -324,18 +328,18 @@ pub async fn load_cluster(state: &AppState, caller: &Caller, id: &str) -> ApiRes
         (status = 403, description = "The token lacks the scope get:clusters"),
     ),
 )]
-async fn list_clusters(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> ApiResult<Json<Vec<ClusterResponse>>> {
+async fn list_clusters(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
     caller.require(Scope::GetClusters)?;
-    let clusters = state.store.clusters(caller.org_id()).await?;
-    Ok(Json(
-        clusters
+    let key = format!("list/{}", caller.org_id());
+    cached_json(&state, &key, async {
+        let clusters = state.store.clusters(caller.org_id()).await?;
+        let body: Vec<ClusterResponse> = clusters
             .into_iter()
             .map(|c| cluster_response(&state, c))
-            .collect(),
-    ))
+            .collect();
+        Ok(body)
+    })
+    .await
 }
 
 /// Get a cluster.
@@ -358,10 +362,57 @@ async fn get_cluster(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(cluster_id): ApiPath<String>,
-) -> ApiResult<Json<ClusterResponse>> {
+) -> ApiResult<Response> {
     caller.require(Scope::GetClusters)?;
-    let cluster = load_cluster(&state, &caller, &cluster_id).await?;
-    Ok(Json(cluster_response(&state, cluster)))
+    let key = format!("cluster/{}/{}", caller.org_id(), cluster_id);
+    cached_json(&state, &key, async {
+        let cluster = load_cluster(&state, &caller, &cluster_id).await?;
+        Ok(cluster_response(&state, cluster))
+    })
+    .await
+}
+
+fn serialize<T: Serialize>(value: &T) -> ApiResult<Bytes> {
+    Ok(Bytes::from(
+        serde_json::to_vec(value).map_err(ApiError::internal)?,
+    ))
+}
+
+/// Answers from the read cache, or loads, serializes once and keeps the body.
+async fn cached_json<T: Serialize>(
+    state: &AppState,
+    key: &str,
+    load: impl std::future::Future<Output = ApiResult<T>>,
+) -> ApiResult<Response> {
+    let cache = &state.read_cache;
+    let hit = cache.get(key, state.store.write_epoch(), Instant::now());
+    let body = match hit {
+        Some(body) => body,
+        None if state.store.write_epoch().is_none() => serialize(&load.await?)?,
+        None => {
+            let flight = cache.flight(key);
+            let _rebuilding = flight.lock().await;
+            // Someone else may have rebuilt it while this request waited.
+            let started = Instant::now();
+            let epoch = state.store.write_epoch();
+            match cache.get(key, epoch, started) {
+                Some(body) => body,
+                None => {
+                    let body = serialize(&load.await?)?;
+                    cache.insert(key, body.clone(), epoch, started);
+                    body
+                }
+            }
+        }
+    };
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
 }
 
 /// Create a cluster. It starts `Creating` and becomes `Healthy` when provisioned.

@@ -18,6 +18,7 @@ mod monitoring;
 mod oauth;
 pub mod openapi;
 mod parameters;
+pub mod read_cache;
 mod secrets;
 mod secure_connectivity;
 
@@ -57,6 +58,8 @@ pub struct AppContext {
     pub tokens: Arc<TokenService>,
     pub catalog: Arc<Catalog>,
     pub settings: Settings,
+    /// Serialized bodies of hot reads; see `read_cache`.
+    pub read_cache: read_cache::ReadCache,
     /// Wakes the reconciler when new lifecycle work is written.
     pub reconciler: Arc<Notify>,
 }

@@ -1,8 +1,10 @@
-//! The embedded SQLite backend: WAL journal, `synchronous=FULL` so an acknowledged commit
-//! is on disk, one writer connection (SQLite admits one writer at a time anyway) and a
-//! pool of read-only connections.
+//! The embedded SQLite backend: WAL journal, `synchronous=FULL` by default so an
+//! acknowledged commit is on disk (`--sqlite-durability process-crash` trades that for
+//! speed), one writer connection (SQLite admits one writer at a time anyway) and a pool of
+//! read-only connections.
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::sqlite::{
@@ -10,13 +12,15 @@ use sqlx::sqlite::{
 };
 use sqlx::{Sqlite, Transaction};
 
-use super::{PoolSettings, ResultExt, StoreResult};
+use super::{PoolSettings, ResultExt, SqliteDurability, StoreResult};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// Commits made through this store; see `HealthStore::write_epoch`.
+    commits: AtomicU64,
 }
 
 type Backend = SqliteStore;
@@ -27,7 +31,10 @@ impl SqliteStore {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
+            .synchronous(match pool.sqlite_durability {
+                SqliteDurability::PowerLoss => SqliteSynchronous::Full,
+                SqliteDurability::ProcessCrash => SqliteSynchronous::Normal,
+            })
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
         if let Some(parent) = options.get_filename().parent() {
@@ -47,7 +54,11 @@ impl SqliteStore {
             .acquire_timeout(pool.acquire_timeout)
             .connect_with(options.read_only(true))
             .await?;
-        Ok(SqliteStore { writer, reader })
+        Ok(SqliteStore {
+            writer,
+            reader,
+            commits: AtomicU64::new(0),
+        })
     }
 
     /// Starts a write transaction. IMMEDIATE takes the write lock up front, so a concurrent
@@ -55,6 +66,17 @@ impl SqliteStore {
     /// mid-transaction; it also serializes every check-then-insert.
     async fn begin(&self) -> StoreResult<Transaction<'static, Sqlite>> {
         self.writer.begin_with("BEGIN IMMEDIATE").await.db()
+    }
+
+    /// Commits and counts the commit, so readers caching what they read can tell.
+    async fn commit(&self, tx: Transaction<'static, Sqlite>) -> StoreResult<()> {
+        let result = tx.commit().await.db();
+        self.commits.fetch_add(1, Ordering::Release);
+        result
+    }
+
+    fn write_epoch(&self) -> Option<u64> {
+        Some(self.commits.load(Ordering::Acquire))
     }
 
     /// Checks that the cluster exists in the organization. BEGIN IMMEDIATE already

@@ -10,7 +10,8 @@
 #   tests/conformance/run.sh            # from the repository root, or anywhere
 #
 # SCHEMATHESIS_MAX_EXAMPLES (default 50) bounds the test cases per operation and phase;
-# CONSOLED_CONFORMANCE_ARGS adds schemathesis options (e.g. `--report har`).
+# CONSOLED_CONFORMANCE_ARGS adds schemathesis options (e.g.
+# `--report har --report-dir /tmp/st-report`; relative paths land in a scratch directory).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -150,7 +151,9 @@ TOML
 
 echo "conformance: schemathesis $SCHEMATHESIS_VERSION against $BASE/openapi.json"
 status=0
-timeout 600 "$VENV/bin/schemathesis" --no-color --config-file "$WORK/schemathesis.toml" \
+# From the scratch directory, so schemathesis keeps its cache (.schemathesis/) there.
+VENV_ABS=$(cd "$VENV" && pwd)
+(cd "$WORK" && timeout 600 "$VENV_ABS/bin/schemathesis" --no-color --config-file "$WORK/schemathesis.toml" \
   run "$BASE/openapi.json" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --phases examples,coverage,fuzzing \
@@ -159,7 +162,7 @@ timeout 600 "$VENV/bin/schemathesis" --no-color --config-file "$WORK/schemathesi
   --workers 2 \
   --request-timeout 10 \
   --suppress-health-check all \
-  ${CONSOLED_CONFORMANCE_ARGS:-} || status=$?
+  ${CONSOLED_CONFORMANCE_ARGS:-}) || status=$?
 if [ "$status" -ne 0 ]; then
   echo "conformance: schemathesis found problems (exit $status); server log:"
   tail -n 50 "$WORK/server.log"

@@ -36,6 +36,8 @@ CLIENT_ID = "bench-admin"
 CLIENT_SECRET = "bench-admin-secret-0123456789abcdef"
 MASTER_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 CONNECTIONS = 32
+# The server whose peak memory the suite reports, once started.
+MAIN_SERVER = []
 
 
 def log(message):
@@ -152,12 +154,15 @@ class Consoled:
         with concurrent.futures.ThreadPoolExecutor(CONNECTIONS) as pool:
             return list(pool.map(one, range(count)))
 
-    def peak_rss_mib(self):
+    def memory_mib(self, field):
         with open(f"/proc/{self.process.pid}/status") as status:
             for line in status:
-                if line.startswith("VmHWM:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) / 1024
         return None
+
+    def peak_rss_mib(self):
+        return self.memory_mib("VmHWM")
 
     def stop(self):
         self.process.terminate()
@@ -254,6 +259,8 @@ def scenario(name, consoled, reference, target, reference_name, extra=None):
            "passed": ratio >= target}
     if extra:
         row.update(extra)
+    if MAIN_SERVER:
+        row["server_peak_rss_mib_so_far"] = round(MAIN_SERVER[0].peak_rss_mib(), 1)
     log(f"{name}: {consoled['rps']:.0f}/s vs {reference['rps']:.0f}/s = {ratio:.2f}x")
     return row
 
@@ -286,6 +293,7 @@ def main():
     try:
         main_server = Consoled(str(consoled_bin), name="main")
         servers.append(main_server)
+        MAIN_SERVER.append(main_server)
         token = main_server.token
 
         # 1. One cluster, 100 stored.
@@ -332,6 +340,13 @@ def main():
                      content_type="application/x-www-form-urlencoded")
         results.append(scenario("POST /oauth/token (form)", ours, theirs, 0.1,
                                 "bare axum answering the POST"))
+        # The same with token reuse off: every request pays for a signature.
+        signing = Consoled(str(consoled_bin), ["--token-reuse-window", "0s"], name="signing")
+        servers.append(signing)
+        ours = wrk(signing.port, "/oauth/token", seconds, method="POST", body=form,
+                   content_type="application/x-www-form-urlencoded")
+        results.append(scenario("POST /oauth/token (form, reuse window 0s: signs every time)",
+                                ours, theirs, 0.1, "bare axum answering the POST"))
 
         # 4. Durable creates against raw inserts, at both durability settings.
         other_token = main_server.other_org_token()

@@ -13,7 +13,7 @@ use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 
 use crate::auth::keys::{self, KeySet};
-use crate::auth::TokenService;
+use crate::auth::{TokenService, TokenSettings};
 use crate::catalog::Catalog;
 use crate::config::ServeArgs;
 use crate::crypto::Keyring;
@@ -26,7 +26,7 @@ use crate::reconciler::Reconciler;
 use crate::storage::{self, Store};
 
 /// Memory for cached response bodies.
-const READ_CACHE_BYTES: usize = 32 * 1024 * 1024;
+const READ_CACHE_BYTES: usize = 16 * 1024 * 1024;
 
 /// Accepted difference between our clock and a token's time claims.
 const CLOCK_LEEWAY: Duration = Duration::from_secs(30);
@@ -113,13 +113,16 @@ impl Application {
 
         let key_set = load_signing_keys(store.as_ref(), &keyring, args.token_lifetime).await?;
         let tokens = Arc::new(TokenService::new(
-            public_url.clone(),
-            args.token_lifetime,
+            TokenSettings {
+                issuer: public_url.clone(),
+                lifetime: args.token_lifetime,
+                console_audiences: args.console_audiences.clone(),
+                zeebe_audiences: args.zeebe_audiences.clone(),
+                leeway: CLOCK_LEEWAY,
+                client_state_ttl: args.storage.state_cache_ttl,
+                reuse_window: args.token_reuse_window,
+            },
             key_set,
-            args.console_audiences.clone(),
-            args.zeebe_audiences.clone(),
-            CLOCK_LEEWAY,
-            args.storage.state_cache_ttl,
         ));
         let state = Arc::new(AppContext {
             store,

@@ -191,6 +191,11 @@ pub struct ServeArgs {
     #[arg(long, env = "CONSOLED_TOKEN_LIFETIME", default_value = "24h", value_parser = humantime::parse_duration)]
     pub token_lifetime: Duration,
 
+    /// A client asking for a token again within this window (same audience and scope) gets
+    /// the one it was just given, with its remaining lifetime; `0s` signs every time.
+    #[arg(long, env = "CONSOLED_TOKEN_REUSE_WINDOW", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub token_reuse_window: Duration,
+
     /// Audiences accepted for Console API tokens (comma-separated).
     #[arg(
         long,

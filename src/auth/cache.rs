@@ -88,6 +88,66 @@ impl VerifiedTokens {
     }
 }
 
+/// Tokens recently issued, by what was asked for. A client that asks again within the
+/// window (as scripts and workers starting together do) gets the same token with its
+/// remaining lifetime instead of a fresh signature; a rotation changes the key, so it never
+/// gets a token of its old secret.
+pub struct IssuedTokens {
+    entries: Mutex<HashMap<String, (String, i64, i64)>>,
+    window_secs: i64,
+    capacity: usize,
+}
+
+impl IssuedTokens {
+    pub fn new(window: Duration, capacity: usize) -> Self {
+        IssuedTokens {
+            entries: Mutex::new(HashMap::new()),
+            window_secs: window.as_secs() as i64,
+            capacity,
+        }
+    }
+
+    /// What identifies a token request: everything the claims depend on but time.
+    pub fn key(claims: &super::Claims, signing_kid: &str) -> String {
+        format!(
+            "{}\n{}\n{}\n{}\n{}\n{}",
+            signing_kid,
+            claims.sub,
+            claims.client_generation.unwrap_or_default(),
+            claims.aud,
+            claims.scope,
+            claims.cluster_id.as_deref().unwrap_or_default()
+        )
+    }
+
+    /// The token issued for `key` less than the window before `now_secs`, with its `exp`.
+    pub fn get(&self, key: &str, now_secs: i64) -> Option<(String, i64)> {
+        if self.window_secs == 0 {
+            return None;
+        }
+        let entries = self.entries.lock().expect("issued cache poisoned");
+        entries
+            .get(key)
+            .filter(|(_, issued_at, _)| now_secs - issued_at < self.window_secs)
+            .map(|(token, _, exp)| (token.clone(), *exp))
+    }
+
+    pub fn insert(&self, key: String, token: String, issued_at: i64, exp: i64) {
+        if self.window_secs == 0 {
+            return;
+        }
+        let mut entries = self.entries.lock().expect("issued cache poisoned");
+        if entries.len() >= self.capacity {
+            let window = self.window_secs;
+            entries.retain(|_, (_, at, _)| issued_at - *at < window);
+            if entries.len() >= self.capacity {
+                entries.clear();
+            }
+        }
+        entries.insert(key, (token, issued_at, exp));
+    }
+}
+
 /// A Console API client's current revocation state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClientState {
@@ -220,6 +280,18 @@ mod tests {
         assert_eq!(states.get("gone", t0), Some(None), "absence is cached too");
         states.forget("gone");
         assert_eq!(states.get("gone", t0), None);
+    }
+
+    #[test]
+    fn issued_tokens_are_reused_only_within_the_window() {
+        let issued = IssuedTokens::new(Duration::from_secs(30), 10);
+        issued.insert("k".into(), "t1".into(), 100, 1000);
+        assert_eq!(issued.get("k", 129), Some(("t1".into(), 1000)));
+        assert_eq!(issued.get("k", 130), None);
+        assert_eq!(issued.get("other", 100), None);
+        let off = IssuedTokens::new(Duration::ZERO, 10);
+        off.insert("k".into(), "t".into(), 100, 1000);
+        assert_eq!(off.get("k", 100), None);
     }
 
     #[test]

@@ -156,11 +156,11 @@ fn pick_audience<'a>(
 }
 
 fn issue(tokens: &TokenService, claims: super::Claims) -> Result<TokenGrant, OAuthError> {
-    let access_token = tokens.sign(&claims)?;
+    let (access_token, exp) = tokens.issue(&claims)?;
     Ok(TokenGrant {
         access_token,
         token_type: "Bearer",
-        expires_in: (claims.exp - claims.iat).max(0) as u64,
+        expires_in: (exp - claims.iat).max(0) as u64,
         scope: claims.scope,
     })
 }

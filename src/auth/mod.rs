@@ -6,4 +6,4 @@ pub mod keys;
 pub mod token;
 
 pub use grant::{OAuthError, TokenGrant, TokenRequest};
-pub use token::{AuthError, Claims, Principal, TokenService};
+pub use token::{AuthError, Claims, Principal, TokenService, TokenSettings};

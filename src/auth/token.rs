@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use jsonwebtoken::{Algorithm, Validation};
 use serde::{Deserialize, Serialize};
 
-use super::cache::{ClientState, ClientStates, VerifiedToken, VerifiedTokens};
+use super::cache::{ClientState, ClientStates, IssuedTokens, VerifiedToken, VerifiedTokens};
 use super::keys::KeySet;
 use crate::domain::scope::ScopeSet;
 use crate::domain::Timestamp;
@@ -70,10 +70,28 @@ pub enum AuthError {
     Store(#[from] StoreError),
 }
 
+/// How tokens are issued and checked.
+#[derive(Debug, Clone)]
+pub struct TokenSettings {
+    /// `iss`: the public URL.
+    pub issuer: String,
+    pub lifetime: Duration,
+    pub console_audiences: Vec<String>,
+    pub zeebe_audiences: Vec<String>,
+    /// Accepted clock skew on `exp`, `nbf` and `iat`.
+    pub leeway: Duration,
+    /// How long a Console API client's state may be relied on; see `ClientStates`.
+    pub client_state_ttl: Duration,
+    /// A client asking again within this window for the same audience and scope gets the
+    /// token it was just given; see `IssuedTokens`.
+    pub reuse_window: Duration,
+}
+
 pub struct TokenService {
     issuer: String,
     verified: VerifiedTokens,
     clients: ClientStates,
+    issued: IssuedTokens,
     leeway_secs: i64,
     lifetime: Duration,
     keys: RwLock<Arc<KeySet>>,
@@ -83,15 +101,16 @@ pub struct TokenService {
 }
 
 impl TokenService {
-    pub fn new(
-        issuer: String,
-        lifetime: Duration,
-        keys: KeySet,
-        console_audiences: Vec<String>,
-        zeebe_audiences: Vec<String>,
-        leeway: Duration,
-        client_state_ttl: Duration,
-    ) -> Self {
+    pub fn new(settings: TokenSettings, keys: KeySet) -> Self {
+        let TokenSettings {
+            issuer,
+            lifetime,
+            console_audiences,
+            zeebe_audiences,
+            leeway,
+            client_state_ttl,
+            reuse_window,
+        } = settings;
         let mut validation = Validation::new(Algorithm::ES256);
         validation.set_issuer(&[issuer.as_str()]);
         validation.set_audience(&console_audiences);
@@ -102,6 +121,7 @@ impl TokenService {
             issuer,
             verified: VerifiedTokens::new(TOKEN_CACHE_CAPACITY),
             clients: ClientStates::new(client_state_ttl, CLIENT_CACHE_CAPACITY),
+            issued: IssuedTokens::new(reuse_window, TOKEN_CACHE_CAPACITY),
             leeway_secs: leeway.as_secs() as i64,
             lifetime,
             keys: RwLock::new(Arc::new(keys)),
@@ -163,6 +183,20 @@ impl TokenService {
 
     pub fn sign(&self, claims: &Claims) -> anyhow::Result<String> {
         Ok(self.keys().sign_jwt(&serde_json::to_vec(claims)?))
+    }
+
+    /// Signs `claims`, or returns the token issued for the same request (client, secret
+    /// generation, audience, scope, cluster, signing key) within the reuse window. The caller has
+    /// authenticated the client already. Returns the token and its `exp`.
+    pub fn issue(&self, claims: &Claims) -> anyhow::Result<(String, i64)> {
+        let key = IssuedTokens::key(claims, self.keys().signing_kid());
+        if let Some(hit) = self.issued.get(&key, claims.iat) {
+            return Ok(hit);
+        }
+        let token = self.sign(claims)?;
+        self.issued
+            .insert(key, token.clone(), claims.iat, claims.exp);
+        Ok((token, claims.exp))
     }
 
     /// Verifies signature, issuer, audience and lifetime of a Console API token.

@@ -24,6 +24,9 @@ use crate::storage::{ClusterProgress, ClusterStep, Store};
 use driver::ProvisioningDriver;
 
 pub const ACTOR: &str = "system:reconciler";
+/// Passes run at most this often: a burst of creates wakes the reconciler once per gap,
+/// not once per create, and each pass writes all their steps in one transaction.
+const MIN_PASS_GAP: Duration = Duration::from_millis(50);
 const BATCH: i64 = 256;
 
 pub struct Reconciler {
@@ -61,6 +64,10 @@ impl Reconciler {
                 _ = &mut shutdown => return,
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(wait) => {}
+            }
+            tokio::select! {
+                _ = &mut shutdown => return,
+                _ = tokio::time::sleep(MIN_PASS_GAP) => {}
             }
         }
     }

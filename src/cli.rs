@@ -76,6 +76,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Members(command) => org::members(command).await,
         Command::Clusters(command) => cluster_admin::run(command).await,
         Command::Migrate(args) => migrate::run(args).await,
+        Command::Openapi => {
+            print!("{}", crate::http::openapi::document_json());
+            Ok(())
+        }
     }
 }
 

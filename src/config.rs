@@ -41,6 +41,8 @@ pub enum Command {
     /// Copy an installation into another, empty database (e.g. SQLite to PostgreSQL),
     /// verifying the row count of every table. Stop the servers first.
     Migrate(MigrateArgs),
+    /// Print the OpenAPI document of the HTTP API (JSON, as `GET /openapi.json` serves it).
+    Openapi,
 }
 
 /// `consoled migrate --from URL --to URL`

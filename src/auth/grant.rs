@@ -1,6 +1,7 @@
 //! The client-credentials grant (RFC 6749 §4.4), independent of how the request arrived.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::token::TokenService;
 use crate::crypto::Keyring;
@@ -9,21 +10,33 @@ use crate::domain::Timestamp;
 use crate::storage::{Store, StoreError};
 
 /// The parameters of a token request, from a form, a JSON body and/or HTTP Basic auth.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, ToSchema)]
 pub struct TokenRequest {
+    /// `client_credentials`, the only grant supported.
+    #[schema(example = "client_credentials")]
     pub grant_type: Option<String>,
+    /// Required unless given by HTTP Basic authentication.
     pub client_id: Option<String>,
+    /// Required unless given by HTTP Basic authentication.
     pub client_secret: Option<String>,
+    /// The API the token is for: a Console API audience (default `api.cloud.camunda.io`)
+    /// for Console API clients, a Zeebe audience for cluster clients.
+    #[schema(example = "api.cloud.camunda.io")]
     pub audience: Option<String>,
+    /// Space-separated scopes to narrow the token to; never more than the client holds.
     pub scope: Option<String>,
 }
 
 /// A successful token response.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TokenGrant {
+    /// A signed JWT (ES256), to send as `Authorization: Bearer <token>`.
     pub access_token: String,
+    #[schema(example = "Bearer")]
     pub token_type: &'static str,
+    /// Seconds until the token expires.
     pub expires_in: u64,
+    /// The token's scopes, space-separated.
     pub scope: String,
 }
 

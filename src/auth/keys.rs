@@ -13,7 +13,8 @@ use p256::ecdsa::Signature;
 use p256::ecdsa::SigningKey;
 use p256::pkcs8::DecodePrivateKey;
 use p256::pkcs8::EncodePrivateKey;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::crypto::{base64url, Keyring};
 use crate::domain::Timestamp;
@@ -31,6 +32,32 @@ pub struct KeySet {
     header_b64: String,
     verifying: HashMap<String, DecodingKey>,
     jwks: String,
+}
+
+/// The JSON Web Key Set of the keys that verify tokens (RFC 7517).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Jwks {
+    pub keys: Vec<Jwk>,
+}
+
+/// A public P-256 signing key.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Jwk {
+    #[schema(example = "EC")]
+    pub kty: &'static str,
+    #[schema(example = "P-256")]
+    pub crv: &'static str,
+    /// base64url.
+    pub x: String,
+    /// base64url.
+    pub y: String,
+    /// The `kid` in the header of the tokens it verifies.
+    pub kid: String,
+    #[serde(rename = "use")]
+    #[schema(example = "sig")]
+    pub key_use: &'static str,
+    #[schema(example = "ES256")]
+    pub alg: &'static str,
 }
 
 impl KeySet {
@@ -63,21 +90,26 @@ impl KeySet {
         for record in usable.iter().filter(|r| still_verifies(r)) {
             let (x, y) = split_point(&record.public_key)?;
             verifying.insert(record.kid.clone(), DecodingKey::from_ec_components(&x, &y)?);
-            jwks.push(json!({
-                "kty": "EC", "crv": "P-256", "x": x, "y": y,
-                "kid": record.kid, "use": "sig", "alg": ALGORITHM,
-            }));
+            jwks.push(Jwk {
+                kty: "EC",
+                crv: "P-256",
+                x,
+                y,
+                kid: record.kid.clone(),
+                key_use: "sig",
+                alg: ALGORITHM,
+            });
         }
         Ok(KeySet {
             header_b64: base64url(
-                json!({ "typ": "JWT", "alg": ALGORITHM, "kid": newest.kid })
+                serde_json::json!({ "typ": "JWT", "alg": ALGORITHM, "kid": newest.kid })
                     .to_string()
                     .as_bytes(),
             ),
             signing_kid: newest.kid.clone(),
             signing_key: SigningKey::from_pkcs8_der(&private).context("parsing the signing key")?,
             verifying,
-            jwks: json!({ "keys": jwks }).to_string(),
+            jwks: serde_json::to_string(&Jwks { keys: jwks })?,
         })
     }
 

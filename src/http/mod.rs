@@ -5,6 +5,7 @@ mod backups;
 mod clients;
 mod cluster_update;
 mod clusters;
+mod docs;
 pub mod error;
 mod extract;
 mod health;
@@ -15,6 +16,7 @@ mod meta;
 mod metrics;
 mod monitoring;
 mod oauth;
+pub mod openapi;
 mod parameters;
 pub mod read_cache;
 mod secrets;
@@ -66,23 +68,8 @@ pub type AppState = Arc<AppContext>;
 
 pub fn router(state: AppState) -> Router {
     let max_body = state.settings.max_body_bytes;
-    Router::new()
-        .merge(oauth::routes())
-        .merge(health::routes())
-        .merge(parameters::routes())
-        .merge(clusters::routes())
-        .merge(clients::routes())
-        .merge(members::routes())
-        .merge(activity::routes())
-        .merge(meta::routes())
-        .merge(cluster_update::routes())
-        .merge(ip_allowlist::routes())
-        .merge(secrets::routes())
-        .merge(backups::routes())
-        .merge(lifecycle::routes())
-        .merge(monitoring::routes())
-        .merge(metrics::routes())
-        .merge(secure_connectivity::routes())
+    let (routes, _) = openapi::api_router().split_for_parts();
+    routes
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

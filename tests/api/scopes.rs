@@ -19,14 +19,18 @@ use crate::helpers::*;
 use crate::routes::server_routes;
 
 /// Routes that take no Console API token, so no scope: the token issuer, its keys,
-/// health, and the metrics endpoint (HTTP Basic with monitoring client credentials).
+/// health, the metrics endpoint (HTTP Basic with monitoring client credentials), and the
+/// API document and its docs page.
 const UNSCOPED: &[(&str, &str)] = &[
     ("POST", "/oauth/token"),
     ("GET", "/.well-known/jwks.json"),
     ("GET", "/.well-known/openid-configuration"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
-    ("GET", "/monitoring/{cluster_id}/metrics"),
+    ("GET", "/monitoring/{clusterUuid}/metrics"),
+    ("GET", "/openapi.json"),
+    ("GET", "/docs"),
+    ("GET", "/docs/{asset}"),
 ];
 
 struct Endpoint {

@@ -12,18 +12,22 @@ use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 
 use crate::auth::keys::{self, KeySet};
-use crate::auth::TokenService;
+use crate::auth::{TokenService, TokenSettings};
 use crate::catalog::Catalog;
 use crate::config::ServeArgs;
 use crate::crypto::Keyring;
 use crate::domain::Timestamp;
 use crate::http::limits::{Limits, LockoutPolicy};
+use crate::http::read_cache::ReadCache;
 use crate::http::{self, AppContext, AppState, Settings};
 use crate::operator;
 use crate::reconciler::driver::SimulatedDriver;
 use crate::reconciler::Reconciler;
 use crate::serve::{self, ConnectionLimits};
 use crate::storage::{self, Store};
+
+/// Memory for cached response bodies.
+const READ_CACHE_BYTES: usize = 16 * 1024 * 1024;
 
 pub struct Application {
     listener: TcpListener,
@@ -114,12 +118,16 @@ impl Application {
         let retired_grace = args.token_lifetime + args.clock_skew;
         let key_set = load_signing_keys(store.as_ref(), &keyring, retired_grace).await?;
         let tokens = Arc::new(TokenService::new(
-            public_url.clone(),
-            args.token_lifetime,
+            TokenSettings {
+                issuer: public_url.clone(),
+                lifetime: args.token_lifetime,
+                console_audiences: args.console_audiences.clone(),
+                zeebe_audiences: args.zeebe_audiences.clone(),
+                leeway: args.clock_skew,
+                client_state_ttl: args.storage.state_cache_ttl,
+                reuse_window: args.token_reuse_window,
+            },
             key_set,
-            args.console_audiences.clone(),
-            args.zeebe_audiences.clone(),
-            args.clock_skew,
         ));
         let state = Arc::new(AppContext {
             store,
@@ -146,6 +154,7 @@ impl Application {
                 LockoutPolicy::new(args.token_failures_before_lockout, args.token_lockout),
                 args.trusted_proxies.clone(),
             ),
+            read_cache: ReadCache::new(args.storage.state_cache_ttl, READ_CACHE_BYTES),
             reconciler: Arc::new(Notify::new()),
         });
         let connection_limits = ConnectionLimits {
@@ -266,8 +275,8 @@ async fn refresh_keys(
         match KeySet::from_records(&records, &state.keyring, Timestamp::now(), retired_grace) {
             Ok(fresh) => {
                 let current = state.tokens.keys();
-                if fresh.kids() != current.kids() || fresh.signing().0 != current.signing().0 {
-                    tracing::info!(kid = fresh.signing().0, "signing keys changed");
+                if fresh.kids() != current.kids() || fresh.signing_kid() != current.signing_kid() {
+                    tracing::info!(kid = fresh.signing_kid(), "signing keys changed");
                     state.tokens.replace_keys(fresh);
                 }
             }

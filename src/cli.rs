@@ -1,5 +1,6 @@
 //! Dispatch of the `consoled` subcommands.
 
+mod migrate;
 mod org;
 mod table;
 
@@ -76,6 +77,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::ApiClients(command) => org::api_clients(command).await,
         Command::Members(command) => org::members(command).await,
         Command::Clusters(command) => cluster_admin::run(command).await,
+        Command::Migrate(args) => migrate::run(args).await,
+        Command::Openapi => {
+            print!("{}", crate::http::openapi::document_json());
+            Ok(())
+        }
     }
 }
 

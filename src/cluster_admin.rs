@@ -30,7 +30,11 @@ pub async fn run(command: ClustersCommand) -> anyhow::Result<()> {
         } => {
             let store = open(&storage).await?;
             match suspend(store.as_ref(), &cluster_id, Timestamp::now()).await? {
-                Suspension::Suspended(c) => println!("Suspended cluster {} ({:?}).", c.id, c.name),
+                Suspension::Suspended(c) => {
+                    // Servers may serve what they read up to this long ago.
+                    tokio::time::sleep(storage.state_cache_ttl).await;
+                    println!("Suspended cluster {} ({:?}).", c.id, c.name)
+                }
                 Suspension::AlreadySuspended(c) => {
                     println!("Cluster {} ({:?}) is already suspended.", c.id, c.name)
                 }

@@ -41,6 +41,34 @@ pub enum Command {
     /// Manage the token signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Copy an installation into another, empty database (e.g. SQLite to PostgreSQL),
+    /// verifying the row count of every table. Stop the servers first.
+    Migrate(MigrateArgs),
+    /// Print the OpenAPI document of the HTTP API (JSON, as `GET /openapi.json` serves it).
+    Openapi,
+}
+
+/// `consoled migrate --from URL --to URL`
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    /// The database to copy from (`sqlite://PATH` or `postgres://...`). Its schema is
+    /// brought up to date first, as `consoled serve` would; it is otherwise only read.
+    #[arg(long)]
+    pub from: String,
+
+    /// The database to copy into; it must be empty. A SQLite file is created if missing;
+    /// a PostgreSQL database must exist (its tables are created).
+    #[arg(long)]
+    pub to: String,
+
+    /// Delete everything in the target first, in the same transaction as the copy,
+    /// instead of refusing a target that has data (e.g. from a server started on it).
+    #[arg(long)]
+    pub replace_target: bool,
+
+    /// Print the report as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -86,6 +114,25 @@ pub struct StorageArgs {
     #[arg(long, env = "CONSOLED_MASTER_KEY", hide_env_values = true)]
     pub master_key: Option<String>,
 
+    /// How long a server may rely on state it read from the database before reading it
+    /// again: a Console API client's revocation state (secret generation, scopes), and on
+    /// SQLite the cluster documents it serves (its own writes invalidate them at once).
+    /// Operator commands that revoke a client or change a cluster wait this long before they
+    /// return, so their effect is visible everywhere by then. Use the same value for servers
+    /// and the CLI; `0s` reads on every request.
+    #[arg(long, env = "CONSOLED_STATE_CACHE_TTL", default_value = "250ms", value_parser = humantime::parse_duration)]
+    pub state_cache_ttl: Duration,
+
+    /// SQLite durability of an acknowledged write: `power-loss` (fsync on every commit) or
+    /// the opt-in, faster `process-crash` (survives kill -9, not a power cut).
+    #[arg(
+        long,
+        env = "CONSOLED_SQLITE_DURABILITY",
+        value_enum,
+        default_value = "power-loss"
+    )]
+    pub sqlite_durability: crate::storage::SqliteDurability,
+
     /// Database connections per pool.
     #[arg(long, env = "CONSOLED_DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
@@ -100,6 +147,7 @@ impl StorageArgs {
         crate::storage::PoolSettings {
             max_connections: self.db_max_connections,
             acquire_timeout: self.db_acquire_timeout,
+            sqlite_durability: self.sqlite_durability,
         }
     }
 
@@ -145,6 +193,11 @@ pub struct ServeArgs {
     /// Lifetime of issued access tokens.
     #[arg(long, env = "CONSOLED_TOKEN_LIFETIME", default_value = "24h", value_parser = humantime::parse_duration)]
     pub token_lifetime: Duration,
+
+    /// A client asking for a token again within this window (same audience and scope) gets
+    /// the one it was just given, with its remaining lifetime; `0s` signs every time.
+    #[arg(long, env = "CONSOLED_TOKEN_REUSE_WINDOW", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub token_reuse_window: Duration,
 
     /// Audiences accepted for Console API tokens (comma-separated).
     #[arg(

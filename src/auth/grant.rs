@@ -1,6 +1,7 @@
 //! The client-credentials grant (RFC 6749 §4.4), independent of how the request arrived.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::token::TokenService;
 use crate::crypto::Keyring;
@@ -9,21 +10,33 @@ use crate::domain::Timestamp;
 use crate::storage::{Store, StoreError};
 
 /// The parameters of a token request, from a form, a JSON body and/or HTTP Basic auth.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, ToSchema)]
 pub struct TokenRequest {
+    /// `client_credentials`, the only grant supported.
+    #[schema(example = "client_credentials")]
     pub grant_type: Option<String>,
+    /// Required unless given by HTTP Basic authentication.
     pub client_id: Option<String>,
+    /// Required unless given by HTTP Basic authentication.
     pub client_secret: Option<String>,
+    /// The API the token is for: a Console API audience (default `api.cloud.camunda.io`)
+    /// for Console API clients, a Zeebe audience for cluster clients.
+    #[schema(example = "api.cloud.camunda.io")]
     pub audience: Option<String>,
+    /// Space-separated scopes to narrow the token to; never more than the client holds.
     pub scope: Option<String>,
 }
 
 /// A successful token response.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TokenGrant {
+    /// A signed JWT (ES256), to send as `Authorization: Bearer <token>`.
     pub access_token: String,
+    #[schema(example = "Bearer")]
     pub token_type: &'static str,
+    /// Seconds until the token expires.
     pub expires_in: u64,
+    /// The token's scopes, space-separated.
     pub scope: String,
 }
 
@@ -81,7 +94,7 @@ pub async fn grant(
     };
     let audience = request.audience.as_deref().filter(|a| !a.is_empty());
 
-    if let Some(client) = store.api_client(client_id).await? {
+    if let Some(client) = tokens.client_state(store, client_id).await? {
         if !keyring.verify_secret(secret, &client.secret_hash) {
             return Err(OAuthError::InvalidClient);
         }
@@ -104,7 +117,7 @@ pub async fn grant(
                 requested
             }
         };
-        let mut claims = tokens.base_claims(&client.client_id, &client.org_id, audience, now);
+        let mut claims = tokens.base_claims(client_id, &client.org_id, audience, now);
         claims.scope = scopes.to_scope_string();
         claims.client_generation = Some(client.secret_generation);
         return issue(tokens, claims);
@@ -147,11 +160,11 @@ fn pick_audience<'a>(
 }
 
 fn issue(tokens: &TokenService, claims: super::Claims) -> Result<TokenGrant, OAuthError> {
-    let access_token = tokens.sign(&claims)?;
+    let (access_token, exp) = tokens.issue(&claims)?;
     Ok(TokenGrant {
         access_token,
         token_type: "Bearer",
-        expires_in: (claims.exp - claims.iat).max(0) as u64,
+        expires_in: (exp - claims.iat).max(0) as u64,
         scope: claims.scope,
     })
 }

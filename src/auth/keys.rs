@@ -7,10 +7,14 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use anyhow::Context;
-use jsonwebtoken::{DecodingKey, EncodingKey};
+use jsonwebtoken::DecodingKey;
+use p256::ecdsa::signature::Signer;
+use p256::ecdsa::Signature;
 use p256::ecdsa::SigningKey;
+use p256::pkcs8::DecodePrivateKey;
 use p256::pkcs8::EncodePrivateKey;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::crypto::{base64url, Keyring};
 use crate::domain::Timestamp;
@@ -22,9 +26,38 @@ pub const ALGORITHM: &str = "ES256";
 /// tokens may not have expired yet, verify.
 pub struct KeySet {
     signing_kid: String,
-    signing_key: EncodingKey,
+    /// Parsed once: signing is on the token endpoint's hot path.
+    signing_key: SigningKey,
+    /// base64url of the JOSE header (`alg`, `typ`, `kid`), the same for every token.
+    header_b64: String,
     verifying: HashMap<String, DecodingKey>,
     jwks: String,
+}
+
+/// The JSON Web Key Set of the keys that verify tokens (RFC 7517).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Jwks {
+    pub keys: Vec<Jwk>,
+}
+
+/// A public P-256 signing key.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Jwk {
+    #[schema(example = "EC")]
+    pub kty: &'static str,
+    #[schema(example = "P-256")]
+    pub crv: &'static str,
+    /// base64url.
+    pub x: String,
+    /// base64url.
+    pub y: String,
+    /// The `kid` in the header of the tokens it verifies.
+    pub kid: String,
+    #[serde(rename = "use")]
+    #[schema(example = "sig")]
+    pub key_use: &'static str,
+    #[schema(example = "ES256")]
+    pub alg: &'static str,
 }
 
 impl KeySet {
@@ -57,21 +90,45 @@ impl KeySet {
         for record in usable.iter().filter(|r| still_verifies(r)) {
             let (x, y) = split_point(&record.public_key)?;
             verifying.insert(record.kid.clone(), DecodingKey::from_ec_components(&x, &y)?);
-            jwks.push(json!({
-                "kty": "EC", "crv": "P-256", "x": x, "y": y,
-                "kid": record.kid, "use": "sig", "alg": ALGORITHM,
-            }));
+            jwks.push(Jwk {
+                kty: "EC",
+                crv: "P-256",
+                x,
+                y,
+                kid: record.kid.clone(),
+                key_use: "sig",
+                alg: ALGORITHM,
+            });
         }
         Ok(KeySet {
+            header_b64: base64url(
+                serde_json::json!({ "typ": "JWT", "alg": ALGORITHM, "kid": newest.kid })
+                    .to_string()
+                    .as_bytes(),
+            ),
             signing_kid: newest.kid.clone(),
-            signing_key: EncodingKey::from_ec_der(&private),
+            signing_key: SigningKey::from_pkcs8_der(&private).context("parsing the signing key")?,
             verifying,
-            jwks: json!({ "keys": jwks }).to_string(),
+            jwks: serde_json::to_string(&Jwks { keys: jwks })?,
         })
     }
 
-    pub fn signing(&self) -> (&str, &EncodingKey) {
-        (&self.signing_kid, &self.signing_key)
+    /// The id of the key that signs.
+    pub fn signing_kid(&self) -> &str {
+        &self.signing_kid
+    }
+
+    /// A compact JWS (ES256) of `payload`: `header.payload.signature`, base64url each, the
+    /// signature being the fixed-size `r || s` JWS requires.
+    pub fn sign_jwt(&self, payload: &[u8]) -> String {
+        let mut token = String::with_capacity(self.header_b64.len() + payload.len() * 4 / 3 + 100);
+        token.push_str(&self.header_b64);
+        token.push('.');
+        token.push_str(&base64url(payload));
+        let signature: Signature = self.signing_key.sign(token.as_bytes());
+        token.push('.');
+        token.push_str(&base64url(&signature.to_bytes()));
+        token
     }
 
     pub fn verifying(&self, kid: &str) -> Option<&DecodingKey> {

@@ -1,8 +1,9 @@
 //! The OAuth 2.0 token issuer (client credentials) and bearer-token verification.
 
+pub mod cache;
 pub mod grant;
 pub mod keys;
 pub mod token;
 
 pub use grant::{OAuthError, TokenGrant, TokenRequest};
-pub use token::{AuthError, Claims, Principal, TokenService};
+pub use token::{AuthError, Claims, Principal, TokenService, TokenSettings};

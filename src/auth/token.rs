@@ -2,15 +2,23 @@
 
 use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use jsonwebtoken::{Algorithm, Header, Validation};
+use jsonwebtoken::{Algorithm, Validation};
 use serde::{Deserialize, Serialize};
 
+use super::cache::{ClientState, ClientStates, IssuedTokens, VerifiedToken, VerifiedTokens};
 use super::keys::KeySet;
 use crate::domain::scope::ScopeSet;
 use crate::domain::Timestamp;
 use crate::storage::{Store, StoreError};
+
+/// Verified tokens remembered at most (each a few hundred bytes).
+const TOKEN_CACHE_CAPACITY: usize = 10_000;
+/// Console API clients whose state is remembered at most.
+const CLIENT_CACHE_CAPACITY: usize = 10_000;
+/// Longer bearer tokens are refused unread (ours are well under 2 KiB).
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 
 /// The claims of every token this server issues.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -64,12 +72,29 @@ pub enum AuthError {
     Store(#[from] StoreError),
 }
 
-/// Longer bearer tokens are refused unread (ours are well under 2 KiB).
-pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+/// How tokens are issued and checked.
+#[derive(Debug, Clone)]
+pub struct TokenSettings {
+    /// `iss`: the public URL.
+    pub issuer: String,
+    pub lifetime: Duration,
+    pub console_audiences: Vec<String>,
+    pub zeebe_audiences: Vec<String>,
+    /// Accepted clock skew on `exp`, `nbf` and `iat`.
+    pub leeway: Duration,
+    /// How long a Console API client's state may be relied on; see `ClientStates`.
+    pub client_state_ttl: Duration,
+    /// A client asking again within this window for the same audience and scope gets the
+    /// token it was just given; see `IssuedTokens`.
+    pub reuse_window: Duration,
+}
 
 pub struct TokenService {
     issuer: String,
-    leeway_secs: u64,
+    verified: VerifiedTokens,
+    clients: ClientStates,
+    issued: IssuedTokens,
+    leeway_secs: i64,
     lifetime: Duration,
     keys: RwLock<Arc<KeySet>>,
     console_validation: Validation,
@@ -78,14 +103,16 @@ pub struct TokenService {
 }
 
 impl TokenService {
-    pub fn new(
-        issuer: String,
-        lifetime: Duration,
-        keys: KeySet,
-        console_audiences: Vec<String>,
-        zeebe_audiences: Vec<String>,
-        leeway: Duration,
-    ) -> Self {
+    pub fn new(settings: TokenSettings, keys: KeySet) -> Self {
+        let TokenSettings {
+            issuer,
+            lifetime,
+            console_audiences,
+            zeebe_audiences,
+            leeway,
+            client_state_ttl,
+            reuse_window,
+        } = settings;
         let mut validation = Validation::new(Algorithm::ES256);
         validation.set_issuer(&[issuer.as_str()]);
         validation.set_audience(&console_audiences);
@@ -94,7 +121,10 @@ impl TokenService {
         validation.validate_nbf = true;
         TokenService {
             issuer,
-            leeway_secs: leeway.as_secs(),
+            verified: VerifiedTokens::new(TOKEN_CACHE_CAPACITY),
+            clients: ClientStates::new(client_state_ttl, CLIENT_CACHE_CAPACITY),
+            issued: IssuedTokens::new(reuse_window, TOKEN_CACHE_CAPACITY),
+            leeway_secs: leeway.as_secs() as i64,
             lifetime,
             keys: RwLock::new(Arc::new(keys)),
             console_validation: validation,
@@ -154,12 +184,21 @@ impl TokenService {
     }
 
     pub fn sign(&self, claims: &Claims) -> anyhow::Result<String> {
-        let keys = self.keys();
-        let (kid, key) = keys.signing();
-        let mut header = Header::new(Algorithm::ES256);
-        header.kid = Some(kid.to_string());
-        header.typ = Some("JWT".to_string());
-        Ok(jsonwebtoken::encode(&header, claims, key)?)
+        Ok(self.keys().sign_jwt(&serde_json::to_vec(claims)?))
+    }
+
+    /// Signs `claims`, or returns the token issued for the same request (client, secret
+    /// generation, audience, scope, cluster, signing key) within the reuse window. The caller has
+    /// authenticated the client already. Returns the token and its `exp`.
+    pub fn issue(&self, claims: &Claims) -> anyhow::Result<(String, i64)> {
+        let key = IssuedTokens::key(claims, self.keys().signing_kid());
+        if let Some(hit) = self.issued.get(&key, claims.iat) {
+            return Ok(hit);
+        }
+        let token = self.sign(claims)?;
+        self.issued
+            .insert(key, token.clone(), claims.iat, claims.exp);
+        Ok((token, claims.exp))
     }
 
     /// Verifies signature, issuer, audience and lifetime of a Console API token.
@@ -189,7 +228,7 @@ impl TokenService {
         let data = jsonwebtoken::decode::<Claims>(token, key, &self.console_validation)
             .map_err(|e| AuthError::Invalid(e.to_string()))?;
         let claims = data.claims;
-        if claims.iat > now.seconds().saturating_add(self.leeway_secs as i64) {
+        if claims.iat > now.seconds().saturating_add(self.leeway_secs) {
             return Err(AuthError::Invalid("issued in the future".into()));
         }
         if claims.cluster_id.is_some() || claims.client_generation.is_none() {
@@ -198,43 +237,82 @@ impl TokenService {
         Ok(claims)
     }
 
-    /// Verifies a Console API token and checks that its client still holds it.
+    /// Verifies a Console API token (once per token) and checks that its client still holds
+    /// it (from a state at most `client_state_ttl` old).
     pub async fn authenticate(
         &self,
         store: &dyn Store,
         token: &str,
     ) -> Result<Principal, AuthError> {
-        let claims = self.verify_console_token(token)?;
-        self.principal(store, claims).await
+        let verified = self.verify_cached(token)?;
+        self.authorize(store, verified).await
     }
 
-    /// The caller of verified claims, if its client still holds the token: a deleted client,
-    /// or one whose secret generation moved on, is refused.
-    pub async fn principal(
+    /// The verified content of a Console API token, verifying it only the first time it is
+    /// seen. Asks nothing of the database.
+    pub fn verify_cached(&self, token: &str) -> Result<VerifiedToken, AuthError> {
+        let now = Timestamp::now().seconds();
+        if let Some(hit) = self.verified.get(token, now, self.leeway_secs) {
+            return Ok(hit);
+        }
+        let claims = self.verify_console_token(token)?;
+        let verified = VerifiedToken {
+            scopes: ScopeSet::parse(&claims.scope)
+                .map_err(|s| AuthError::Invalid(format!("unknown scope {s}")))?,
+            client_generation: claims.client_generation.unwrap_or_default(),
+            expires_at: claims.exp,
+            client_id: claims.sub,
+            org_id: claims.org_id,
+        };
+        self.verified
+            .insert(token, verified.clone(), now, self.leeway_secs);
+        Ok(verified)
+    }
+
+    /// The caller of a verified token, if its client still holds it: a deleted client, or
+    /// one whose secret generation moved on, is refused.
+    pub async fn authorize(
         &self,
         store: &dyn Store,
-        claims: Claims,
+        verified: VerifiedToken,
     ) -> Result<Principal, AuthError> {
-        let client = store
-            .api_client(&claims.sub)
-            .await?
-            .ok_or(AuthError::Revoked)?;
-        if Some(client.secret_generation) != claims.client_generation
-            || client.org_id != claims.org_id
+        let state = self.client_state(store, &verified.client_id).await?;
+        let state = state.ok_or(AuthError::Revoked)?;
+        if state.secret_generation != verified.client_generation || state.org_id != verified.org_id
         {
             return Err(AuthError::Revoked);
         }
-        let granted = ScopeSet::parse(&claims.scope)
-            .map_err(|s| AuthError::Invalid(format!("unknown scope {s}")))?;
         Ok(Principal {
-            client_id: claims.sub,
-            org_id: claims.org_id,
             // A token never carries more than its client holds now.
-            scopes: granted
+            scopes: verified
+                .scopes
                 .iter()
-                .filter(|s| client.scopes.contains(*s))
+                .filter(|s| state.scopes.contains(*s))
                 .collect(),
+            client_id: verified.client_id,
+            org_id: verified.org_id,
         })
+    }
+
+    /// A Console API client's state, read at most `client_state_ttl` ago (None: no such
+    /// client). Both the token endpoint and bearer checks go through it.
+    pub async fn client_state(
+        &self,
+        store: &dyn Store,
+        client_id: &str,
+    ) -> Result<Option<ClientState>, StoreError> {
+        let read_at = Instant::now();
+        if let Some(state) = self.clients.get(client_id, read_at) {
+            return Ok(state);
+        }
+        let state = store.api_client(client_id).await?.map(|c| ClientState {
+            org_id: c.org_id,
+            secret_generation: c.secret_generation,
+            scopes: c.scopes,
+            secret_hash: c.secret_hash,
+        });
+        self.clients.insert(client_id, state.clone(), read_at);
+        Ok(state)
     }
 }
 
@@ -264,12 +342,16 @@ mod properties {
             let record = keys::generate(&keyring, now).unwrap();
             let keys = KeySet::from_records(&[record], &keyring, now, Duration::ZERO).unwrap();
             let service = TokenService::new(
-                "https://consoled.example".into(),
-                Duration::from_secs(3600),
+                TokenSettings {
+                    issuer: "https://consoled.example".into(),
+                    lifetime: Duration::from_secs(3600),
+                    console_audiences: vec!["api.cloud.camunda.io".into()],
+                    zeebe_audiences: vec!["zeebe.camunda.io".into()],
+                    leeway: Duration::from_secs(30),
+                    client_state_ttl: Duration::ZERO,
+                    reuse_window: Duration::ZERO,
+                },
                 keys,
-                vec!["api.cloud.camunda.io".into()],
-                vec!["zeebe.camunda.io".into()],
-                Duration::from_secs(30),
             );
             let mut claims = service.base_claims("client", "org", "api.cloud.camunda.io", now);
             claims.scope = "get:clusters".into();

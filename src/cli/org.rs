@@ -156,6 +156,8 @@ pub async fn api_clients(command: ApiClientsCommand) -> anyhow::Result<()> {
         ApiClientsCommand::Delete { client_id, common } => {
             let (store, _) = operator::open(&common.storage).await?;
             let client = api_clients::delete(store.as_ref(), &client_id, now).await?;
+            // Servers re-read a client's state at most this long after the change.
+            tokio::time::sleep(common.storage.state_cache_ttl).await;
             if common.json {
                 return print_json(&ApiClientView::from(&client));
             }
@@ -169,6 +171,8 @@ pub async fn api_clients(command: ApiClientsCommand) -> anyhow::Result<()> {
             let (store, keyring) = operator::open(&common.storage).await?;
             let credentials =
                 api_clients::rotate(store.as_ref(), &keyring, &client_id, now).await?;
+            // Servers re-read a client's state at most this long after the change.
+            tokio::time::sleep(common.storage.state_cache_ttl).await;
             print_json(&credentials)
         }
     }

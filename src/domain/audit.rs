@@ -10,6 +10,13 @@ pub enum AuditType {
 }
 
 impl AuditType {
+    pub const ALL: [AuditType; 4] = [
+        AuditType::Create,
+        AuditType::Read,
+        AuditType::Update,
+        AuditType::Delete,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             AuditType::Create => "c",

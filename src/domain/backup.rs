@@ -14,6 +14,13 @@ pub enum BackupStatus {
 }
 
 impl BackupStatus {
+    pub const ALL: [BackupStatus; 4] = [
+        BackupStatus::InProgress,
+        BackupStatus::Failed,
+        BackupStatus::Complete,
+        BackupStatus::NotApplicable,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             BackupStatus::InProgress => "In progress",

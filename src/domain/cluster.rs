@@ -20,6 +20,15 @@ pub enum ComponentStatus {
 }
 
 impl ComponentStatus {
+    pub const ALL: [ComponentStatus; 6] = [
+        ComponentStatus::Creating,
+        ComponentStatus::Healthy,
+        ComponentStatus::Unhealthy,
+        ComponentStatus::Updating,
+        ComponentStatus::Resuming,
+        ComponentStatus::Suspended,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ComponentStatus::Creating => "Creating",
@@ -85,6 +94,13 @@ pub enum StageLabel {
 }
 
 impl StageLabel {
+    pub const ALL: [StageLabel; 4] = [
+        StageLabel::Dev,
+        StageLabel::Test,
+        StageLabel::Stage,
+        StageLabel::Prod,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             StageLabel::Dev => "dev",

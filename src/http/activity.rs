@@ -3,27 +3,42 @@
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Serialize;
+use utoipa::{PartialSchema, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::ApiResult;
 use super::extract::Caller;
+use super::openapi::{string_enum, tags};
 use super::AppState;
-use crate::domain::audit::AuditEntry;
+use crate::domain::audit::{AuditEntry, AuditType};
 use crate::domain::scope::Scope;
 
 /// The newest records returned; the API has no paging, so this bounds a response.
 pub const MAX_EVENTS: i64 = 10_000;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/activity/json", get(activity_json))
-        .route("/activity/csv", get(activity_csv))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(activity_json))
+        .routes(routes!(activity_csv))
+}
+
+/// `c`reate, `r`ead, `u`pdate or `d`elete.
+struct AuditTypeSchema;
+
+impl PartialSchema for AuditTypeSchema {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        string_enum(
+            "`c`reate, `r`ead, `u`pdate or `d`elete",
+            AuditType::ALL.map(AuditType::code),
+        )
+    }
 }
 
 /// `AuditDto` of the API document; absent optional fields are left out.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditDto {
     pub service: String,
@@ -31,19 +46,25 @@ pub struct AuditDto {
     /// Milliseconds since the Unix epoch.
     pub timestamp: i64,
     pub audit: String,
+    #[schema(schema_with = AuditTypeSchema::schema)]
     pub audit_type: &'static str,
     pub entity: String,
     pub entity_id: String,
     pub user_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub parent_entity: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub parent_entity_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub entity_attribute: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub entity_attribute_value_from: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub entity_attribute_value_to: Option<String>,
 }
 
@@ -142,6 +163,18 @@ async fn events(state: &AppState, caller: &Caller) -> ApiResult<Vec<AuditDto>> {
     Ok(entries.into_iter().map(AuditDto::from).collect())
 }
 
+/// Get the organization's activity (audit trail), newest first, at most 10,000 events.
+#[utoipa::path(
+    get,
+    path = "/activity/json",
+    operation_id = "GetJson",
+    tag = tags::ACTIVITY,
+    security(("bearer" = ["get:activity"])),
+    responses(
+        (status = 200, description = "All activity events as JSON.", body = Vec<AuditDto>),
+        (status = 403, description = "The token lacks the scope get:activity"),
+    ),
+)]
 async fn activity_json(
     State(state): State<AppState>,
     caller: Caller,
@@ -149,6 +182,20 @@ async fn activity_json(
     Ok(Json(events(&state, &caller).await?))
 }
 
+/// Get the organization's activity as CSV.
+///
+/// RFC 4180, with a header row of the `AuditDto` field names.
+#[utoipa::path(
+    get,
+    path = "/activity/csv",
+    operation_id = "GetCsv",
+    tag = tags::ACTIVITY,
+    security(("bearer" = ["get:activity"])),
+    responses(
+        (status = 200, description = "All activity events as CSV.", content_type = "text/csv", body = String),
+        (status = 403, description = "The token lacks the scope get:activity"),
+    ),
+)]
 async fn activity_csv(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
     let csv = to_csv(&events(&state, &caller).await?);
     let mut response = csv.into_response();

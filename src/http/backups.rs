@@ -1,48 +1,70 @@
 //! `/clusters/{clusterUuid}/backups`: take, list and delete backups. The reconciler drives
 //! each backup from "In progress" to "Complete".
 
-use axum::extract::{Path, State};
+use std::borrow::Cow;
+
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Serialize;
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::clusters::{cluster_not_found, load_cluster};
 use super::error::{ApiError, ApiResult};
-use super::extract::Caller;
+use super::extract::{ApiPath, Caller};
+use super::openapi::{string_enum, tags};
 use super::AppState;
 use crate::domain::audit::{AuditEntry, AuditType};
-use crate::domain::backup::Backup;
+use crate::domain::backup::{Backup, BackupStatus};
 use crate::domain::scope::Scope;
 use crate::domain::Timestamp;
 use crate::storage::StoreError;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/clusters/{cluster_id}/backups",
-            get(list_backups).post(create_backup),
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_backups, create_backup))
+        .routes(routes!(delete_backup))
+}
+
+impl PartialSchema for BackupStatus {
+    fn schema() -> RefOr<Schema> {
+        string_enum(
+            "The state of a backup or of one component's part in it (`-`: no part)",
+            BackupStatus::ALL.map(BackupStatus::as_str),
         )
-        .route(
-            "/clusters/{cluster_id}/backups/{backup_id}",
-            delete(delete_backup),
-        )
+    }
+}
+
+impl ToSchema for BackupStatus {
+    fn name() -> Cow<'static, str> {
+        "BackupStatus".into()
+    }
 }
 
 /// The API's `BackupDto`. `completed` is required by the schema even while the backup
 /// runs; until the backup reaches a final status it is the empty string, afterwards the
 /// RFC 3339 time it got there.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BackupDto {
     pub uuid: String,
     pub name: String,
+    /// RFC 3339.
     pub created: String,
+    /// RFC 3339 once the backup is final, `""` while it runs.
     pub completed: String,
+    #[schema(value_type = BackupStatus)]
     pub status: &'static str,
+    #[schema(value_type = BackupStatus)]
     pub zeebe_status: &'static str,
+    #[schema(value_type = BackupStatus)]
     pub operate_status: &'static str,
+    #[schema(value_type = BackupStatus)]
     pub tasklist_status: &'static str,
+    #[schema(value_type = BackupStatus)]
     pub optimize_status: &'static str,
 }
 
@@ -62,10 +84,26 @@ impl From<Backup> for BackupDto {
     }
 }
 
+/// List the backups of a cluster.
+#[utoipa::path(
+    get,
+    path = "/clusters/{clusterUuid}/backups",
+    operation_id = "GetBackups",
+    tag = tags::BACKUPS,
+    params(
+        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+    ),
+    security(("bearer" = ["get:backups"])),
+    responses(
+        (status = 200, description = "A list of all the backups created for your Camunda cluster.", body = Vec<BackupDto>),
+        (status = 403, description = "The token lacks the scope get:backups"),
+        (status = 404, description = "Cluster not found"),
+    ),
+)]
 async fn list_backups(
     State(state): State<AppState>,
     caller: Caller,
-    Path(cluster_id): Path<String>,
+    ApiPath(cluster_id): ApiPath<String>,
 ) -> ApiResult<Json<Vec<BackupDto>>> {
     caller.require(Scope::GetBackups)?;
     load_cluster(&state, &caller, &cluster_id).await?;
@@ -73,11 +111,29 @@ async fn list_backups(
     Ok(Json(backups.into_iter().map(Into::into).collect()))
 }
 
-/// Takes no body: the SDK sends `content-type: application/json` with an empty one.
+/// Start a backup of a Healthy cluster.
+///
+/// Takes no body (the SDK sends `content-type: application/json` with an empty one).
+#[utoipa::path(
+    post,
+    path = "/clusters/{clusterUuid}/backups",
+    operation_id = "CreateBackup",
+    tag = tags::BACKUPS,
+    params(
+        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+    ),
+    security(("bearer" = ["create:backups"])),
+    responses(
+        (status = 200, description = "Ok", body = BackupDto),
+        (status = 403, description = "The token lacks the scope create:backups"),
+        (status = 404, description = "Cluster not found"),
+        (status = 412, description = "The cluster is not Healthy"),
+    ),
+)]
 async fn create_backup(
     State(state): State<AppState>,
     caller: Caller,
-    Path(cluster_id): Path<String>,
+    ApiPath(cluster_id): ApiPath<String>,
 ) -> ApiResult<Json<BackupDto>> {
     caller.require(Scope::CreateBackups)?;
     let cluster = load_cluster(&state, &caller, &cluster_id).await?;
@@ -109,10 +165,29 @@ async fn create_backup(
     Ok(Json(backup.into()))
 }
 
+/// Irreversibly delete a backup.
+///
+/// A running backup is cancelled. Answers with the backup as it was.
+#[utoipa::path(
+    delete,
+    path = "/clusters/{clusterUuid}/backups/{backupId}",
+    operation_id = "DeleteBackup",
+    tag = tags::BACKUPS,
+    params(
+        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+        ("backupId" = String, Path, description = "The backup's uuid"),
+    ),
+    security(("bearer" = ["delete:backups"])),
+    responses(
+        (status = 200, description = "Ok", body = BackupDto),
+        (status = 403, description = "The token lacks the scope delete:backups"),
+        (status = 404, description = "Cluster or backup not found"),
+    ),
+)]
 async fn delete_backup(
     State(state): State<AppState>,
     caller: Caller,
-    Path((cluster_id, backup_id)): Path<(String, String)>,
+    ApiPath((cluster_id, backup_id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<BackupDto>> {
     caller.require(Scope::DeleteBackups)?;
     load_cluster(&state, &caller, &cluster_id).await?;

@@ -1,14 +1,20 @@
 //! `/clusters/{clusterUuid}/clients`: the cluster's API (Zeebe) clients.
 
-use axum::extract::{Path, State};
+use std::borrow::Cow;
+
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::clusters::{cluster_links, load_cluster, ClusterLinksDto};
 use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, Caller};
+use super::extract::{ApiJson, ApiPath, Caller};
+use super::openapi::{string_enum, tags};
 use super::AppState;
 use crate::crypto;
 use crate::domain::audit::{AuditEntry, AuditType};
@@ -17,27 +23,41 @@ use crate::domain::zeebe_client::{Permission, ZeebeClient};
 use crate::domain::Timestamp;
 use crate::storage::StoreError;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/clusters/{cluster_id}/clients",
-            get(list_clients).post(create_client),
-        )
-        .route(
-            "/clusters/{cluster_id}/clients/{client_id}",
-            get(get_client).delete(delete_client),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_clients, create_client))
+        .routes(routes!(get_client, delete_client))
 }
 
-#[derive(Debug, Deserialize)]
+impl PartialSchema for Permission {
+    fn schema() -> RefOr<Schema> {
+        string_enum(
+            "What a cluster client may access",
+            Permission::ALL.map(Permission::as_str),
+        )
+    }
+}
+
+impl ToSchema for Permission {
+    fn name() -> Cow<'static, str> {
+        "ClusterClientPermission".into()
+    }
+}
+
+/// A new cluster client. Without `permissions` (or with an empty list) it gets all of them.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = CreateClusterClientBody, example = json!({"clientName": "worker", "permissions": ["Zeebe", "Operate"]}))]
 pub struct CreateClientRequest {
+    #[schema(min_length = 1, max_length = 100)]
     pub client_name: String,
     pub permissions: Option<Vec<Permission>>,
 }
 
-#[derive(Debug, Serialize)]
+/// A new cluster client with its secret, shown only in this response.
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = CreatedClusterClient)]
 pub struct CreateClientResponse {
     pub uuid: String,
     pub client_id: String,
@@ -47,15 +67,18 @@ pub struct CreateClientResponse {
     pub links: ClusterLinksDto,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = ClusterClient)]
 pub struct ClusterClientDto {
     pub name: String,
     pub client_id: String,
     pub permissions: Vec<Permission>,
 }
 
-#[derive(Debug, Serialize)]
+/// What a client needs to connect to the cluster.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ClusterClientConnectionDetails)]
 pub struct ClientConnectionDetails {
     pub name: String,
     #[serde(rename = "ZEEBE_ADDRESS")]
@@ -70,10 +93,26 @@ fn client_not_found(id: &str) -> ApiError {
     ApiError::not_found(format!("client {id:?} not found"))
 }
 
+/// List the API clients of a cluster.
+#[utoipa::path(
+    get,
+    path = "/clusters/{clusterUuid}/clients",
+    operation_id = "GetClients",
+    tag = tags::CLIENTS,
+    params(
+        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+    ),
+    security(("bearer" = ["get:clients"])),
+    responses(
+        (status = 200, description = "A list of all the clients currently configured for your Camunda cluster.", body = Vec<ClusterClientDto>),
+        (status = 403, description = "The token lacks the scope get:clients"),
+        (status = 404, description = "Cluster not found"),
+    ),
+)]
 async fn list_clients(
     State(state): State<AppState>,
     caller: Caller,
-    Path(cluster_id): Path<String>,
+    ApiPath(cluster_id): ApiPath<String>,
 ) -> ApiResult<Json<Vec<ClusterClientDto>>> {
     caller.require(Scope::GetClients)?;
     load_cluster(&state, &caller, &cluster_id).await?;
@@ -93,10 +132,28 @@ async fn list_clients(
     ))
 }
 
+/// Create an API client for a cluster; its secret is shown only in this response.
+#[utoipa::path(
+    post,
+    path = "/clusters/{clusterUuid}/clients",
+    operation_id = "CreateClient",
+    tag = tags::CLIENTS,
+    params(
+        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+    ),
+    request_body = CreateClientRequest,
+    security(("bearer" = ["create:clients"])),
+    responses(
+        (status = 200, description = "Ok", body = CreateClientResponse),
+        (status = 400, description = "Client names must be unique; or an invalid name or a malformed body"),
+        (status = 403, description = "Maximum number of clients reached, or the token lacks the scope create:clients"),
+        (status = 404, description = "Cluster not found"),
+    ),
+)]
 async fn create_client(
     State(state): State<AppState>,
     caller: Caller,
-    Path(cluster_id): Path<String>,
+    ApiPath(cluster_id): ApiPath<String>,
     body: Result<ApiJson<CreateClientRequest>, ApiError>,
 ) -> ApiResult<Json<CreateClientResponse>> {
     caller.require(Scope::CreateClients)?;
@@ -156,10 +213,28 @@ async fn create_client(
     }))
 }
 
+/// Get the connection details of a cluster's API client.
+#[utoipa::path(
+    get,
+    path = "/clusters/{clusterUuid}/clients/{clientId}",
+    operation_id = "GetClient",
+    tag = tags::CLIENTS,
+    params(
+        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+        ("clientId" = String, Path, description = "The client's clientId"),
+    ),
+    security(("bearer" = ["get:clients"])),
+    responses(
+        (status = 200, description = "The connection parameters needed to use the client with your Camunda cluster.", body = ClientConnectionDetails),
+        (status = 403, description = "The token lacks the scope get:clients"),
+        (status = 404, description = "Cluster or client not found"),
+        (status = 412, description = "The cluster is not ready; try again later"),
+    ),
+)]
 async fn get_client(
     State(state): State<AppState>,
     caller: Caller,
-    Path((cluster_id, client_id)): Path<(String, String)>,
+    ApiPath((cluster_id, client_id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<ClientConnectionDetails>> {
     caller.require(Scope::GetClients)?;
     let cluster = load_cluster(&state, &caller, &cluster_id).await?;
@@ -182,10 +257,27 @@ async fn get_client(
     }))
 }
 
+/// Irreversibly delete a cluster's API client; its tokens stop working.
+#[utoipa::path(
+    delete,
+    path = "/clusters/{clusterUuid}/clients/{clientId}",
+    operation_id = "DeleteClient",
+    tag = tags::CLIENTS,
+    params(
+        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+        ("clientId" = String, Path, description = "The client's clientId"),
+    ),
+    security(("bearer" = ["delete:clients"])),
+    responses(
+        (status = 204, description = "No content"),
+        (status = 403, description = "The token lacks the scope delete:clients"),
+        (status = 404, description = "Cluster or client not found"),
+    ),
+)]
 async fn delete_client(
     State(state): State<AppState>,
     caller: Caller,
-    Path((cluster_id, client_id)): Path<(String, String)>,
+    ApiPath((cluster_id, client_id)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::DeleteClients)?;
     load_cluster(&state, &caller, &cluster_id).await?;

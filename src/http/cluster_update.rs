@@ -3,13 +3,15 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::patch;
-use axum::Router;
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::clusters::load_cluster;
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiPath, Caller};
+use super::openapi::tags;
 use super::AppState;
 use crate::domain::audit::{AuditEntry, AuditType};
 use crate::domain::cluster::{Cluster, StageLabel};
@@ -21,20 +23,46 @@ use crate::domain::{DomainError, Timestamp};
 /// while a cluster is provisioning, so a few retries absorb that race.
 const MAX_ATTEMPTS: usize = 10;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/clusters/{cluster_id}", patch(update_cluster))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(update_cluster))
 }
 
-/// `UpdateClusterBody` of the reference plus `description`, which the JS SDK sends.
-#[derive(Debug, Deserialize)]
+/// Used to update a cluster through this API: `UpdateClusterBody` of the reference plus
+/// `description`, which the JS SDK sends. Every field is optional.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = UpdateClusterBody, example = json!({"name": "renamed", "stageLabel": "prod"}))]
 pub struct UpdateClusterRequest {
+    /// The name of your cluster.
+    #[schema(min_length = 1, max_length = 50)]
     pub name: Option<String>,
+    /// A description of your cluster (stored, not shown on the cluster); `""` clears it.
     pub description: Option<String>,
+    /// Shown as the cluster's only label.
     pub stage_label: Option<StageLabel>,
+    /// Number of hardware packages, a whole number from 1 to 64.
+    #[schema(minimum = 1, maximum = 64)]
     pub number_of_allocated_hw_packages: Option<f64>,
 }
 
+/// Update the name, description, stage label or hardware packages of a cluster.
+#[utoipa::path(
+    patch,
+    path = "/clusters/{clusterUuid}",
+    operation_id = "UpdateCluster",
+    tag = tags::CLUSTERS,
+    params(
+        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+    ),
+    request_body = UpdateClusterRequest,
+    security(("bearer" = ["update:clusters"])),
+    responses(
+        (status = 204, description = "No content"),
+        (status = 400, description = "An invalid field or a malformed body"),
+        (status = 403, description = "The token lacks the scope update:clusters"),
+        (status = 404, description = "Cluster not found"),
+    ),
+)]
 async fn update_cluster(
     State(state): State<AppState>,
     caller: Caller,

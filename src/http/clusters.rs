@@ -1,13 +1,23 @@
 //! `/clusters` and `/clusters/{clusterUuid}`: list, create, read, delete.
 
+use std::borrow::Cow;
+use std::time::Instant;
+
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiPath, Caller};
+use super::openapi::{string_enum, tags};
 use super::parameters::NamedDto;
 use super::AppState;
 use crate::catalog::Catalog;
@@ -17,68 +27,102 @@ use crate::domain::ip_allowlist::IpAllowlistEntry;
 use crate::domain::scope::Scope;
 use crate::domain::Timestamp;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/clusters", get(list_clusters).post(create_cluster))
-        .route(
-            "/clusters/{cluster_id}",
-            get(get_cluster).delete(delete_cluster),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_clusters, create_cluster))
+        .routes(routes!(get_cluster, delete_cluster))
 }
 
-#[derive(Debug, Deserialize)]
+/// Used to create a cluster through this API. All necessary values can be retrieved from
+/// `GET /clusters/parameters`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = CreateClusterBody, example = json!({
+    "name": "demo",
+    "channelId": "5182f3f8-b2f3-4948-becd-7e70a60719ae",
+    "generationId": "8e4afa29-e1a1-4ab1-930a-d26d6e5465ac",
+    "regionId": "97d136d2-3a47-48e7-9881-65455467cf64",
+    "planTypeId": "c6e4ef12-e8a1-42eb-bdf1-e755b65d03fb"
+}))]
 pub struct CreateClusterRequest {
+    /// The name of your new cluster.
+    #[schema(min_length = 1, max_length = 50)]
     pub name: String,
+    /// The channel (software spec) to use.
     pub channel_id: String,
+    /// The generation (software version) to use.
     pub generation_id: String,
+    /// The data center to use.
     pub region_id: String,
+    /// The planType (hardware spec) to use.
     pub plan_type_id: String,
+    /// If set to false, no automatic updates will be performed on your cluster.
     pub auto_update: Option<bool>,
+    /// The backup region to choose.
     pub backup_region_id: Option<String>,
     /// Validated but unused: every simulated cluster is encrypted the same way.
     #[allow(dead_code)]
     pub encryption: Option<ClusterEncryptionKey>,
+    /// Number of hardware packages, a whole number from 1 to 64; defaults to 1.
+    #[schema(minimum = 1, maximum = 64)]
     pub hardware_packages: Option<f64>,
     pub stage_label: Option<StageLabel>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub enum ClusterEncryptionKey {
     Software,
     Hardware,
     Provider,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = CreateCluster_200_response)]
 pub struct CreateClusterResponse {
     pub cluster_id: String,
 }
 
-#[derive(Debug, Serialize)]
+/// A Camunda cluster of your organization. For reference, use the UUID.
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Cluster)]
 pub struct ClusterResponse {
+    /// The ID used in all further API operations referencing your cluster.
     pub uuid: String,
     pub name: String,
+    /// The organization's id.
     pub owner_id: String,
+    #[schema(format = DateTime)]
     pub created: String,
+    /// The hardware plan your cluster runs on.
     pub plan_type: NamedDto,
+    /// The software channel your cluster is running on.
     pub channel: NamedDto,
+    /// The version of Camunda running on your cluster.
     pub generation: NamedDto,
+    /// The data center where your cluster is running.
     pub region: NamedDto,
+    /// The data center where your backups are stored, when one was chosen.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub backup_region: Option<NamedDto>,
     pub status: ClusterStatusDto,
     pub links: ClusterLinksDto,
+    /// Whether the cluster is upgraded automatically when its channel gets a new generation.
     pub auto_update: bool,
+    /// The stage label (`dev`, `test`, `stage`, `prod`), if one was set.
     pub labels: Vec<String>,
+    /// The IP allowlist rules of your cluster.
     pub ipallowlist: Vec<IpAllowlistEntryDto>,
+    /// DEPRECATED: the same as `ipallowlist`.
     pub ipwhitelist: Vec<IpAllowlistEntryDto>,
 }
 
-#[derive(Debug, Serialize)]
+/// The health of your cluster: `ready` for the cluster, and one per component.
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = ClusterStatus)]
 pub struct ClusterStatusDto {
     pub ready: ComponentStatus,
     pub zeebe_status: ComponentStatus,
@@ -88,7 +132,9 @@ pub struct ClusterStatusDto {
     pub connectors_status: ComponentStatus,
 }
 
-#[derive(Debug, Serialize)]
+/// Endpoints of the components running in your cluster.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ClusterLinks)]
 pub struct ClusterLinksDto {
     pub zeebe: String,
     pub operate: String,
@@ -100,11 +146,22 @@ pub struct ClusterLinksDto {
     pub oauth: String,
 }
 
-/// An allowlist entry on the wire. `description` is required by the reference when shown;
-/// a request may omit it (it then reads back as `""`).
-#[derive(Debug, Serialize, Deserialize, Clone)]
-#[serde(deny_unknown_fields)]
+/// An IP allowlist rule as shown on a cluster.
+#[derive(Debug, Serialize, Clone, ToSchema)]
+#[schema(as = IpAllowListEntry)]
 pub struct IpAllowlistEntryDto {
+    /// An address, a CIDR range, or a comma-separated list of them.
+    pub ip: String,
+    pub description: String,
+}
+
+/// An IP allowlist rule in a request; `description` may be omitted (it then reads back as
+/// `""`).
+#[derive(Debug, Deserialize, Clone, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = IpAllowListEntryInput)]
+pub struct IpAllowlistEntryInput {
+    /// An address, a CIDR range, or a comma-separated list of them.
     pub ip: String,
     #[serde(default)]
     pub description: String,
@@ -119,8 +176,8 @@ impl From<IpAllowlistEntry> for IpAllowlistEntryDto {
     }
 }
 
-impl From<IpAllowlistEntryDto> for IpAllowlistEntry {
-    fn from(e: IpAllowlistEntryDto) -> Self {
+impl From<IpAllowlistEntryInput> for IpAllowlistEntry {
+    fn from(e: IpAllowlistEntryInput) -> Self {
         IpAllowlistEntry {
             ip: e.ip,
             description: e.description,
@@ -140,6 +197,36 @@ impl From<ClusterLinks> for ClusterLinksDto {
             console: l.console,
             oauth: l.oauth,
         }
+    }
+}
+
+impl PartialSchema for ComponentStatus {
+    fn schema() -> RefOr<Schema> {
+        string_enum(
+            "The state of a cluster or one of its components",
+            ComponentStatus::ALL.map(ComponentStatus::as_str),
+        )
+    }
+}
+
+impl ToSchema for ComponentStatus {
+    fn name() -> Cow<'static, str> {
+        "ClusterComponentStatus".into()
+    }
+}
+
+impl PartialSchema for StageLabel {
+    fn schema() -> RefOr<Schema> {
+        string_enum(
+            "The deployment stage of a cluster",
+            StageLabel::ALL.map(StageLabel::as_str),
+        )
+    }
+}
+
+impl ToSchema for StageLabel {
+    fn name() -> Cow<'static, str> {
+        "CamundaClusterStage".into()
     }
 }
 
@@ -229,30 +316,119 @@ pub async fn load_cluster(state: &AppState, caller: &Caller, id: &str) -> ApiRes
         .ok_or_else(|| cluster_not_found(id))
 }
 
-async fn list_clusters(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> ApiResult<Json<Vec<ClusterResponse>>> {
+/// List the organization's clusters.
+#[utoipa::path(
+    get,
+    path = "/clusters",
+    operation_id = "GetClusters",
+    tag = tags::CLUSTERS,
+    security(("bearer" = ["get:clusters"])),
+    responses(
+        (status = 200, description = "A list of all your Camunda clusters.", body = Vec<ClusterResponse>),
+        (status = 403, description = "The token lacks the scope get:clusters"),
+    ),
+)]
+async fn list_clusters(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
     caller.require(Scope::GetClusters)?;
-    let clusters = state.store.clusters(caller.org_id()).await?;
-    Ok(Json(
-        clusters
+    let key = format!("list/{}", caller.org_id());
+    cached_json(&state, &key, async {
+        let clusters = state.store.clusters(caller.org_id()).await?;
+        let body: Vec<ClusterResponse> = clusters
             .into_iter()
             .map(|c| cluster_response(&state, c))
-            .collect(),
-    ))
+            .collect();
+        Ok(body)
+    })
+    .await
 }
 
+/// Get a cluster.
+#[utoipa::path(
+    get,
+    path = "/clusters/{clusterUuid}",
+    operation_id = "GetCluster",
+    tag = tags::CLUSTERS,
+    params(
+        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+    ),
+    security(("bearer" = ["get:clusters"])),
+    responses(
+        (status = 200, description = "Detailed information for the given clusterUuid.", body = ClusterResponse),
+        (status = 403, description = "The token lacks the scope get:clusters"),
+        (status = 404, description = "Cluster not found"),
+    ),
+)]
 async fn get_cluster(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(cluster_id): ApiPath<String>,
-) -> ApiResult<Json<ClusterResponse>> {
+) -> ApiResult<Response> {
     caller.require(Scope::GetClusters)?;
-    let cluster = load_cluster(&state, &caller, &cluster_id).await?;
-    Ok(Json(cluster_response(&state, cluster)))
+    let key = format!("cluster/{}/{}", caller.org_id(), cluster_id);
+    cached_json(&state, &key, async {
+        let cluster = load_cluster(&state, &caller, &cluster_id).await?;
+        Ok(cluster_response(&state, cluster))
+    })
+    .await
 }
 
+fn serialize<T: Serialize>(value: &T) -> ApiResult<Bytes> {
+    Ok(Bytes::from(
+        serde_json::to_vec(value).map_err(ApiError::internal)?,
+    ))
+}
+
+/// Answers from the read cache, or loads, serializes once and keeps the body.
+async fn cached_json<T: Serialize>(
+    state: &AppState,
+    key: &str,
+    load: impl std::future::Future<Output = ApiResult<T>>,
+) -> ApiResult<Response> {
+    let cache = &state.read_cache;
+    let hit = cache.get(key, state.store.write_epoch(), Instant::now());
+    let body = match hit {
+        Some(body) => body,
+        None if state.store.write_epoch().is_none() => serialize(&load.await?)?,
+        None => {
+            let flight = cache.flight(key);
+            let _rebuilding = flight.lock().await;
+            // Someone else may have rebuilt it while this request waited.
+            let started = Instant::now();
+            let epoch = state.store.write_epoch();
+            match cache.get(key, epoch, started) {
+                Some(body) => body,
+                None => {
+                    let body = serialize(&load.await?)?;
+                    cache.insert(key, body.clone(), epoch, started);
+                    body
+                }
+            }
+        }
+    };
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
+}
+
+/// Create a cluster. It starts `Creating` and becomes `Healthy` when provisioned.
+#[utoipa::path(
+    post,
+    path = "/clusters",
+    operation_id = "CreateCluster",
+    tag = tags::CLUSTERS,
+    request_body = CreateClusterRequest,
+    security(("bearer" = ["create:clusters"])),
+    responses(
+        (status = 200, description = "The clusterUuid of your new cluster.", body = CreateClusterResponse),
+        (status = 400, description = "Name is too long, invalid clusterPlanType, invalid region, invalid channel, invalid generation, or a malformed body"),
+        (status = 403, description = "The token lacks the scope create:clusters"),
+    ),
+)]
 async fn create_cluster(
     State(state): State<AppState>,
     caller: Caller,
@@ -289,6 +465,22 @@ async fn create_cluster(
     }))
 }
 
+/// Irreversibly delete a cluster, with its clients, secrets, backups and settings.
+#[utoipa::path(
+    delete,
+    path = "/clusters/{clusterUuid}",
+    operation_id = "DeleteCluster",
+    tag = tags::CLUSTERS,
+    params(
+        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+    ),
+    security(("bearer" = ["delete:clusters"])),
+    responses(
+        (status = 204, description = "No content"),
+        (status = 403, description = "The token lacks the scope delete:clusters"),
+        (status = 404, description = "Cluster not found"),
+    ),
+)]
 async fn delete_cluster(
     State(state): State<AppState>,
     caller: Caller,

@@ -5,6 +5,7 @@ use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::auth::AuthError;
 use crate::domain::DomainError;
@@ -18,10 +19,19 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
+/// The body of every error answer of the API (not of the token endpoint, whose errors
+/// follow RFC 6749).
+#[derive(Serialize, ToSchema)]
+#[schema(as = ApiError)]
+pub struct ErrorBody<'a> {
+    /// The HTTP status code, repeated (the JS SDK reads it into `err.statusCode`).
+    #[schema(example = 404)]
     status: u16,
+    /// The status code's reason phrase.
+    #[schema(example = "Not Found")]
     error: &'a str,
+    /// What went wrong, for a person.
+    #[schema(example = "cluster \"4b3f…\" not found")]
     message: &'a str,
 }
 

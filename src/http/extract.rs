@@ -78,13 +78,16 @@ where
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(malformed)?;
-        let claims = state.tokens.verify_console_token(token)?;
+        let verified = state.tokens.verify_cached(token)?;
         // Limited before the database is asked anything, and before the handler writes.
         state
             .limits
-            .check_api_request(&claims.sub, std::time::Instant::now())
+            .check_api_request(&verified.client_id, std::time::Instant::now())
             .map_err(ApiError::too_many_requests)?;
-        let principal = state.tokens.principal(state.store.as_ref(), claims).await?;
+        let principal = state
+            .tokens
+            .authorize(state.store.as_ref(), verified)
+            .await?;
         Ok(Caller(principal))
     }
 }

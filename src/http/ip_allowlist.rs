@@ -3,36 +3,64 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::put;
-use axum::Router;
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::cluster_update::update_settings;
-use super::clusters::IpAllowlistEntryDto;
+use super::clusters::IpAllowlistEntryInput;
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiPath, Caller};
+use super::openapi::tags;
 use super::AppState;
 use crate::domain::ip_allowlist::IpAllowlistEntry;
 use crate::domain::scope::Scope;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/clusters/{cluster_id}/ipallowlist", put(put_allowlist))
-        .route("/clusters/{cluster_id}/ipwhitelist", put(put_whitelist))
+// `put_whitelist` is deprecated for clients (the document says so), not for us.
+#[allow(deprecated)]
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(put_allowlist))
+        .routes(routes!(put_whitelist))
 }
 
-#[derive(Debug, Deserialize)]
+/// The new IP allowlist of a cluster; an empty list clears it.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = IpAllowListBody, example = json!({"ipallowlist": [{"ip": "10.0.0.0/24", "description": "office"}]}))]
 pub struct IpAllowlistBody {
-    pub ipallowlist: Vec<IpAllowlistEntryDto>,
+    pub ipallowlist: Vec<IpAllowlistEntryInput>,
 }
 
-#[derive(Debug, Deserialize)]
+/// The new IP allowlist of a cluster, under its deprecated key; an empty list clears it.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = IpWhiteListBody, example = json!({"ipwhitelist": [{"ip": "10.0.0.0/24", "description": "office"}]}))]
 pub struct IpWhitelistBody {
-    pub ipwhitelist: Vec<IpAllowlistEntryDto>,
+    pub ipwhitelist: Vec<IpAllowlistEntryInput>,
 }
 
+/// Replace the IP allowlist rules of a cluster.
+///
+/// Each `ip` is an address, a CIDR range or a comma-separated list of them.
+#[utoipa::path(
+    put,
+    path = "/clusters/{clusterUuid}/ipallowlist",
+    operation_id = "UpdateIpAllowlist",
+    tag = tags::IP_ALLOWLIST,
+    params(
+        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+    ),
+    request_body = IpAllowlistBody,
+    security(("bearer" = ["update:ipallowlist"])),
+    responses(
+        (status = 204, description = "No content"),
+        (status = 400, description = "An invalid entry or a malformed body"),
+        (status = 403, description = "The token lacks the scope update:ipallowlist"),
+        (status = 404, description = "Cluster not found"),
+    ),
+)]
 async fn put_allowlist(
     State(state): State<AppState>,
     caller: Caller,
@@ -51,6 +79,25 @@ async fn put_allowlist(
     .await
 }
 
+/// Replace the IP allowlist rules of a cluster (deprecated: use `/ipallowlist`).
+#[utoipa::path(
+    put,
+    path = "/clusters/{clusterUuid}/ipwhitelist",
+    operation_id = "UpdateIpWhitelist",
+    tag = tags::IP_ALLOWLIST,
+    params(
+        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+    ),
+    request_body = IpWhitelistBody,
+    security(("bearer" = ["update:ipallowlist"])),
+    responses(
+        (status = 204, description = "No content"),
+        (status = 400, description = "An invalid entry or a malformed body"),
+        (status = 403, description = "The token lacks the scope update:ipallowlist"),
+        (status = 404, description = "Cluster not found"),
+    ),
+)]
+#[deprecated = "use PUT /clusters/{clusterUuid}/ipallowlist"]
 async fn put_whitelist(
     State(state): State<AppState>,
     caller: Caller,
@@ -75,7 +122,7 @@ async fn replace(
     caller: &Caller,
     cluster_id: &str,
     field: &str,
-    entries: Vec<IpAllowlistEntryDto>,
+    entries: Vec<IpAllowlistEntryInput>,
 ) -> ApiResult<StatusCode> {
     let entries: Vec<IpAllowlistEntry> = entries.into_iter().map(Into::into).collect();
     update_settings(state, caller, cluster_id, |c| {

@@ -1,15 +1,18 @@
 //! `PUT /clusters/{clusterUuid}/upgrade` and `PUT /clusters/{clusterUuid}/wake`: lifecycle
 //! transitions a client asks for. Both take no body (the SDK sends an empty one).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::put;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::clusters::load_cluster;
 use super::error::{ApiError, ApiResult};
-use super::extract::Caller;
+use super::extract::{ApiPath, Caller};
+use super::openapi::tags;
 use super::AppState;
 use crate::catalog::Generation;
 use crate::domain::audit::{AuditEntry, AuditType};
@@ -21,13 +24,15 @@ use crate::domain::Timestamp;
 /// cluster and decide again, a few times at most.
 const ATTEMPTS: usize = 3;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/clusters/{cluster_id}/upgrade", put(upgrade_cluster))
-        .route("/clusters/{cluster_id}/wake", put(wake_cluster))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(upgrade_cluster))
+        .routes(routes!(wake_cluster))
 }
 
-#[derive(Debug, Serialize)]
+/// A cluster or generation by id and name.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = IdAndName)]
 pub struct IdNameDto {
     pub id: String,
     pub name: String,
@@ -43,7 +48,7 @@ impl From<Generation> for IdNameDto {
 }
 
 /// The API's `GenerationUpgradeForClusterDto` (note `id`, not `uuid`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GenerationUpgradeForClusterDto {
     pub cluster: IdNameDto,
@@ -52,17 +57,39 @@ pub struct GenerationUpgradeForClusterDto {
     pub org_id: String,
 }
 
+/// Nothing was written, so a retry is safe (the JS SDK retries 503 by itself).
 fn changed_concurrently() -> ApiError {
-    ApiError::new(
-        StatusCode::CONFLICT,
-        "the cluster changed while this request was handled; try again",
-    )
+    ApiError {
+        retry_after: Some(1),
+        ..ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the cluster changed while this request was handled; try again",
+        )
+    }
 }
 
+/// Upgrade a Healthy cluster to the newest generation of its channel. Takes no body.
+#[utoipa::path(
+    put,
+    path = "/clusters/{clusterUuid}/upgrade",
+    operation_id = "UpgradeCluster",
+    tag = tags::CLUSTERS,
+    params(
+        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+    ),
+    security(("bearer" = ["update:clusters"])),
+    responses(
+        (status = 200, description = "Ok", body = GenerationUpgradeForClusterDto),
+        (status = 400, description = "No upgrade available"),
+        (status = 403, description = "The token lacks the scope update:clusters"),
+        (status = 404, description = "Cluster not found"),
+        (status = 412, description = "The cluster is not ready for upgrade"),
+    ),
+)]
 async fn upgrade_cluster(
     State(state): State<AppState>,
     caller: Caller,
-    Path(cluster_id): Path<String>,
+    ApiPath(cluster_id): ApiPath<String>,
 ) -> ApiResult<Json<GenerationUpgradeForClusterDto>> {
     caller.require(Scope::UpdateClusters)?;
     for _ in 0..ATTEMPTS {
@@ -106,12 +133,29 @@ async fn upgrade_cluster(
     Err(changed_concurrently())
 }
 
-/// Resumes a Suspended cluster. On a cluster that is not Suspended it succeeds without
-/// changing anything: the cluster is awake already (or on its way to Healthy).
+/// Resume a Suspended cluster.
+///
+/// On a cluster that is not Suspended it succeeds without changing anything: the cluster is
+/// awake already (or on its way to Healthy). Takes no body.
+#[utoipa::path(
+    put,
+    path = "/clusters/{clusterUuid}/wake",
+    operation_id = "Wake",
+    tag = tags::CLUSTERS,
+    params(
+        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+    ),
+    security(("bearer" = ["update:clusters"])),
+    responses(
+        (status = 204, description = "No content"),
+        (status = 403, description = "The token lacks the scope update:clusters"),
+        (status = 404, description = "Cluster not found"),
+    ),
+)]
 async fn wake_cluster(
     State(state): State<AppState>,
     caller: Caller,
-    Path(cluster_id): Path<String>,
+    ApiPath(cluster_id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::UpdateClusters)?;
     for _ in 0..ATTEMPTS {

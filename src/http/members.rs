@@ -3,14 +3,20 @@
 //! The JS SDK puts the email into the path without URL-encoding it, so `+` arrives as `+`;
 //! path segments are only percent-decoded, never form-decoded (`+` is not a space here).
 
-use axum::extract::{Path, State};
+use std::borrow::Cow;
+
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, Caller};
+use super::extract::{ApiJson, ApiPath, Caller};
+use super::openapi::{string_enum, tags};
 use super::AppState;
 use crate::domain::audit::{AuditEntry, AuditType};
 use crate::domain::member::{
@@ -23,15 +29,52 @@ use crate::storage::StoreError;
 /// Concurrent changes to one member are retried this often before giving up.
 const WRITE_ATTEMPTS: usize = 3;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/members", get(list_members))
-        .route("/members/{email}", post(put_member).delete(delete_member))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_members))
+        .routes(routes!(put_member, delete_member))
+}
+
+impl PartialSchema for OrgRole {
+    fn schema() -> RefOr<Schema> {
+        string_enum(
+            "A role in an organization",
+            OrgRole::ALL.iter().map(|r| r.as_str()),
+        )
+    }
+}
+
+impl ToSchema for OrgRole {
+    fn name() -> Cow<'static, str> {
+        "OrganizationRole".into()
+    }
+}
+
+/// A role a client may grant (`AssignableOrganizationRoleType`).
+pub struct AssignableOrganizationRoleType;
+
+impl PartialSchema for AssignableOrganizationRoleType {
+    fn schema() -> RefOr<Schema> {
+        string_enum(
+            "A role a client may grant",
+            OrgRole::ALL
+                .iter()
+                .filter(|r| r.is_assignable())
+                .map(|r| r.as_str()),
+        )
+    }
+}
+
+impl ToSchema for AssignableOrganizationRoleType {
+    fn name() -> Cow<'static, str> {
+        "AssignableOrganizationRoleType".into()
+    }
 }
 
 /// `Member` of the API document.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Member)]
 pub struct MemberDto {
     pub name: String,
     pub email: String,
@@ -39,10 +82,14 @@ pub struct MemberDto {
     pub invite_pending: bool,
 }
 
-/// `PostMemberBody`. Role names are checked by hand, so the error can name the bad one.
-#[derive(Debug, Deserialize)]
+/// The roles to give a member or invitee.
+// Role names are checked by hand (not by serde), so the error can name the bad one.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(example = json!({"orgRoles": ["developer"]}))]
 pub struct PostMemberBody {
+    /// At least one role.
+    #[schema(value_type = Vec<AssignableOrganizationRoleType>, min_items = 1)]
     pub org_roles: Vec<String>,
 }
 
@@ -50,6 +97,18 @@ fn member_not_found(email: &str) -> ApiError {
     ApiError::not_found(format!("{email} is not a member of this organization"))
 }
 
+/// List the organization's members and pending invites.
+#[utoipa::path(
+    get,
+    path = "/members",
+    operation_id = "GetMembers",
+    tag = tags::MEMBERS,
+    security(("bearer" = ["get:members"])),
+    responses(
+        (status = 200, description = "The list of members and pending invites for your organization.", body = Vec<MemberDto>),
+        (status = 403, description = "The token lacks the scope get:members"),
+    ),
+)]
 async fn list_members(
     State(state): State<AppState>,
     caller: Caller,
@@ -69,11 +128,27 @@ async fn list_members(
     ))
 }
 
-/// Invites `email` (a pending member) or replaces an existing member's roles.
+/// Invite `email` (a pending member) or replace an existing member's roles.
+#[utoipa::path(
+    post,
+    path = "/members/{email}",
+    operation_id = "UpdateMembers",
+    tag = tags::MEMBERS,
+    params(
+        ("email" = String, Path, description = "The member's email address (`+` is a plus, not a space)"),
+    ),
+    request_body = PostMemberBody,
+    security(("bearer" = ["create:members"])),
+    responses(
+        (status = 204, description = "No content"),
+        (status = 400, description = "Invalid request body (e.g. invalid roles) or email"),
+        (status = 403, description = "The token lacks the scope create:members, no open seats are left, or the member is the owner"),
+    ),
+)]
 async fn put_member(
     State(state): State<AppState>,
     caller: Caller,
-    Path(email): Path<String>,
+    ApiPath(email): ApiPath<String>,
     // Taken as a Result so that a missing scope is reported before a bad body.
     body: Result<ApiJson<PostMemberBody>, ApiError>,
 ) -> ApiResult<StatusCode> {
@@ -141,16 +216,37 @@ async fn put_member(
             }
         }
     }
-    Err(ApiError::new(
-        StatusCode::CONFLICT,
-        format!("{email} was changed concurrently; try again"),
-    ))
+    // Nothing was written, so a retry is safe (the JS SDK retries 503 by itself).
+    Err(ApiError {
+        retry_after: Some(1),
+        ..ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("{email} was changed concurrently; try again"),
+        )
+    })
 }
 
+/// Remove a member or cancel an invite.
+#[utoipa::path(
+    delete,
+    path = "/members/{email}",
+    operation_id = "DeleteMember",
+    tag = tags::MEMBERS,
+    params(
+        ("email" = String, Path, description = "The member's email address (`+` is a plus, not a space)"),
+    ),
+    security(("bearer" = ["delete:members"])),
+    responses(
+        (status = 204, description = "No content"),
+        (status = 400, description = "An invalid email"),
+        (status = 403, description = "The token lacks the scope delete:members, or the member is the owner"),
+        (status = 404, description = "The user is not part of the organization"),
+    ),
+)]
 async fn delete_member(
     State(state): State<AppState>,
     caller: Caller,
-    Path(email): Path<String>,
+    ApiPath(email): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::DeleteMembers)?;
     let email = normalize_email(&email)?;

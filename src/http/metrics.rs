@@ -4,15 +4,17 @@
 
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiResult};
+use super::extract::ApiPath;
+use super::openapi::tags;
 use super::AppState;
 use crate::domain::{metrics, Timestamp};
 
@@ -20,8 +22,8 @@ use crate::domain::{metrics, Timestamp};
 /// every few seconds.
 const LAST_USED_RESOLUTION: Duration = Duration::from_secs(60);
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/monitoring/{cluster_id}/metrics", get(cluster_metrics))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(cluster_metrics))
 }
 
 fn unauthorized() -> ApiError {
@@ -46,10 +48,28 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     Some((username.to_string(), password.to_string()))
 }
 
+/// A cluster's metrics in the Prometheus text format, for the monitoring clients of that cluster (HTTP Basic).
+///
+/// Every refusal is the same 401.
+#[utoipa::path(
+    get,
+    path = "/monitoring/{clusterUuid}/metrics",
+    operation_id = "GetClusterMetrics",
+    tag = tags::MONITORING,
+    params(
+        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+    ),
+    security(("basic" = [])),
+    responses(
+        (status = 200, description = "Prometheus text exposition format 0.0.4", content_type = "text/plain", body = String),
+        (status = 401, description = "Missing or wrong credentials of a monitoring client of this cluster",
+            headers(("WWW-Authenticate" = String))),
+    ),
+)]
 #[tracing::instrument(skip_all, fields(cluster = %cluster_id))]
 async fn cluster_metrics(
     State(state): State<AppState>,
-    Path(cluster_id): Path<String>,
+    ApiPath(cluster_id): ApiPath<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let (username, password) = basic_credentials(&headers).ok_or_else(unauthorized)?;

@@ -5,6 +5,7 @@ mod backups;
 mod clients;
 mod cluster_update;
 mod clusters;
+mod docs;
 pub mod error;
 mod extract;
 mod health;
@@ -17,7 +18,9 @@ mod metrics;
 pub mod middleware;
 mod monitoring;
 pub mod oauth;
+pub mod openapi;
 mod parameters;
+pub mod read_cache;
 mod secrets;
 mod secure_connectivity;
 
@@ -64,6 +67,8 @@ pub struct AppContext {
     pub catalog: Arc<Catalog>,
     pub settings: Settings,
     pub limits: limits::Limits,
+    /// Serialized bodies of hot reads; see `read_cache`.
+    pub read_cache: read_cache::ReadCache,
     /// Wakes the reconciler when new lifecycle work is written.
     pub reconciler: Arc<Notify>,
 }
@@ -77,23 +82,8 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
     let guard =
         middleware::RequestGuard::new(settings.max_concurrent_requests, settings.request_timeout);
     let cors = middleware::cors(&settings.cors_allowed_origins)?;
-    let mut router = Router::new()
-        .merge(oauth::routes())
-        .merge(health::routes())
-        .merge(parameters::routes())
-        .merge(clusters::routes())
-        .merge(clients::routes())
-        .merge(members::routes())
-        .merge(activity::routes())
-        .merge(meta::routes())
-        .merge(cluster_update::routes())
-        .merge(ip_allowlist::routes())
-        .merge(secrets::routes())
-        .merge(backups::routes())
-        .merge(lifecycle::routes())
-        .merge(monitoring::routes())
-        .merge(metrics::routes())
-        .merge(secure_connectivity::routes())
+    let (routes, _) = openapi::api_router().split_for_parts();
+    let mut router = routes
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

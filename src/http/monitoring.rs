@@ -3,15 +3,18 @@
 //! credentials a Prometheus scrapes it with. Passwords are shown once and kept as keyed
 //! hashes. Deactivating deletes the clients.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::clusters::{cluster_not_found, load_cluster};
 use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, Caller};
+use super::extract::{ApiJson, ApiPath, Caller};
+use super::openapi::{tags, EmptyObject};
 use super::AppState;
 use crate::crypto;
 use crate::domain::audit::{AuditEntry, AuditType};
@@ -20,63 +23,69 @@ use crate::domain::scope::Scope;
 use crate::domain::Timestamp;
 use crate::storage::StoreError;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/clusters/{cluster_id}/monitoring",
-            post(activate).delete(deactivate),
-        )
-        .route(
-            "/clusters/{cluster_id}/monitoring/clients",
-            post(create_client).get(list_clients),
-        )
-        .route(
-            "/clusters/{cluster_id}/monitoring/clients/{client_id}",
-            delete(delete_client),
-        )
-        .route(
-            "/clusters/{cluster_id}/monitoring/clients/{client_id}/rotate",
-            post(rotate_password),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(activate, deactivate))
+        .routes(routes!(create_client, list_clients))
+        .routes(routes!(delete_client))
+        .routes(routes!(rotate_password))
 }
 
-#[derive(Debug, Deserialize)]
+/// A new monitoring client.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CreateMonitoringClientBody, example = json!({"username": "prometheus"}))]
 pub struct CreateMonitoringClientRequest {
+    /// Letters, digits and `._-@+`; at most 64 characters; unique in the cluster.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._@+-]+$")]
     pub username: String,
 }
 
 /// `MonitoringClient` of the SDK. `lastUsed` is the empty string until the metrics
 /// endpoint first accepts the credential.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = MonitoringClient)]
 pub struct MonitoringClientDto {
     pub uuid: String,
     pub name: String,
     pub username: String,
+    /// RFC 3339.
     pub created: String,
+    /// RFC 3339 (to the minute), or `""` if never used.
     pub last_used: String,
+    /// The Console API client that created it.
     pub created_by: String,
     pub created_by_name: String,
 }
 
 /// `CreatedMonitoringClient`: the client with its password, shown this once.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = CreatedMonitoringClient)]
 pub struct CreatedMonitoringClientDto {
     #[serde(flatten)]
     pub client: MonitoringClientDto,
     pub password: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct MonitoringClientsResponse {
     pub clients: Vec<MonitoringClientDto>,
     /// `{}` while monitoring is not active.
-    pub status: serde_json::Value,
+    pub status: MonitoringStatusOrEmpty,
 }
 
-#[derive(Debug, Serialize)]
+/// The monitoring status, or `{}` while monitoring is not active.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum MonitoringStatusOrEmpty {
+    Active(MonitoringStatusDto),
+    Inactive(EmptyObject),
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = MonitoringStatus)]
 pub struct MonitoringStatusDto {
     pub metrics_endpoint: MetricsEndpointDto,
     pub conditions: Vec<ConditionDto>,
@@ -84,15 +93,18 @@ pub struct MonitoringStatusDto {
 
 /// Where to scrape, in the terms of a Prometheus `scrape_config`: `scheme`, one of
 /// `targets`, `metrics_path`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = MetricsEndpoint)]
 pub struct MetricsEndpointDto {
     pub target: String,
     pub scheme: String,
     pub path: String,
 }
 
-#[derive(Debug, Serialize)]
+/// A Kubernetes-style condition.
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = MonitoringCondition)]
 pub struct ConditionDto {
     #[serde(rename = "type")]
     pub kind: &'static str,
@@ -147,11 +159,26 @@ fn audit(caller: &Caller, kind: AuditType, entity: &str, id: &str, text: String)
     )
 }
 
-/// Idempotent: activating active monitoring changes nothing.
+/// Activate monitoring for a cluster (idempotent). Takes no body.
+#[utoipa::path(
+    post,
+    path = "/clusters/{clusterUuid}/monitoring",
+    operation_id = "ActivateMonitoring",
+    tag = tags::MONITORING,
+    params(
+        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+    ),
+    security(("bearer" = ["update:clusters"])),
+    responses(
+        (status = 204, description = "No content"),
+        (status = 403, description = "The token lacks the scope update:clusters"),
+        (status = 404, description = "Cluster not found"),
+    ),
+)]
 async fn activate(
     State(state): State<AppState>,
     caller: Caller,
-    Path(cluster_id): Path<String>,
+    ApiPath(cluster_id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::UpdateClusters)?;
     load_cluster(&state, &caller, &cluster_id).await?;
@@ -174,11 +201,26 @@ async fn activate(
     }
 }
 
-/// Idempotent: deactivating inactive monitoring changes nothing.
+/// Deactivate monitoring for a cluster and delete its monitoring clients (idempotent).
+#[utoipa::path(
+    delete,
+    path = "/clusters/{clusterUuid}/monitoring",
+    operation_id = "DeactivateMonitoring",
+    tag = tags::MONITORING,
+    params(
+        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+    ),
+    security(("bearer" = ["update:clusters"])),
+    responses(
+        (status = 204, description = "No content"),
+        (status = 403, description = "The token lacks the scope update:clusters"),
+        (status = 404, description = "Cluster not found"),
+    ),
+)]
 async fn deactivate(
     State(state): State<AppState>,
     caller: Caller,
-    Path(cluster_id): Path<String>,
+    ApiPath(cluster_id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::UpdateClusters)?;
     load_cluster(&state, &caller, &cluster_id).await?;
@@ -197,10 +239,26 @@ async fn deactivate(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// List the monitoring clients of a cluster and where to scrape its metrics.
+#[utoipa::path(
+    get,
+    path = "/clusters/{clusterUuid}/monitoring/clients",
+    operation_id = "GetMonitoringClients",
+    tag = tags::MONITORING,
+    params(
+        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+    ),
+    security(("bearer" = ["get:clusters"])),
+    responses(
+        (status = 200, description = "Ok", body = MonitoringClientsResponse),
+        (status = 403, description = "The token lacks the scope get:clusters"),
+        (status = 404, description = "Cluster not found"),
+    ),
+)]
 async fn list_clients(
     State(state): State<AppState>,
     caller: Caller,
-    Path(cluster_id): Path<String>,
+    ApiPath(cluster_id): ApiPath<String>,
 ) -> ApiResult<Json<MonitoringClientsResponse>> {
     caller.require(Scope::GetClusters)?;
     load_cluster(&state, &caller, &cluster_id).await?;
@@ -211,7 +269,7 @@ async fn list_clients(
     else {
         return Ok(Json(MonitoringClientsResponse {
             clients: Vec::new(),
-            status: serde_json::json!({}),
+            status: MonitoringStatusOrEmpty::Inactive(EmptyObject {}),
         }));
     };
     let clients = state
@@ -230,14 +288,34 @@ async fn list_clients(
     };
     Ok(Json(MonitoringClientsResponse {
         clients: clients.into_iter().map(Into::into).collect(),
-        status: serde_json::to_value(status).map_err(ApiError::internal)?,
+        status: MonitoringStatusOrEmpty::Active(status),
     }))
 }
 
+/// Create a monitoring client; its password is shown only in this response.
+#[utoipa::path(
+    post,
+    path = "/clusters/{clusterUuid}/monitoring/clients",
+    operation_id = "CreateMonitoringClient",
+    tag = tags::MONITORING,
+    params(
+        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+    ),
+    request_body = CreateMonitoringClientRequest,
+    security(("bearer" = ["update:clusters"])),
+    responses(
+        (status = 200, description = "Ok", body = CreatedMonitoringClientDto),
+        (status = 400, description = "An invalid username or a malformed body"),
+        (status = 403, description = "Maximum number of monitoring clients reached, or the token lacks the scope update:clusters"),
+        (status = 404, description = "Cluster not found"),
+        (status = 409, description = "Usernames must be unique"),
+        (status = 412, description = "Monitoring is not active for this cluster"),
+    ),
+)]
 async fn create_client(
     State(state): State<AppState>,
     caller: Caller,
-    Path(cluster_id): Path<String>,
+    ApiPath(cluster_id): ApiPath<String>,
     body: Result<ApiJson<CreateMonitoringClientRequest>, ApiError>,
 ) -> ApiResult<Json<CreatedMonitoringClientDto>> {
     caller.require(Scope::UpdateClusters)?;
@@ -306,11 +384,29 @@ async fn create_client(
     }))
 }
 
-/// Takes no body. The old password stops working at once.
+/// Give a monitoring client a new password; the old one stops working at once.
+///
+/// Takes no body.
+#[utoipa::path(
+    post,
+    path = "/clusters/{clusterUuid}/monitoring/clients/{clientUuid}/rotate",
+    operation_id = "RotateMonitoringClientPassword",
+    tag = tags::MONITORING,
+    params(
+        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+        ("clientUuid" = String, Path, description = "The monitoring client's uuid"),
+    ),
+    security(("bearer" = ["update:clusters"])),
+    responses(
+        (status = 200, description = "Ok", body = CreatedMonitoringClientDto),
+        (status = 403, description = "The token lacks the scope update:clusters"),
+        (status = 404, description = "Cluster or monitoring client not found"),
+    ),
+)]
 async fn rotate_password(
     State(state): State<AppState>,
     caller: Caller,
-    Path((cluster_id, client_id)): Path<(String, String)>,
+    ApiPath((cluster_id, client_id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<CreatedMonitoringClientDto>> {
     caller.require(Scope::UpdateClusters)?;
     load_cluster(&state, &caller, &cluster_id).await?;
@@ -340,10 +436,27 @@ async fn rotate_password(
     }))
 }
 
+/// Delete a monitoring client.
+#[utoipa::path(
+    delete,
+    path = "/clusters/{clusterUuid}/monitoring/clients/{clientUuid}",
+    operation_id = "DeleteMonitoringClient",
+    tag = tags::MONITORING,
+    params(
+        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+        ("clientUuid" = String, Path, description = "The monitoring client's uuid"),
+    ),
+    security(("bearer" = ["update:clusters"])),
+    responses(
+        (status = 204, description = "No content"),
+        (status = 403, description = "The token lacks the scope update:clusters"),
+        (status = 404, description = "Cluster or monitoring client not found"),
+    ),
+)]
 async fn delete_client(
     State(state): State<AppState>,
     caller: Caller,
-    Path((cluster_id, client_id)): Path<(String, String)>,
+    ApiPath((cluster_id, client_id)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::UpdateClusters)?;
     load_cluster(&state, &caller, &cluster_id).await?;

@@ -8,28 +8,83 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::extract::Source;
 use super::limits::retry_after_secs;
+use super::openapi::tags;
 use super::AppState;
+use crate::auth::grant::TokenGrant;
+use crate::auth::keys::Jwks;
 use crate::auth::{grant, OAuthError, TokenRequest};
 use crate::domain::Timestamp;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/oauth/token", post(token))
-        .route("/.well-known/jwks.json", get(jwks))
-        .route(
-            "/.well-known/openid-configuration",
-            get(openid_configuration),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(token))
+        .routes(routes!(jwks))
+        .routes(routes!(openid_configuration))
 }
 
+/// An RFC 6749 §5.2 error answer of the token endpoint.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OAuthErrorBody {
+    /// `invalid_request`, `invalid_client`, `unsupported_grant_type`, `invalid_scope`,
+    /// `temporarily_unavailable` or `server_error`.
+    #[schema(example = "invalid_client")]
+    pub error: &'static str,
+    pub error_description: String,
+}
+
+/// The OpenID Provider metadata of the token issuer (the parts that apply).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OpenIdConfiguration {
+    pub issuer: String,
+    pub token_endpoint: String,
+    pub jwks_uri: String,
+    pub grant_types_supported: Vec<&'static str>,
+    pub token_endpoint_auth_methods_supported: Vec<&'static str>,
+    pub id_token_signing_alg_values_supported: Vec<&'static str>,
+    pub response_types_supported: Vec<&'static str>,
+    pub subject_types_supported: Vec<&'static str>,
+}
+
+/// Issue an access token (OAuth 2.0 client credentials grant).
+///
+/// The client authenticates with `client_id` and `client_secret` in the body (form-encoded
+/// or JSON) or with HTTP Basic authentication. Also served at `/oauth/token/`.
+#[utoipa::path(
+    post,
+    path = "/oauth/token",
+    operation_id = "CreateToken",
+    tag = tags::OAUTH,
+    request_body(
+        content(
+            (TokenRequest = "application/x-www-form-urlencoded"),
+            (TokenRequest = "application/json"),
+        ),
+        description = "The token request",
+    ),
+    security((), ("basic" = [])),
+    responses(
+        (status = 200, description = "The token", body = TokenGrant),
+        (status = 400, description = "invalid_request, unsupported_grant_type or invalid_scope", body = OAuthErrorBody),
+        (status = 401, description = "invalid_client: unknown client or wrong secret", body = OAuthErrorBody,
+            headers(("WWW-Authenticate" = String))),
+        (status = 413, description = "invalid_request: the body is larger than `--max-body-bytes`", body = OAuthErrorBody),
+        (status = 429, description = "temporarily_unavailable: a rate limit or a client id's lockout; retry after `Retry-After` seconds", body = OAuthErrorBody,
+            headers(("Retry-After" = i64))),
+        (status = 500, description = "server_error", body = OAuthErrorBody),
+        (status = 503, description = "server_error: the database is unavailable; retry after `Retry-After` seconds", body = OAuthErrorBody,
+            headers(("Retry-After" = i64))),
+    ),
+)]
 async fn token(
     State(state): State<AppState>,
     Source(source): Source,
@@ -181,7 +236,10 @@ fn oauth_error(e: OAuthError) -> Response {
         }
         ref other => other.to_string(),
     };
-    let body = Json(json!({ "error": e.code(), "error_description": description }));
+    let body = Json(OAuthErrorBody {
+        error: e.code(),
+        error_description: description,
+    });
     let mut response = (status, body).into_response();
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(
@@ -202,6 +260,14 @@ fn oauth_error(e: OAuthError) -> Response {
     response
 }
 
+/// The public keys that verify the tokens this server issues.
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    operation_id = "GetJwks",
+    tag = tags::OAUTH,
+    responses((status = 200, description = "The JSON Web Key Set", body = Jwks)),
+)]
 async fn jwks(State(state): State<AppState>) -> Response {
     let keys = state.tokens.keys();
     let mut response = keys.jwks().to_string().into_response();
@@ -217,18 +283,26 @@ async fn jwks(State(state): State<AppState>) -> Response {
     response
 }
 
-async fn openid_configuration(State(state): State<AppState>) -> Json<serde_json::Value> {
+/// Where the token issuer's endpoints and keys are.
+#[utoipa::path(
+    get,
+    path = "/.well-known/openid-configuration",
+    operation_id = "GetOpenIdConfiguration",
+    tag = tags::OAUTH,
+    responses((status = 200, description = "The OpenID Provider metadata", body = OpenIdConfiguration)),
+)]
+async fn openid_configuration(State(state): State<AppState>) -> Json<OpenIdConfiguration> {
     let issuer = state.tokens.issuer();
-    Json(json!({
-        "issuer": issuer,
-        "token_endpoint": state.settings.token_url,
-        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
-        "grant_types_supported": ["client_credentials"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "id_token_signing_alg_values_supported": [crate::auth::keys::ALGORITHM],
-        "response_types_supported": ["token"],
-        "subject_types_supported": ["public"],
-    }))
+    Json(OpenIdConfiguration {
+        jwks_uri: format!("{issuer}/.well-known/jwks.json"),
+        issuer: issuer.to_string(),
+        token_endpoint: state.settings.token_url.clone(),
+        grant_types_supported: vec!["client_credentials"],
+        token_endpoint_auth_methods_supported: vec!["client_secret_basic", "client_secret_post"],
+        id_token_signing_alg_values_supported: vec![crate::auth::keys::ALGORITHM],
+        response_types_supported: vec!["token"],
+        subject_types_supported: vec!["public"],
+    })
 }
 
 /// Property tests: token requests are the most exposed input there is.

@@ -1,30 +1,37 @@
 //! `GET /clusters/parameters`: the catalog as the API shows it.
 
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::ApiResult;
 use super::extract::Caller;
+use super::openapi::tags;
 use super::AppState;
 use crate::catalog::Generation;
 use crate::domain::scope::Scope;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/clusters/parameters", get(get_parameters))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_parameters))
 }
 
-#[derive(Serialize)]
+/// Describes the different options to create a Camunda cluster.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Parameters)]
 pub struct ParametersResponse {
     pub channels: Vec<ChannelDto>,
     pub cluster_plan_types: Vec<NamedDto>,
     pub regions: Vec<RegionDto>,
 }
 
-#[derive(Serialize)]
+/// A software channel and the generations a cluster on it may run.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Channel)]
 pub struct ChannelDto {
     pub uuid: String,
     pub name: String,
@@ -32,13 +39,17 @@ pub struct ChannelDto {
     pub default_generation: NamedDto,
 }
 
-#[derive(Debug, Serialize, Clone)]
+/// A catalog entry (plan type, channel, generation or region): its id and its name.
+#[derive(Debug, Serialize, Clone, ToSchema)]
+#[schema(as = NamedEntity)]
 pub struct NamedDto {
     pub uuid: String,
     pub name: String,
 }
 
-#[derive(Serialize)]
+/// A data center a cluster can run in.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Region)]
 pub struct RegionDto {
     pub uuid: String,
     pub name: String,
@@ -54,6 +65,18 @@ impl From<&Generation> for NamedDto {
     }
 }
 
+/// Get all possible options to create a Camunda cluster.
+#[utoipa::path(
+    get,
+    path = "/clusters/parameters",
+    operation_id = "GetParameters",
+    tag = tags::CLUSTERS,
+    security(("bearer" = ["get:clusters"])),
+    responses(
+        (status = 200, description = "Ok", body = ParametersResponse),
+        (status = 403, description = "The token lacks the scope get:clusters"),
+    ),
+)]
 async fn get_parameters(
     State(state): State<AppState>,
     caller: Caller,

@@ -8,13 +8,16 @@ use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, put};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::clusters::{cluster_not_found, load_cluster};
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiPath, Caller};
+use super::openapi::tags;
 use super::AppState;
 use crate::domain::audit::{AuditEntry, AuditType};
 use crate::domain::connector_secret::{self, encryption_context, ConnectorSecret};
@@ -22,30 +25,36 @@ use crate::domain::scope::Scope;
 use crate::domain::Timestamp;
 use crate::storage::StoreError;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/clusters/{cluster_id}/secrets",
-            get(list_secrets).post(create_secret),
-        )
-        .route(
-            "/clusters/{cluster_id}/secrets/{secret_name}",
-            put(update_secret).delete(delete_secret),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_secrets, create_secret))
+        .routes(routes!(update_secret, delete_secret))
 }
 
-#[derive(Deserialize)]
+/// A new connector secret.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = CreateSecretBody, example = json!({"secretName": "API_KEY", "secretValue": "s3cr3t"}))]
 pub struct CreateSecretRequest {
+    /// Letters, digits and underscores, not starting with a digit; fewer than 50 characters.
+    #[schema(max_length = 49, pattern = "^[A-Za-z_][A-Za-z0-9_]*$")]
     pub secret_name: String,
     pub secret_value: String,
 }
 
-#[derive(Deserialize)]
+/// The new value of a connector secret.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = UpdateSecretBody, example = json!({"secretValue": "n3w-s3cr3t"}))]
 pub struct UpdateSecretRequest {
     pub secret_value: String,
 }
+
+/// The connector secrets of a cluster: name → plaintext value.
+#[derive(ToSchema)]
+#[schema(as = ClusterSecrets)]
+#[allow(dead_code)]
+pub struct ClusterSecrets(BTreeMap<String, String>);
 
 fn secret_not_found(name: &str) -> ApiError {
     ApiError::not_found(format!("secret {name:?} not found"))
@@ -70,7 +79,24 @@ fn audit(caller: &Caller, audit_type: AuditType, cluster_id: &str, name: &str) -
     .with_parent("cluster", cluster_id)
 }
 
+/// List the connector secrets of a cluster with their values.
+///
 /// Name → plaintext value; clients compare the values with what they wrote.
+#[utoipa::path(
+    get,
+    path = "/clusters/{clusterUuid}/secrets",
+    operation_id = "GetSecrets",
+    tag = tags::SECRETS,
+    params(
+        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+    ),
+    security(("bearer" = ["get:secrets"])),
+    responses(
+        (status = 200, description = "A list of all the secrets currently configured for your Camunda cluster.", body = ClusterSecrets),
+        (status = 403, description = "The token lacks the scope get:secrets"),
+        (status = 404, description = "Cluster not found"),
+    ),
+)]
 async fn list_secrets(
     State(state): State<AppState>,
     caller: Caller,
@@ -101,6 +127,25 @@ async fn list_secrets(
     Ok(Json(values))
 }
 
+/// Create a connector secret.
+#[utoipa::path(
+    post,
+    path = "/clusters/{clusterUuid}/secrets",
+    operation_id = "CreateSecret",
+    tag = tags::SECRETS,
+    params(
+        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+    ),
+    request_body = CreateSecretRequest,
+    security(("bearer" = ["create:secrets"])),
+    responses(
+        (status = 204, description = "No content"),
+        (status = 400, description = "Secret name must be less than 50 characters (letters, digits, underscores), or a malformed body"),
+        (status = 403, description = "Maximum number of secrets reached, or the token lacks the scope create:secrets"),
+        (status = 404, description = "Cluster not found"),
+        (status = 409, description = "Secret names must be unique"),
+    ),
+)]
 async fn create_secret(
     State(state): State<AppState>,
     caller: Caller,
@@ -147,6 +192,25 @@ async fn create_secret(
     }
 }
 
+/// Update the value of a connector secret.
+#[utoipa::path(
+    put,
+    path = "/clusters/{clusterUuid}/secrets/{secretName}",
+    operation_id = "UpdateSecret",
+    tag = tags::SECRETS,
+    params(
+        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+        ("secretName" = String, Path, description = "The secret's name"),
+    ),
+    request_body = UpdateSecretRequest,
+    security(("bearer" = ["update:secrets"])),
+    responses(
+        (status = 204, description = "No content"),
+        (status = 400, description = "A malformed body or path"),
+        (status = 403, description = "The token lacks the scope update:secrets"),
+        (status = 404, description = "Cluster or secret not found"),
+    ),
+)]
 async fn update_secret(
     State(state): State<AppState>,
     caller: Caller,
@@ -173,6 +237,24 @@ async fn update_secret(
     }
 }
 
+/// Irreversibly delete a connector secret.
+#[utoipa::path(
+    delete,
+    path = "/clusters/{clusterUuid}/secrets/{secretName}",
+    operation_id = "DeleteSecret",
+    tag = tags::SECRETS,
+    params(
+        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+        ("secretName" = String, Path, description = "The secret's name"),
+    ),
+    security(("bearer" = ["delete:secrets"])),
+    responses(
+        (status = 204, description = "No content"),
+        (status = 400, description = "A malformed path"),
+        (status = 403, description = "The token lacks the scope delete:secrets"),
+        (status = 404, description = "Cluster or secret not found"),
+    ),
+)]
 async fn delete_secret(
     State(state): State<AppState>,
     caller: Caller,

@@ -20,10 +20,13 @@ use crate::catalog::Catalog;
 use crate::domain::audit::{AuditEntry, AuditType};
 use crate::domain::cluster::{Cluster, ComponentStatus};
 use crate::domain::Timestamp;
-use crate::storage::{ClusterProgress, Store};
+use crate::storage::{ClusterProgress, ClusterStep, Store};
 use driver::ProvisioningDriver;
 
 pub const ACTOR: &str = "system:reconciler";
+/// Passes run at most this often: a burst of creates wakes the reconciler once per gap,
+/// not once per create, and each pass writes all their steps in one transaction.
+const MIN_PASS_GAP: Duration = Duration::from_millis(50);
 const BATCH: i64 = 256;
 
 pub struct Reconciler {
@@ -62,6 +65,10 @@ impl Reconciler {
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(wait) => {}
             }
+            tokio::select! {
+                _ = &mut shutdown => return,
+                _ = tokio::time::sleep(MIN_PASS_GAP) => {}
+            }
         }
     }
 
@@ -73,14 +80,20 @@ impl Reconciler {
             tracing::warn!(error = %e, "applying lifecycle policies failed");
         }
         let mut next: Option<Duration> = None;
+        let mut steps = Vec::new();
         for cluster in self.store.transitional_clusters(BATCH).await? {
             match self.step(&cluster, now).await {
-                Ok(again) => next = earliest(next, again),
+                Ok((step, again)) => {
+                    steps.extend(step);
+                    next = earliest(next, again);
+                }
                 Err(e) => {
                     tracing::warn!(cluster = %cluster.id, error = %e, "reconciling cluster failed")
                 }
             }
         }
+        // One transaction for the whole pass: one sync to disk however many clusters moved.
+        self.store.advance_clusters(&steps).await?;
         match self.drive_backups(now).await {
             Ok(again) => Ok(earliest(next, again)),
             Err(e) => {
@@ -90,7 +103,12 @@ impl Reconciler {
         }
     }
 
-    async fn step(&self, cluster: &Cluster, now: Timestamp) -> anyhow::Result<Option<Duration>> {
+    /// What the driver reports for one cluster, as a step to write (if anything changed).
+    async fn step(
+        &self,
+        cluster: &Cluster,
+        now: Timestamp,
+    ) -> anyhow::Result<(Option<ClusterStep>, Option<Duration>)> {
         let observation = self.driver.observe(cluster, now).await?;
         let (progress, audit) = if observation.done {
             let generation_id = cluster
@@ -129,11 +147,14 @@ impl Reconciler {
             };
             (progress, None)
         } else {
-            return Ok(observation.check_again_in);
+            return Ok((None, observation.check_again_in));
         };
-        self.store
-            .advance_cluster(&cluster.id, cluster.version, &progress, audit.as_ref())
-            .await?;
-        Ok(observation.check_again_in)
+        let step = ClusterStep {
+            id: cluster.id.clone(),
+            expected_version: cluster.version,
+            progress,
+            audit,
+        };
+        Ok((Some(step), observation.check_again_in))
     }
 }

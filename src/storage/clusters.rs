@@ -15,6 +15,15 @@ pub struct ClusterProgress {
     pub status_since: Timestamp,
 }
 
+/// One reconciler step on one cluster, for [`ClusterStore::advance_clusters`].
+#[derive(Debug, Clone)]
+pub struct ClusterStep {
+    pub id: String,
+    pub expected_version: i64,
+    pub progress: ClusterProgress,
+    pub audit: Option<AuditEntry>,
+}
+
 #[async_trait]
 pub trait ClusterStore: Send + Sync + 'static {
     async fn insert_cluster(&self, cluster: &Cluster, audit: &AuditEntry) -> StoreResult<()>;
@@ -42,4 +51,8 @@ pub trait ClusterStore: Send + Sync + 'static {
         progress: &ClusterProgress,
         audit: Option<&AuditEntry>,
     ) -> StoreResult<bool>;
+    /// Applies many steps in one transaction (one sync to disk for a whole reconciler
+    /// pass); each is conditional on its version as in `advance_cluster`. Returns how many
+    /// applied.
+    async fn advance_clusters(&self, steps: &[ClusterStep]) -> StoreResult<usize>;
 }

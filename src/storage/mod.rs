@@ -13,6 +13,7 @@ mod audit;
 mod backups;
 mod clusters;
 mod connector_secrets;
+pub mod copy;
 mod health;
 mod keys;
 mod lifecycle;
@@ -30,7 +31,7 @@ use std::sync::Arc;
 
 pub use audit::AuditStore;
 pub use backups::BackupStore;
-pub use clusters::{ClusterProgress, ClusterStore};
+pub use clusters::{ClusterProgress, ClusterStep, ClusterStore};
 pub use connector_secrets::ConnectorSecretStore;
 pub use health::HealthStore;
 pub use keys::{KeyStore, SigningKeyRecord};
@@ -129,6 +130,19 @@ pub struct PoolSettings {
     pub max_connections: u32,
     /// How long a request waits for a connection before the database counts as unavailable.
     pub acquire_timeout: std::time::Duration,
+    /// SQLite: how far a commit is synced before it is acknowledged.
+    pub sqlite_durability: SqliteDurability,
+}
+
+/// How durable an acknowledged SQLite commit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum SqliteDurability {
+    /// `synchronous=FULL`: the commit is on disk; survives power loss. The default.
+    #[default]
+    PowerLoss,
+    /// `synchronous=NORMAL`: the commit is in the OS; survives a crash of consoled (even
+    /// `kill -9`) but the last commits may be lost if the machine loses power.
+    ProcessCrash,
 }
 
 impl Default for PoolSettings {
@@ -136,6 +150,7 @@ impl Default for PoolSettings {
         PoolSettings {
             max_connections: 16,
             acquire_timeout: std::time::Duration::from_secs(3),
+            sqlite_durability: SqliteDurability::PowerLoss,
         }
     }
 }

@@ -6,7 +6,7 @@ use sqlx::{Postgres, Transaction};
 
 use super::{PoolSettings, ResultExt, StoreResult};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 pub struct PgStore {
     pool: PgPool,
@@ -38,6 +38,15 @@ impl PgStore {
 
     async fn begin(&self) -> StoreResult<Transaction<'static, Postgres>> {
         self.pool.begin().await.db()
+    }
+
+    async fn commit(&self, tx: Transaction<'static, Postgres>) -> StoreResult<()> {
+        tx.commit().await.db()
+    }
+
+    /// Other replicas write too, so no local count can tell whether a read is current.
+    fn write_epoch(&self) -> Option<u64> {
+        None
     }
 
     /// Locks the cluster's row until the transaction ends, so limits checked by counting

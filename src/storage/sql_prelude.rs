@@ -5,7 +5,8 @@ pub(crate) use sqlx::FromRow;
 
 pub(crate) use super::rows::*;
 pub(crate) use super::{
-    ClusterProgress, ResultExt, SigningKeyRecord, StoreError, StoreResult, ZeebeCredential,
+    ClusterProgress, ClusterStep, ResultExt, SigningKeyRecord, StoreError, StoreResult,
+    ZeebeCredential,
 };
 pub(crate) use crate::domain::api_client::ApiClient;
 pub(crate) use crate::domain::audit::AuditEntry;

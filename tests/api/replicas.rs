@@ -352,6 +352,9 @@ async fn revocation_takes_effect_on_every_replica() {
         consoled::domain::Timestamp::now(),
     );
     assert!(store.update_api_client(&rotated, &audit).await.unwrap());
+    // Servers rely on a client's state for at most CONSOLED_STATE_CACHE_TTL (250ms by
+    // default); the CLI waits that long after a revocation, and so does this test.
+    tokio::time::sleep(Duration::from_millis(300)).await;
     for replica in &replicas {
         let refused = http
             .get(format!("{}/clusters", replica.base))

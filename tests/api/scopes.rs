@@ -1,17 +1,37 @@
 //! The scope matrix: for every endpoint, a token narrowed to lack its scope gets 403 naming
 //! the scope, and a token holding only that scope succeeds.
 //!
-//! Adding an endpoint means adding one row to `ENDPOINTS`. Paths and bodies may use these
-//! placeholders, filled from a fresh fixture per row (made with the admin token):
-//! `{cluster}` a Healthy cluster, `{client}` one of its API clients, `{member}` an invited
-//! member's email, `{channel}` `{generation}` `{region}` `{plan}` catalog ids.
+//! Adding an endpoint means adding one row to `ENDPOINTS`; `every_route_has_a_row` fails
+//! until it is there. Paths and bodies may use these placeholders, filled from a fresh
+//! fixture per row (made with the admin token): `{cluster}` a Healthy cluster on an older
+//! generation (so it can be upgraded) with monitoring active, `{client}` one of its API
+//! clients, `{secret}` one of its connector secrets, `{backup}` one of its backups,
+//! `{monitoring_client}` one of its monitoring clients, `{member}` an invited member's
+//! email, `{channel}` `{generation}` `{region}` `{plan}` catalog ids.
 
 use std::collections::HashMap;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
+use crate::fixtures::{send_empty, stable_generations};
 use crate::helpers::*;
+use crate::routes::server_routes;
+
+/// Routes that take no Console API token, so no scope: the token issuer, its keys,
+/// health, the metrics endpoint (HTTP Basic with monitoring client credentials), and the
+/// API document and its docs page.
+const UNSCOPED: &[(&str, &str)] = &[
+    ("POST", "/oauth/token"),
+    ("GET", "/.well-known/jwks.json"),
+    ("GET", "/.well-known/openid-configuration"),
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/monitoring/{clusterUuid}/metrics"),
+    ("GET", "/openapi.json"),
+    ("GET", "/docs"),
+    ("GET", "/docs/{asset}"),
+];
 
 struct Endpoint {
     method: Method,
@@ -126,6 +146,162 @@ const ENDPOINTS: &[Endpoint] = &[
     row(Method::GET, "/activity/csv", "get:activity", None, OK),
     // Meta
     row(Method::GET, "/meta/ip-ranges", "get:clusters", None, OK),
+    // Cluster update, upgrade, wake
+    row(
+        Method::PATCH,
+        "/clusters/{cluster}",
+        "update:clusters",
+        Some(r#"{"name": "matrix-renamed", "stageLabel": "test"}"#),
+        NO_CONTENT,
+    ),
+    row(
+        Method::PUT,
+        "/clusters/{cluster}/upgrade",
+        "update:clusters",
+        None,
+        OK,
+    ),
+    row(
+        Method::PUT,
+        "/clusters/{cluster}/wake",
+        "update:clusters",
+        None,
+        NO_CONTENT,
+    ),
+    // IP allowlist
+    row(
+        Method::PUT,
+        "/clusters/{cluster}/ipallowlist",
+        "update:ipallowlist",
+        Some(r#"{"ipallowlist": [{"ip": "10.0.0.0/8", "description": "matrix"}]}"#),
+        NO_CONTENT,
+    ),
+    row(
+        Method::PUT,
+        "/clusters/{cluster}/ipwhitelist",
+        "update:ipallowlist",
+        Some(r#"{"ipwhitelist": []}"#),
+        NO_CONTENT,
+    ),
+    // Connector secrets
+    row(
+        Method::GET,
+        "/clusters/{cluster}/secrets",
+        "get:secrets",
+        None,
+        OK,
+    ),
+    row(
+        Method::POST,
+        "/clusters/{cluster}/secrets",
+        "create:secrets",
+        Some(r#"{"secretName": "MATRIX_NEW", "secretValue": "v"}"#),
+        NO_CONTENT,
+    ),
+    row(
+        Method::PUT,
+        "/clusters/{cluster}/secrets/{secret}",
+        "update:secrets",
+        Some(r#"{"secretValue": "v2"}"#),
+        NO_CONTENT,
+    ),
+    row(
+        Method::DELETE,
+        "/clusters/{cluster}/secrets/{secret}",
+        "delete:secrets",
+        None,
+        NO_CONTENT,
+    ),
+    // Backups
+    row(
+        Method::GET,
+        "/clusters/{cluster}/backups",
+        "get:backups",
+        None,
+        OK,
+    ),
+    row(
+        Method::POST,
+        "/clusters/{cluster}/backups",
+        "create:backups",
+        None,
+        OK,
+    ),
+    row(
+        Method::DELETE,
+        "/clusters/{cluster}/backups/{backup}",
+        "delete:backups",
+        None,
+        OK,
+    ),
+    // Monitoring: reads under get:clusters, changes under update:clusters
+    row(
+        Method::POST,
+        "/clusters/{cluster}/monitoring",
+        "update:clusters",
+        None,
+        NO_CONTENT,
+    ),
+    row(
+        Method::DELETE,
+        "/clusters/{cluster}/monitoring",
+        "update:clusters",
+        None,
+        NO_CONTENT,
+    ),
+    row(
+        Method::GET,
+        "/clusters/{cluster}/monitoring/clients",
+        "get:clusters",
+        None,
+        OK,
+    ),
+    row(
+        Method::POST,
+        "/clusters/{cluster}/monitoring/clients",
+        "update:clusters",
+        Some(r#"{"username": "matrix-new"}"#),
+        OK,
+    ),
+    row(
+        Method::POST,
+        "/clusters/{cluster}/monitoring/clients/{monitoring_client}/rotate",
+        "update:clusters",
+        None,
+        OK,
+    ),
+    row(
+        Method::DELETE,
+        "/clusters/{cluster}/monitoring/clients/{monitoring_client}",
+        "update:clusters",
+        None,
+        NO_CONTENT,
+    ),
+    // Secure connectivity: reads under get:clusters, changes under update:clusters
+    row(
+        Method::POST,
+        "/clusters/{cluster}/secure-connectivity",
+        "update:clusters",
+        Some(
+            r#"{"allowedPrincipals": ["arn:aws:iam::123456789012:root"],
+                "allowedRegions": ["us-east-1"]}"#,
+        ),
+        NO_CONTENT,
+    ),
+    row(
+        Method::GET,
+        "/clusters/{cluster}/secure-connectivity",
+        "get:clusters",
+        None,
+        OK,
+    ),
+    row(
+        Method::DELETE,
+        "/clusters/{cluster}/secure-connectivity",
+        "update:clusters",
+        None,
+        NO_CONTENT,
+    ),
 ];
 
 /// Everything a row may refer to, created with the admin token.
@@ -136,8 +312,58 @@ async fn fixture(app: &TestApp, admin: &str) -> HashMap<&'static str, String> {
         .json()
         .await
         .unwrap();
-    let cluster = app.create_cluster(admin, "matrix-fixture").await;
+    // On the older Stable generation, without auto-update, so that it can be upgraded.
+    let generations = stable_generations(app, admin).await;
+    let mut body = app.create_cluster_body(admin, "matrix-fixture").await;
+    body["generationId"] = json!(generations.old);
+    body["autoUpdate"] = json!(false);
+    let created: Value = app
+        .call(Method::POST, "/clusters", admin, Some(body))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let cluster = created["clusterId"].as_str().unwrap().to_string();
     app.wait_healthy(admin, &cluster).await;
+    let secret = "MATRIX_SECRET".to_string();
+    let response = app
+        .call(
+            Method::POST,
+            &format!("/clusters/{cluster}/secrets"),
+            admin,
+            Some(json!({"secretName": secret, "secretValue": "s"})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let backup: Value = send_empty(
+        app,
+        Method::POST,
+        &format!("/clusters/{cluster}/backups"),
+        admin,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let response = send_empty(
+        app,
+        Method::POST,
+        &format!("/clusters/{cluster}/monitoring"),
+        admin,
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let monitoring_client: Value = app
+        .call(
+            Method::POST,
+            &format!("/clusters/{cluster}/monitoring/clients"),
+            admin,
+            Some(json!({"username": "matrix-fixture"})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let client: Value = app
         .call(
             Method::POST,
@@ -167,6 +393,9 @@ async fn fixture(app: &TestApp, admin: &str) -> HashMap<&'static str, String> {
     HashMap::from([
         ("cluster", cluster),
         ("client", text(&client["clientId"])),
+        ("secret", secret),
+        ("backup", text(&backup["uuid"])),
+        ("monitoring_client", text(&monitoring_client["uuid"])),
         ("member", member),
         ("channel", text(&params["channels"][0]["uuid"])),
         (
@@ -186,6 +415,20 @@ fn fill(template: &str, values: &HashMap<&'static str, String>) -> String {
         })
 }
 
+/// Sends a row's request; a body-less POST or PUT the way the JS SDK sends it.
+async fn send(
+    app: &TestApp,
+    method: &Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    if body.is_none() && (method == Method::POST || method == Method::PUT) {
+        return send_empty(app, method.clone(), path, token).await;
+    }
+    app.call(method.clone(), path, token, body).await
+}
+
 /// Every scope in the vocabulary but `scope`, space-separated.
 fn all_but(scope: &str) -> String {
     consoled::domain::scope::Scope::ALL
@@ -196,9 +439,49 @@ fn all_but(scope: &str) -> String {
         .join(" ")
 }
 
+/// Every route of the router is either in `ENDPOINTS` or in `UNSCOPED`, and every row
+/// names a route.
+#[test]
+fn every_route_has_a_row() {
+    let routes = server_routes();
+    let missing: Vec<String> = routes
+        .iter()
+        .filter(|r| {
+            !UNSCOPED.contains(&(r.method.as_str(), r.path.as_str()))
+                && !ENDPOINTS.iter().any(|e| r.covers(&e.method, e.path))
+        })
+        .map(|r| r.to_string())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "routes without a scope matrix row: {missing:#?}"
+    );
+    for endpoint in ENDPOINTS {
+        assert!(
+            routes
+                .iter()
+                .any(|r| r.covers(&endpoint.method, endpoint.path)),
+            "{} {} is not a route",
+            endpoint.method,
+            endpoint.path
+        );
+    }
+    for (method, path) in UNSCOPED {
+        assert!(
+            routes
+                .iter()
+                .any(|r| r.method == *method && r.path == *path),
+            "{method} {path} is not a route"
+        );
+    }
+}
+
 #[tokio::test]
 async fn every_endpoint_needs_its_scope_and_that_scope_suffices() {
-    let app = TestApp::spawn_with(&["--provision-delay", "0s"]).await;
+    // Two narrowed tokens per row for one client, faster than the default per-client
+    // token rate allows.
+    let app =
+        TestApp::spawn_with(&["--provision-delay", "0s", "--token-limit-per-client", "off"]).await;
     let admin = app.admin_token().await;
     for endpoint in ENDPOINTS {
         let values = fixture(&app, &admin).await;
@@ -209,9 +492,7 @@ async fn every_endpoint_needs_its_scope_and_that_scope_suffices() {
         let what = format!("{} {}", endpoint.method, endpoint.path);
 
         let without = app.scoped_token(&all_but(endpoint.scope)).await;
-        let refused = app
-            .call(endpoint.method.clone(), &path, &without, body.clone())
-            .await;
+        let refused = send(&app, &endpoint.method, &path, &without, body.clone()).await;
         assert_eq!(
             refused.status(),
             StatusCode::FORBIDDEN,
@@ -221,7 +502,7 @@ async fn every_endpoint_needs_its_scope_and_that_scope_suffices() {
         assert!(message.contains(endpoint.scope), "{what}: {message}");
 
         let only = app.scoped_token(endpoint.scope).await;
-        let allowed = app.call(endpoint.method.clone(), &path, &only, body).await;
+        let allowed = send(&app, &endpoint.method, &path, &only, body).await;
         assert_eq!(
             allowed.status(),
             endpoint.ok,

@@ -43,9 +43,19 @@ async fn run_sdk_suite(files: &[&str], full: bool) {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(stdout.contains("# fail 0"), "{stdout}");
+    // A skipped step (one failed before it, or a missing setting) is a failure too.
+    assert!(stdout.contains("# skipped 0"), "{stdout}");
+    eprintln!("{stdout}");
 }
 
 #[tokio::test]
 async fn admin_api_client_runs_the_cluster_and_client_flow() {
     run_sdk_suite(&["admin_flow.mjs"], false).await;
+}
+
+/// Every other `AdminApiClient` operation: cluster update, allowlists, secrets, backups,
+/// upgrade, wake, monitoring, secure connectivity, members, activity and IP ranges.
+#[tokio::test]
+async fn admin_api_client_runs_every_remaining_operation() {
+    run_sdk_suite(&["admin_cluster_ops.mjs"], true).await;
 }

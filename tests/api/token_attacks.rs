@@ -33,11 +33,15 @@ impl Forger {
             Duration::ZERO,
         )
         .unwrap();
-        let (kid, key) = keys.signing();
+        let kid = keys.signing_kid();
         let record = records.iter().find(|r| r.kid == kid).unwrap();
+        // The private key, unsealed as the server does it.
+        let der = keyring
+            .decrypt(&record.private_key, record.kid.as_bytes())
+            .unwrap();
         Forger {
             kid: kid.to_string(),
-            key: key.clone(),
+            key: EncodingKey::from_ec_der(&der),
             public_point: record.public_key.clone(),
         }
     }
@@ -73,6 +77,9 @@ impl Forger {
         )
     }
 }
+
+/// A little more than the default `--state-cache-ttl`.
+const STATE_CACHE_TTL: Duration = Duration::from_millis(300);
 
 fn now() -> i64 {
     consoled::domain::Timestamp::now().seconds()
@@ -388,6 +395,9 @@ async fn tokens_of_rotated_or_deleted_clients_stop_working_at_once() {
     let fresh = api_clients::rotate(store.as_ref(), &keyring, &rotated, Timestamp::now())
         .await
         .unwrap();
+    // Servers rely on a client's state for at most CONSOLED_STATE_CACHE_TTL (250ms by
+    // default); the CLI waits that long after a revocation, and so does this test.
+    tokio::time::sleep(STATE_CACHE_TTL).await;
     generic_401(app.get("/clusters", &token).await, "rotated").await;
     let new_token = app
         .token_for(&rotated, &fresh.client_secret, "api.cloud.camunda.io")
@@ -404,6 +414,7 @@ async fn tokens_of_rotated_or_deleted_clients_stop_working_at_once() {
     api_clients::delete(store.as_ref(), &deleted, Timestamp::now())
         .await
         .unwrap();
+    tokio::time::sleep(STATE_CACHE_TTL).await;
     generic_401(app.get("/clusters", &token).await, "deleted").await;
 }
 

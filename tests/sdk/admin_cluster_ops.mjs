@@ -48,6 +48,16 @@ test('AdminApiClient: all remaining cluster and organization operations', { skip
     const params = await admin.getParameters()
     s.params = params
     s.createBody = pickCreateBody(params, `sdk-ops-${s.suffix}`)
+    // Start on an older generation of the channel, when it has one, so that
+    // upgradeCluster has somewhere to go (200) instead of only the 400 path. The SDK
+    // forwards extra fields: autoUpdate false keeps the server's reconciler from
+    // upgrading the cluster itself before the test does.
+    const channel = params.channels[0]
+    const older = (channel.allowedGenerations ?? []).find((g) => g.uuid !== channel.defaultGeneration.uuid)
+    if (older) {
+      s.createBody.generationId = older.uuid
+      s.createBody.autoUpdate = false
+    }
     const { clusterId } = await admin.createCluster(s.createBody)
     assert.ok(isNonEmptyString(clusterId), 'clusterId')
     s.clusterUuid = clusterId

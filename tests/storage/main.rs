@@ -6,6 +6,7 @@ mod postgres;
 
 mod cases;
 mod cluster_operations;
+mod lifecycle_stores;
 
 use std::sync::Arc;
 

@@ -89,7 +89,7 @@ impl crate::storage::BackupStore for Backend {
             return Ok(false);
         }
         Backend::insert_audit(&mut tx, audit).await?;
-        tx.commit().await.db()?;
+        self.commit(tx).await?;
         Ok(true)
     }
 
@@ -136,7 +136,7 @@ impl crate::storage::BackupStore for Backend {
             .await
             .db()?;
         Backend::insert_audit(&mut tx, audit).await?;
-        tx.commit().await.db()?;
+        self.commit(tx).await?;
         Ok(Some(row.into()))
     }
 
@@ -184,7 +184,7 @@ impl crate::storage::BackupStore for Backend {
         if let Some(audit) = audit {
             Backend::insert_audit(&mut tx, audit).await?;
         }
-        tx.commit().await.db()?;
+        self.commit(tx).await?;
         Ok(true)
     }
 }

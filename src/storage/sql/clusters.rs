@@ -38,7 +38,7 @@ impl crate::storage::ClusterStore for Backend {
         .await
         .db()?;
         Backend::insert_audit(&mut tx, audit).await?;
-        tx.commit().await.db()
+        self.commit(tx).await
     }
 
     async fn cluster(&self, org_id: &str, id: &str) -> StoreResult<Option<Cluster>> {
@@ -86,7 +86,7 @@ impl crate::storage::ClusterStore for Backend {
             return Ok(false);
         }
         Backend::insert_audit(&mut tx, audit).await?;
-        tx.commit().await.db()?;
+        self.commit(tx).await?;
         Ok(true)
     }
 
@@ -119,7 +119,7 @@ impl crate::storage::ClusterStore for Backend {
         for entry in audit {
             Backend::insert_audit(&mut tx, entry).await?;
         }
-        tx.commit().await.db()?;
+        self.commit(tx).await?;
         Ok(true)
     }
 
@@ -131,7 +131,7 @@ impl crate::storage::ClusterStore for Backend {
              WHERE status IN ('Creating', 'Updating', 'Resuming') ORDER BY status_since LIMIT $1"
         ))
         .bind(limit)
-        .fetch_all(&self.writer)
+        .fetch_all(&self.reader)
         .await
         .db()?;
         Ok(rows.into_iter().map(Into::into).collect())
@@ -141,38 +141,58 @@ impl crate::storage::ClusterStore for Backend {
         &self,
         id: &str,
         expected_version: i64,
-        p: &ClusterProgress,
+        progress: &ClusterProgress,
         audit: Option<&AuditEntry>,
     ) -> StoreResult<bool> {
+        let step = ClusterStep {
+            id: id.to_string(),
+            expected_version,
+            progress: progress.clone(),
+            audit: audit.cloned(),
+        };
+        Ok(self.advance_clusters(std::slice::from_ref(&step)).await? == 1)
+    }
+
+    async fn advance_clusters(&self, steps: &[ClusterStep]) -> StoreResult<usize> {
+        if steps.is_empty() {
+            return Ok(0);
+        }
         let mut tx = self.begin().await?;
-        let updated = sqlx::query(
-            "UPDATE clusters SET status = $1, zeebe_status = $2, operate_status = $3, \
-             tasklist_status = $4, optimize_status = $5, connectors_status = $6, generation_id = $7, \
-             target_generation_id = $8, status_since = $9, version = version + 1 \
-             WHERE id = $10 AND version = $11",
-        )
-        .bind(p.status.as_str())
-        .bind(p.components.zeebe.as_str())
-        .bind(p.components.operate.as_str())
-        .bind(p.components.tasklist.as_str())
-        .bind(p.components.optimize.as_str())
-        .bind(p.components.connectors.as_str())
-        .bind(&p.generation_id)
-        .bind(&p.target_generation_id)
-        .bind(p.status_since.millis())
-        .bind(id)
-        .bind(expected_version)
-        .execute(&mut *tx)
-        .await
-        .db()?
-        .rows_affected();
-        if updated == 0 {
-            return Ok(false);
+        let mut applied = 0;
+        for step in steps {
+            let p = &step.progress;
+            let updated = sqlx::query(
+                "UPDATE clusters SET status = $1, zeebe_status = $2, operate_status = $3, \
+                 tasklist_status = $4, optimize_status = $5, connectors_status = $6, generation_id = $7, \
+                 target_generation_id = $8, status_since = $9, version = version + 1 \
+                 WHERE id = $10 AND version = $11",
+            )
+            .bind(p.status.as_str())
+            .bind(p.components.zeebe.as_str())
+            .bind(p.components.operate.as_str())
+            .bind(p.components.tasklist.as_str())
+            .bind(p.components.optimize.as_str())
+            .bind(p.components.connectors.as_str())
+            .bind(&p.generation_id)
+            .bind(&p.target_generation_id)
+            .bind(p.status_since.millis())
+            .bind(&step.id)
+            .bind(step.expected_version)
+            .execute(&mut *tx)
+            .await
+            .db()?
+            .rows_affected();
+            // A step that lost to another writer is skipped; its audit record with it.
+            if updated == 1 {
+                applied += 1;
+                if let Some(audit) = &step.audit {
+                    Backend::insert_audit(&mut tx, audit).await?;
+                }
+            }
         }
-        if let Some(audit) = audit {
-            Backend::insert_audit(&mut tx, audit).await?;
+        if applied > 0 {
+            self.commit(tx).await?;
         }
-        tx.commit().await.db()?;
-        Ok(true)
+        Ok(applied)
     }
 }

@@ -71,7 +71,7 @@ impl crate::storage::ConnectorSecretStore for Backend {
         .await
         .db()?;
         Backend::insert_audit(&mut tx, audit).await?;
-        tx.commit().await.db()
+        self.commit(tx).await
     }
 
     async fn connector_secrets(
@@ -118,7 +118,7 @@ impl crate::storage::ConnectorSecretStore for Backend {
             return Ok(false);
         }
         Backend::insert_audit(&mut tx, audit).await?;
-        tx.commit().await.db()?;
+        self.commit(tx).await?;
         Ok(true)
     }
 
@@ -144,7 +144,7 @@ impl crate::storage::ConnectorSecretStore for Backend {
             return Ok(false);
         }
         Backend::insert_audit(&mut tx, audit).await?;
-        tx.commit().await.db()?;
+        self.commit(tx).await?;
         Ok(true)
     }
 }

@@ -19,4 +19,8 @@ impl crate::storage::HealthStore for Backend {
         }
         Ok(())
     }
+
+    fn write_epoch(&self) -> Option<u64> {
+        Backend::write_epoch(self)
+    }
 }

@@ -41,7 +41,7 @@ impl crate::storage::KeyStore for Backend {
         .execute(&mut *tx)
         .await
         .db()?;
-        tx.commit().await.db()?;
+        self.commit(tx).await?;
         Ok(true)
     }
 
@@ -69,6 +69,6 @@ impl crate::storage::KeyStore for Backend {
         .execute(&mut *tx)
         .await
         .db()?;
-        tx.commit().await.db()
+        self.commit(tx).await
     }
 }

@@ -79,7 +79,7 @@ impl crate::storage::MemberStore for Backend {
         }
         Backend::insert_member_row(&mut tx, member).await?;
         Backend::insert_audit(&mut tx, audit).await?;
-        tx.commit().await.db()
+        self.commit(tx).await
     }
 
     async fn update_member_roles(
@@ -107,7 +107,7 @@ impl crate::storage::MemberStore for Backend {
             return Ok(false);
         }
         Backend::insert_audit(&mut tx, audit).await?;
-        tx.commit().await.db()?;
+        self.commit(tx).await?;
         Ok(true)
     }
 
@@ -134,7 +134,7 @@ impl crate::storage::MemberStore for Backend {
             return Ok(false);
         }
         Backend::insert_audit(&mut tx, audit).await?;
-        tx.commit().await.db()?;
+        self.commit(tx).await?;
         Ok(true)
     }
 
@@ -157,7 +157,7 @@ impl crate::storage::MemberStore for Backend {
             return Ok(false);
         }
         Backend::insert_audit(&mut tx, audit).await?;
-        tx.commit().await.db()?;
+        self.commit(tx).await?;
         Ok(true)
     }
 }

@@ -72,7 +72,7 @@ impl crate::storage::MonitoringStore for Backend {
             return Ok(false);
         }
         Backend::insert_audit(&mut tx, audit).await?;
-        tx.commit().await.db()?;
+        self.commit(tx).await?;
         Ok(true)
     }
 
@@ -95,7 +95,7 @@ impl crate::storage::MonitoringStore for Backend {
             return Ok(false);
         }
         Backend::insert_audit(&mut tx, audit).await?;
-        tx.commit().await.db()?;
+        self.commit(tx).await?;
         Ok(true)
     }
 
@@ -161,7 +161,7 @@ impl crate::storage::MonitoringStore for Backend {
         .await
         .db()?;
         Backend::insert_audit(&mut tx, audit).await?;
-        tx.commit().await.db()?;
+        self.commit(tx).await?;
         Ok(true)
     }
 
@@ -218,7 +218,7 @@ impl crate::storage::MonitoringStore for Backend {
         .await
         .db()?;
         Backend::insert_audit(&mut tx, audit).await?;
-        tx.commit().await.db()?;
+        self.commit(tx).await?;
         Ok(Some(row.into()))
     }
 
@@ -244,7 +244,7 @@ impl crate::storage::MonitoringStore for Backend {
             return Ok(false);
         }
         Backend::insert_audit(&mut tx, audit).await?;
-        tx.commit().await.db()?;
+        self.commit(tx).await?;
         Ok(true)
     }
 

@@ -29,7 +29,7 @@ impl crate::storage::OrgStore for Backend {
         let mut tx = self.begin().await?;
         Backend::insert_organization_rows(&mut tx, org).await?;
         Backend::insert_audit(&mut tx, audit).await?;
-        tx.commit().await.db()
+        self.commit(tx).await
     }
 
     async fn ensure_first_organization(
@@ -51,7 +51,7 @@ impl crate::storage::OrgStore for Backend {
         }
         Backend::insert_organization_rows(&mut tx, org).await?;
         Backend::insert_audit(&mut tx, audit).await?;
-        tx.commit().await.db()?;
+        self.commit(tx).await?;
         Ok((org.clone(), true))
     }
 
@@ -94,7 +94,7 @@ impl crate::storage::OrgStore for Backend {
         .await
         .db()?;
         Backend::insert_audit(&mut tx, audit).await?;
-        tx.commit().await.db()
+        self.commit(tx).await
     }
 
     async fn api_client(&self, client_id: &str) -> StoreResult<Option<ApiClient>> {
@@ -147,7 +147,7 @@ impl crate::storage::OrgStore for Backend {
             return Ok(false);
         }
         Backend::insert_audit(&mut tx, audit).await?;
-        tx.commit().await.db()?;
+        self.commit(tx).await?;
         Ok(true)
     }
 
@@ -174,7 +174,7 @@ impl crate::storage::OrgStore for Backend {
             return Ok(false);
         }
         Backend::insert_audit(&mut tx, audit).await?;
-        tx.commit().await.db()?;
+        self.commit(tx).await?;
         Ok(true)
     }
 
@@ -190,7 +190,7 @@ impl crate::storage::OrgStore for Backend {
             return Ok(false);
         }
         Backend::insert_audit(&mut tx, audit).await?;
-        tx.commit().await.db()?;
+        self.commit(tx).await?;
         Ok(true)
     }
 }

@@ -95,7 +95,7 @@ impl crate::storage::SecureConnectivityStore for Backend {
         .await
         .db()?;
         Backend::insert_audit(&mut tx, audit).await?;
-        tx.commit().await.db()?;
+        self.commit(tx).await?;
         row.try_into()
     }
 
@@ -136,7 +136,7 @@ impl crate::storage::SecureConnectivityStore for Backend {
             return Ok(false);
         }
         Backend::insert_audit(&mut tx, audit).await?;
-        tx.commit().await.db()?;
+        self.commit(tx).await?;
         Ok(true)
     }
 }

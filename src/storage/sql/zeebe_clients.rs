@@ -43,7 +43,7 @@ impl crate::storage::ZeebeClientStore for Backend {
         .await
         .db()?;
         Backend::insert_audit(&mut tx, audit).await?;
-        tx.commit().await.db()
+        self.commit(tx).await
     }
 
     async fn zeebe_clients(&self, org_id: &str, cluster_id: &str) -> StoreResult<Vec<ZeebeClient>> {
@@ -104,7 +104,7 @@ impl crate::storage::ZeebeClientStore for Backend {
             return Ok(false);
         }
         Backend::insert_audit(&mut tx, audit).await?;
-        tx.commit().await.db()?;
+        self.commit(tx).await?;
         Ok(true)
     }
 

@@ -1,0 +1,434 @@
+#!/usr/bin/env python3
+"""consoled's benchmark suite.
+
+Every scenario is reported as a ratio to a reference measured in the same run on the same
+machine (absolute numbers drift from run to run here):
+
+- a bare axum server (examples/bare_server.rs) answering with the very bytes consoled sends;
+- for creates, raw single-row INSERT transactions on SQLite through the same driver at the
+  same durability (examples/insert_baseline.rs);
+- Stoplight Prism mocking the reference OpenAPI document (the tool users reach for today).
+
+Load comes from wrk (installed with apt-get if missing). Output: a Markdown table on stdout
+and JSON in bench/results/latest.json (or --out).
+
+    python3 bench/run.py            # the full suite against a release build
+    python3 bench/run.py --smoke    # seconds-long run that only checks the suite works
+"""
+
+import argparse
+import concurrent.futures
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE_SPEC = ROOT.parent / "shared" / "reference" / "management-api-1.3.3.openapi.yaml"
+CLIENT_ID = "bench-admin"
+CLIENT_SECRET = "bench-admin-secret-0123456789abcdef"
+MASTER_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+CONNECTIONS = 32
+# The server whose peak memory the suite reports, once started.
+MAIN_SERVER = []
+
+
+def log(message):
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(port, path="/", timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", path)
+            conn.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing answers on port {port}")
+
+
+def ensure_wrk():
+    if shutil.which("wrk"):
+        return
+    log("installing wrk")
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+class Api:
+    """A keep-alive HTTP client for seeding, one connection per thread."""
+
+    def __init__(self, port):
+        self.port = port
+
+    def call(self, method, path, body=None, token=None, form=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        headers = {}
+        payload = None
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            payload = json.dumps(body)
+        if form is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            payload = urllib.parse.urlencode(form)
+        conn.request(method, path, payload, headers)
+        response = conn.getresponse()
+        data = response.read()
+        conn.close()
+        if response.status >= 400:
+            raise RuntimeError(f"{method} {path}: {response.status} {data[:200]!r}")
+        return data
+
+    def token(self, client_id, secret):
+        form = {"grant_type": "client_credentials", "client_id": client_id,
+                "client_secret": secret, "audience": "api.cloud.camunda.io"}
+        return json.loads(self.call("POST", "/oauth/token", form=form))["access_token"]
+
+
+class Consoled:
+    def __init__(self, binary, extra_args=(), name="consoled"):
+        self.dir = tempfile.mkdtemp(prefix=f"bench-{name}-")
+        self.port = free_port()
+        self.binary = binary
+        env = dict(os.environ,
+                   CONSOLED_DATA_DIR=self.dir,
+                   CONSOLED_MASTER_KEY=MASTER_KEY,
+                   CONSOLED_BOOTSTRAP_CLIENT_ID=CLIENT_ID,
+                   CONSOLED_BOOTSTRAP_CLIENT_SECRET=CLIENT_SECRET,
+                   CONSOLED_PROVISION_DELAY="3s",
+                   CONSOLED_LOG="warn")
+        self.env = env
+        self.process = subprocess.Popen(
+            [binary, "serve", "--listen", f"127.0.0.1:{self.port}", *extra_args],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_http(self.port, "/readyz")
+        self.api = Api(self.port)
+        self.token = self.api.token(CLIENT_ID, CLIENT_SECRET)
+        params = json.loads(self.api.call("GET", "/clusters/parameters", token=self.token))
+        self.create_body = {
+            "name": "bench",
+            "channelId": params["channels"][0]["uuid"],
+            "generationId": params["channels"][0]["defaultGeneration"]["uuid"],
+            "regionId": params["regions"][0]["uuid"],
+            "planTypeId": params["clusterPlanTypes"][1]["uuid"],
+        }
+
+    def cli(self, *args):
+        out = subprocess.run([self.binary, *args], env=self.env, check=True,
+                             capture_output=True, text=True).stdout
+        return json.loads(out)
+
+    def other_org_token(self):
+        org = self.cli("orgs", "create", "--name", "bench-other", "--owner-email",
+                       "owner@bench.example", "--json")
+        org_id = org["id"] if "id" in org else org["orgId"]
+        client = self.cli("api-clients", "create", "--name", "bench-other", "--scopes", "all",
+                          "--org", org_id, "--json")
+        return self.api.token(client["clientId"], client["clientSecret"])
+
+    def create_clusters(self, token, count):
+        body = dict(self.create_body)
+
+        def one(i):
+            body_i = dict(body, name=f"bench-{i}")
+            return json.loads(self.api.call("POST", "/clusters", body_i, token))["clusterId"]
+
+        with concurrent.futures.ThreadPoolExecutor(CONNECTIONS) as pool:
+            return list(pool.map(one, range(count)))
+
+    def memory_mib(self, field):
+        with open(f"/proc/{self.process.pid}/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024
+        return None
+
+    def peak_rss_mib(self):
+        return self.memory_mib("VmHWM")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Bare:
+    def __init__(self, binary, body):
+        self.file = tempfile.NamedTemporaryFile(delete=False)
+        self.file.write(body)
+        self.file.close()
+        self.port = free_port()
+        self.process = subprocess.Popen([binary, f"127.0.0.1:{self.port}", self.file.name],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_http(self.port)
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        os.unlink(self.file.name)
+
+
+WRK_SCRIPT = """
+wrk.method = {method}
+wrk.body = {body}
+wrk.headers["Content-Type"] = {content_type}
+{auth}
+done = function(summary, latency, requests)
+  local seconds = summary.duration / 1e6
+  io.stderr:write(string.format(
+    '{{"rps": %.1f, "p50_ms": %.3f, "p99_ms": %.3f, "requests": %d, "errors": %d}}\\n',
+    summary.requests / seconds, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    summary.requests, summary.errors.status + summary.errors.connect + summary.errors.read
+      + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+def lua_string(value):
+    return "nil" if value is None else json.dumps(value)
+
+
+def wrk(port, path, seconds, method="GET", body=None, content_type="application/json",
+        token=None, connections=CONNECTIONS):
+    auth = f'wrk.headers["Authorization"] = {lua_string("Bearer " + token)}' if token else ""
+    script = WRK_SCRIPT.format(method=lua_string(method), body=lua_string(body),
+                               content_type=lua_string(content_type), auth=auth)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script)
+    try:
+        result = subprocess.run(
+            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", f.name,
+             f"http://127.0.0.1:{port}{path}"],
+            capture_output=True, text=True, check=True)
+    finally:
+        os.unlink(f.name)
+    line = [l for l in result.stderr.splitlines() if l.startswith("{")][-1]
+    return json.loads(line)
+
+
+def fetch(port, path, token, method="GET", form=None):
+    return Api(port).call(method, path, token=token, form=form)
+
+
+def build(profile):
+    flag = ["--release"] if profile == "release" else []
+    log(f"building consoled and the references ({profile})")
+    subprocess.run(["cargo", "build", *flag, "--bin", "consoled", "--example", "bare_server",
+                    "--example", "insert_baseline"], cwd=ROOT, check=True)
+    target = ROOT / "target" / profile
+    return target / "consoled", target / "examples" / "bare_server", \
+        target / "examples" / "insert_baseline"
+
+
+def start_prism():
+    prism = ROOT / "bench" / "node_modules" / ".bin" / "prism"
+    if not prism.exists():
+        log("installing Prism (bench/package.json)")
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                       cwd=ROOT / "bench", check=True)
+    port = free_port()
+    process = subprocess.Popen([str(prism), "mock", "-p", str(port), "-h", "127.0.0.1",
+                                str(REFERENCE_SPEC)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_http(port, "/clusters", timeout=120)
+    return process, port
+
+
+def scenario(name, consoled, reference, target, reference_name, extra=None):
+    ratio = consoled["rps"] / reference["rps"] if reference["rps"] else 0.0
+    row = {"scenario": name, "consoled": consoled, "reference": reference,
+           "reference_name": reference_name, "ratio": round(ratio, 3), "target": target,
+           "passed": ratio >= target}
+    if extra:
+        row.update(extra)
+    if MAIN_SERVER:
+        row["server_peak_rss_mib_so_far"] = round(MAIN_SERVER[0].peak_rss_mib(), 1)
+    log(f"{name}: {consoled['rps']:.0f}/s vs {reference['rps']:.0f}/s = {ratio:.2f}x")
+    return row
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny durations and counts, debug build, no Prism: checks the suite runs")
+    parser.add_argument("--seconds", type=float, default=None, help="duration of each load run")
+    parser.add_argument("--no-prism", action="store_true", help="skip the Prism comparison")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.json"))
+    args = parser.parse_args()
+
+    smoke = args.smoke
+    seconds = args.seconds or (1 if smoke else 10)
+    small, listed, stored = (20, 50, 200) if smoke else (100, 1000, 10000)
+    profile = "debug" if smoke else "release"
+    ensure_wrk()
+    consoled_bin, bare_bin, baseline_bin = build(profile)
+    results = []
+    bare_servers = []
+    servers = []
+
+    def bare(body):
+        server = Bare(str(bare_bin), body)
+        bare_servers.append(server)
+        return server
+
+    try:
+        main_server = Consoled(str(consoled_bin), name="main")
+        servers.append(main_server)
+        MAIN_SERVER.append(main_server)
+        token = main_server.token
+
+        # 1. One cluster, 100 stored.
+        ids = main_server.create_clusters(token, small)
+        one = ids[0]
+        body = fetch(main_server.port, f"/clusters/{one}", token)
+        ref = bare(body)
+        ours = wrk(main_server.port, f"/clusters/{one}", seconds, token=token)
+        theirs = wrk(ref.port, f"/clusters/{one}", seconds)
+        row = scenario("GET /clusters/{uuid} (authenticated)", ours, theirs, 0.5, "bare axum",
+                       {"p99_target_ms": 5.0, "p99_passed": ours["p99_ms"] <= 5.0})
+        row["passed"] = row["passed"] and row["p99_passed"]
+        results.append(row)
+        single_100 = ours
+
+        if not args.no_prism and not smoke:
+            prism, prism_port = start_prism()
+            try:
+                mocked = wrk(prism_port, f"/clusters/{one}", seconds, token=token)
+            finally:
+                prism.terminate()
+                prism.wait(timeout=30)
+            results.append(scenario("GET /clusters/{uuid} vs Prism mock", ours, mocked, 1.0,
+                                    "Prism (stateless mock, no auth)"))
+
+        # 2. The list with 1,000 clusters in the organization.
+        main_server.create_clusters(token, listed - small)
+        body = fetch(main_server.port, "/clusters", token)
+        ref = bare(body)
+        ours = wrk(main_server.port, "/clusters", seconds, token=token)
+        theirs = wrk(ref.port, "/clusters", seconds)
+        results.append(scenario(f"GET /clusters ({listed} clusters)", ours, theirs, 0.5,
+                                "bare axum", {"body_bytes": len(body)}))
+
+        # 3. Token requests, form-encoded client credentials.
+        fields = {"grant_type": "client_credentials", "client_id": CLIENT_ID,
+                  "client_secret": CLIENT_SECRET, "audience": "api.cloud.camunda.io"}
+        form = urllib.parse.urlencode(fields)
+        body = fetch(main_server.port, "/oauth/token", None, method="POST", form=fields)
+        ref = bare(body)
+        ours = wrk(main_server.port, "/oauth/token", seconds, method="POST", body=form,
+                   content_type="application/x-www-form-urlencoded")
+        theirs = wrk(ref.port, "/oauth/token", seconds, method="POST", body=form,
+                     content_type="application/x-www-form-urlencoded")
+        results.append(scenario("POST /oauth/token (form)", ours, theirs, 0.1,
+                                "bare axum answering the POST"))
+        # The same with token reuse off: every request pays for a signature.
+        signing = Consoled(str(consoled_bin), ["--token-reuse-window", "0s"], name="signing")
+        servers.append(signing)
+        ours = wrk(signing.port, "/oauth/token", seconds, method="POST", body=form,
+                   content_type="application/x-www-form-urlencoded")
+        results.append(scenario("POST /oauth/token (form, reuse window 0s: signs every time)",
+                                ours, theirs, 0.1, "bare axum answering the POST"))
+
+        # 4. Durable creates against raw inserts, at both durability settings.
+        other_token = main_server.other_org_token()
+        create = json.dumps(dict(main_server.create_body, name="bench-create"))
+        for durability, synchronous, server in (("power-loss", "full", main_server),
+                                                ("process-crash", "normal", None)):
+            if server is None:
+                server = Consoled(str(consoled_bin), ["--sqlite-durability", durability],
+                                  name="fast")
+                servers.append(server)
+                create_token = server.token
+            else:
+                create_token = other_token
+            ours = wrk(server.port, "/clusters", seconds, method="POST", body=create,
+                       token=create_token)
+            with tempfile.TemporaryDirectory() as scratch:
+                out = subprocess.run([str(baseline_bin), scratch, str(seconds),
+                                      str(CONNECTIONS), synchronous],
+                                     capture_output=True, text=True, check=True).stdout
+            theirs = {"rps": json.loads(out)["inserts_per_second"]}
+            results.append(scenario(f"POST /clusters (durability {durability})", ours, theirs,
+                                    0.5, f"raw INSERT transactions, synchronous={synchronous}"))
+
+        # 5. Growth: the same read with 100 and with 10,000 clusters stored.
+        total = len(json.loads(fetch(main_server.port, "/clusters", other_token)))
+        total += listed
+        missing = stored - total
+        if missing > 0:
+            main_server.create_clusters(other_token, missing)
+        small_server = Consoled(str(consoled_bin), name="small")
+        servers.append(small_server)
+        small_one = small_server.create_clusters(small_server.token, small)[0]
+        runs_small, runs_large = [], []
+        for _ in range(2):
+            runs_small.append(wrk(small_server.port, f"/clusters/{small_one}", seconds,
+                                  token=small_server.token))
+            runs_large.append(wrk(main_server.port, f"/clusters/{one}", seconds, token=token))
+        best_small = max(runs_small, key=lambda r: r["rps"])
+        best_large = max(runs_large, key=lambda r: r["rps"])
+        growth = best_large["rps"] / best_small["rps"]
+        results.append({"scenario": f"growth: GET /clusters/{{uuid}} at {small} vs {stored} stored",
+                        "consoled": best_large, "reference": best_small,
+                        "reference_name": f"same read, {small} clusters stored",
+                        "ratio": round(growth, 3), "target": "within 10% (0.9-1.1)",
+                        "passed": 0.9 <= growth <= 1.1, "first_run_100": single_100})
+
+        peak = main_server.peak_rss_mib()
+        results.append({"scenario": f"peak RSS over the suite ({stored} clusters stored)",
+                        "peak_rss_mib": round(peak, 1), "target": "<= 100 MiB",
+                        "passed": peak <= 100})
+    finally:
+        for server in servers:
+            server.stop()
+        for server in bare_servers:
+            server.stop()
+
+    report = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "smoke": smoke, "profile": profile,
+              "seconds_per_run": seconds, "connections": CONNECTIONS,
+              "cpus": os.cpu_count(), "results": results}
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print_table(report)
+    log(f"wrote {out}")
+
+
+def print_table(report):
+    print("| scenario | consoled req/s | reference req/s | ratio | target | p50 ms | p99 ms | ok |")
+    print("| --- | ---: | ---: | ---: | --- | ---: | ---: | --- |")
+    for r in report["results"]:
+        if "peak_rss_mib" in r:
+            print(f"| {r['scenario']} | | | {r['peak_rss_mib']} MiB | {r['target']} | | | "
+                  f"{'yes' if r['passed'] else 'NO'} |")
+            continue
+        c, ref = r["consoled"], r["reference"]
+        target = r["target"] if isinstance(r["target"], str) else f">= {r['target']}x"
+        if "p99_target_ms" in r:
+            target += f", p99 <= {r['p99_target_ms']} ms"
+        print(f"| {r['scenario']} | {c['rps']:.0f} | {ref['rps']:.0f} ({r['reference_name']}) | "
+              f"{r['ratio']:.2f} | {target} | {c.get('p50_ms', 0):.2f} | {c.get('p99_ms', 0):.2f} | "
+              f"{'yes' if r['passed'] else 'NO'} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,7 +1,6 @@
 //! Integration tests: one binary, one module per resource.
 
 mod fixtures;
-mod headers;
 mod helpers;
 #[path = "../common/postgres.rs"]
 mod postgres;
@@ -13,6 +12,7 @@ mod cli;
 mod clients;
 mod clusters;
 mod docs_page;
+mod headers;
 mod isolation;
 mod lifecycle;
 mod members;

@@ -76,6 +76,12 @@ pub async fn load_signing_keys(
 impl Application {
     pub async fn build(args: ServeArgs) -> anyhow::Result<Self> {
         anyhow::ensure!(
+            !args.request_timeout.is_zero()
+                && !args.header_read_timeout.is_zero()
+                && !args.idle_timeout.is_zero(),
+            "--request-timeout, --header-read-timeout and --idle-timeout must be longer than 0s"
+        );
+        anyhow::ensure!(
             args.idle_timeout >= args.request_timeout,
             "--idle-timeout ({}) must be at least --request-timeout ({})",
             humantime::format_duration(args.idle_timeout),

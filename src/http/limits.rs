@@ -293,24 +293,25 @@ impl Limits {
         )
     }
 
-    /// Counts a token request from `source`, then one for `client_id` (when given), then
-    /// checks the id's lockout. `Err` holds how long to wait.
-    pub fn check_token_request(
-        &self,
-        source: Option<IpAddr>,
-        client_id: Option<&str>,
-        now: Instant,
-    ) -> Result<(), Duration> {
-        if let (Some(limiter), Some(source)) = (&self.token_per_source, source) {
-            limiter.check(&source_key(source), now)?;
+    /// Counts a token request from `source` (before the request is even parsed). `Err`
+    /// holds how long to wait.
+    pub fn check_token_source(&self, source: Option<IpAddr>, now: Instant) -> Result<(), Duration> {
+        match (&self.token_per_source, source) {
+            (Some(limiter), Some(source)) => limiter.check(&source_key(source), now),
+            _ => Ok(()),
         }
-        let Some(id) = client_id.filter(|id| id.len() <= MAX_TRACKED_ID_BYTES) else {
+    }
+
+    /// Counts a token request for `client_id`, then checks the id's lockout (before the
+    /// secret is checked). `Err` holds how long to wait.
+    pub fn check_token_client(&self, client_id: &str, now: Instant) -> Result<(), Duration> {
+        if client_id.len() > MAX_TRACKED_ID_BYTES {
             return Ok(());
-        };
-        if let Some(limiter) = &self.token_per_client {
-            limiter.check(id, now)?;
         }
-        self.failed_secrets.check(id, now)
+        if let Some(limiter) = &self.token_per_client {
+            limiter.check(client_id, now)?;
+        }
+        self.failed_secrets.check(client_id, now)
     }
 
     /// Counts a Console API request of `client_id`.

@@ -94,7 +94,7 @@ async fn token(
     let now = Instant::now();
     let limits = &state.limits;
     let limited = |wait| oauth_error(OAuthError::TooManyRequests(retry_after_secs(wait)));
-    if let Err(wait) = limits.check_token_request(source, None, now) {
+    if let Err(wait) = limits.check_token_source(source, now) {
         return limited(wait);
     }
     let body = match body {
@@ -113,9 +113,11 @@ async fn token(
         Err(e) => return oauth_error(e),
     };
     let client_id = request.client_id.clone();
-    if let Err(wait) = limits.check_token_request(None, client_id.as_deref(), now) {
-        tracing::debug!("token request refused by a rate limit or lockout");
-        return limited(wait);
+    if let Some(id) = &client_id {
+        if let Err(wait) = limits.check_token_client(id, now) {
+            tracing::debug!("token request refused by a rate limit or lockout");
+            return limited(wait);
+        }
     }
     let issued = grant::grant(
         state.store.as_ref(),

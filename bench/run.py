@@ -67,7 +67,9 @@ def ensure_wrk():
     if shutil.which("wrk"):
         return
     log("installing wrk")
-    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True,
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, stdout=subprocess.DEVNULL)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, env=env,
                    stdout=subprocess.DEVNULL)
 
 

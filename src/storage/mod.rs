@@ -9,6 +9,49 @@
 //! Every write that changes what the API shows takes the [`AuditEntry`] describing it and
 //! commits both in one transaction.
 
+/// Compiles the shared queries (`sql/*.rs`) into the backend module it is called in, one
+/// submodule per file; the backend supplies `Backend`, `Db` and its dialect hooks.
+macro_rules! shared_queries {
+    () => {
+        mod audit {
+            include!("sql/audit.rs");
+        }
+        mod backups {
+            include!("sql/backups.rs");
+        }
+        mod clusters {
+            include!("sql/clusters.rs");
+        }
+        mod connector_secrets {
+            include!("sql/connector_secrets.rs");
+        }
+        mod health {
+            include!("sql/health.rs");
+        }
+        mod keys {
+            include!("sql/keys.rs");
+        }
+        mod lifecycle {
+            include!("sql/lifecycle.rs");
+        }
+        mod members {
+            include!("sql/members.rs");
+        }
+        mod monitoring {
+            include!("sql/monitoring.rs");
+        }
+        mod orgs {
+            include!("sql/orgs.rs");
+        }
+        mod secure_connectivity {
+            include!("sql/secure_connectivity.rs");
+        }
+        mod zeebe_clients {
+            include!("sql/zeebe_clients.rs");
+        }
+    };
+}
+
 mod audit;
 mod backups;
 mod clusters;

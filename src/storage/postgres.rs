@@ -78,39 +78,4 @@ impl PgStore {
     }
 }
 
-mod audit {
-    include!("sql/audit.rs");
-}
-mod health {
-    include!("sql/health.rs");
-}
-mod backups {
-    include!("sql/backups.rs");
-}
-mod lifecycle {
-    include!("sql/lifecycle.rs");
-}
-mod monitoring {
-    include!("sql/monitoring.rs");
-}
-mod secure_connectivity {
-    include!("sql/secure_connectivity.rs");
-}
-mod clusters {
-    include!("sql/clusters.rs");
-}
-mod connector_secrets {
-    include!("sql/connector_secrets.rs");
-}
-mod keys {
-    include!("sql/keys.rs");
-}
-mod members {
-    include!("sql/members.rs");
-}
-mod orgs {
-    include!("sql/orgs.rs");
-}
-mod zeebe_clients {
-    include!("sql/zeebe_clients.rs");
-}
+shared_queries!();

@@ -23,6 +23,22 @@ impl crate::storage::AuditStore for Backend {
 }
 
 impl Backend {
+    /// Finishes a conditional write: commits it with its activity record when it changed
+    /// `rows` rows, and writes nothing when it matched none. Returns whether it applied.
+    pub(in crate::storage) async fn commit_audited(
+        &self,
+        mut tx: sqlx::Transaction<'static, Db>,
+        rows: u64,
+        audit: &crate::domain::audit::AuditEntry,
+    ) -> StoreResult<bool> {
+        if rows == 0 {
+            return Ok(false);
+        }
+        Backend::insert_audit(&mut tx, audit).await?;
+        self.commit(tx).await?;
+        Ok(true)
+    }
+
     /// Writes an activity record inside the caller's transaction.
     pub(in crate::storage) async fn insert_audit(
         tx: &mut sqlx::Transaction<'_, Db>,

@@ -85,12 +85,7 @@ impl crate::storage::BackupStore for Backend {
         .await
         .db()?
         .rows_affected();
-        if inserted == 0 {
-            return Ok(false);
-        }
-        Backend::insert_audit(&mut tx, audit).await?;
-        self.commit(tx).await?;
-        Ok(true)
+        self.commit_audited(tx, inserted, audit).await
     }
 
     async fn backups(&self, org_id: &str, cluster_id: &str) -> StoreResult<Vec<Backup>> {

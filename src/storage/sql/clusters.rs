@@ -82,12 +82,7 @@ impl crate::storage::ClusterStore for Backend {
             .await
             .db()?
             .rows_affected();
-        if deleted == 0 {
-            return Ok(false);
-        }
-        Backend::insert_audit(&mut tx, audit).await?;
-        self.commit(tx).await?;
-        Ok(true)
+        self.commit_audited(tx, deleted, audit).await
     }
 
     async fn update_cluster_settings(

@@ -114,12 +114,7 @@ impl crate::storage::ConnectorSecretStore for Backend {
         .await
         .db()?
         .rows_affected();
-        if updated == 0 {
-            return Ok(false);
-        }
-        Backend::insert_audit(&mut tx, audit).await?;
-        self.commit(tx).await?;
-        Ok(true)
+        self.commit_audited(tx, updated, audit).await
     }
 
     async fn delete_connector_secret(
@@ -140,11 +135,6 @@ impl crate::storage::ConnectorSecretStore for Backend {
         .await
         .db()?
         .rows_affected();
-        if deleted == 0 {
-            return Ok(false);
-        }
-        Backend::insert_audit(&mut tx, audit).await?;
-        self.commit(tx).await?;
-        Ok(true)
+        self.commit_audited(tx, deleted, audit).await
     }
 }

@@ -103,12 +103,7 @@ impl crate::storage::MemberStore for Backend {
         .await
         .db()?
         .rows_affected();
-        if updated == 0 {
-            return Ok(false);
-        }
-        Backend::insert_audit(&mut tx, audit).await?;
-        self.commit(tx).await?;
-        Ok(true)
+        self.commit_audited(tx, updated, audit).await
     }
 
     async fn accept_member(
@@ -130,12 +125,7 @@ impl crate::storage::MemberStore for Backend {
         .await
         .db()?
         .rows_affected();
-        if updated == 0 {
-            return Ok(false);
-        }
-        Backend::insert_audit(&mut tx, audit).await?;
-        self.commit(tx).await?;
-        Ok(true)
+        self.commit_audited(tx, updated, audit).await
     }
 
     async fn delete_member(

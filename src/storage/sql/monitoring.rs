@@ -68,12 +68,7 @@ impl crate::storage::MonitoringStore for Backend {
         .await
         .db()?
         .rows_affected();
-        if inserted == 0 {
-            return Ok(false);
-        }
-        Backend::insert_audit(&mut tx, audit).await?;
-        self.commit(tx).await?;
-        Ok(true)
+        self.commit_audited(tx, inserted, audit).await
     }
 
     async fn deactivate_monitoring(
@@ -91,12 +86,7 @@ impl crate::storage::MonitoringStore for Backend {
             .await
             .db()?
             .rows_affected();
-        if deleted == 0 {
-            return Ok(false);
-        }
-        Backend::insert_audit(&mut tx, audit).await?;
-        self.commit(tx).await?;
-        Ok(true)
+        self.commit_audited(tx, deleted, audit).await
     }
 
     async fn monitoring_activated_at(
@@ -240,12 +230,7 @@ impl crate::storage::MonitoringStore for Backend {
         .await
         .db()?
         .rows_affected();
-        if deleted == 0 {
-            return Ok(false);
-        }
-        Backend::insert_audit(&mut tx, audit).await?;
-        self.commit(tx).await?;
-        Ok(true)
+        self.commit_audited(tx, deleted, audit).await
     }
 
     async fn monitoring_credential(

@@ -143,12 +143,7 @@ impl crate::storage::OrgStore for Backend {
         .await
         .db()?
         .rows_affected();
-        if updated == 0 {
-            return Ok(false);
-        }
-        Backend::insert_audit(&mut tx, audit).await?;
-        self.commit(tx).await?;
-        Ok(true)
+        self.commit_audited(tx, updated, audit).await
     }
 
     async fn rotate_api_client_secret(
@@ -170,12 +165,7 @@ impl crate::storage::OrgStore for Backend {
         .await
         .db()?
         .rows_affected();
-        if updated == 0 {
-            return Ok(false);
-        }
-        Backend::insert_audit(&mut tx, audit).await?;
-        self.commit(tx).await?;
-        Ok(true)
+        self.commit_audited(tx, updated, audit).await
     }
 
     async fn delete_api_client(&self, client_id: &str, audit: &AuditEntry) -> StoreResult<bool> {
@@ -186,11 +176,6 @@ impl crate::storage::OrgStore for Backend {
             .await
             .db()?
             .rows_affected();
-        if deleted == 0 {
-            return Ok(false);
-        }
-        Backend::insert_audit(&mut tx, audit).await?;
-        self.commit(tx).await?;
-        Ok(true)
+        self.commit_audited(tx, deleted, audit).await
     }
 }

@@ -100,12 +100,7 @@ impl crate::storage::ZeebeClientStore for Backend {
         .await
         .db()?
         .rows_affected();
-        if deleted == 0 {
-            return Ok(false);
-        }
-        Backend::insert_audit(&mut tx, audit).await?;
-        self.commit(tx).await?;
-        Ok(true)
+        self.commit_audited(tx, deleted, audit).await
     }
 
     async fn zeebe_credential(&self, client_id: &str) -> StoreResult<Option<ZeebeCredential>> {

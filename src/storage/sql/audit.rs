@@ -23,6 +23,26 @@ impl crate::storage::AuditStore for Backend {
 }
 
 impl Backend {
+    /// Refuses with `LimitReached` when `count_query` (a `COUNT(*)` keyed by `$1`) has
+    /// reached `limit`. Runs inside the write transaction, after the lock that serializes
+    /// these inserts, so concurrent writers cannot overfill.
+    pub(in crate::storage) async fn ensure_below_limit(
+        tx: &mut sqlx::Transaction<'_, Db>,
+        count_query: &'static str,
+        key: &str,
+        limit: u32,
+    ) -> StoreResult<()> {
+        let count: i64 = sqlx::query_scalar(count_query)
+            .bind(key)
+            .fetch_one(&mut **tx)
+            .await
+            .db()?;
+        if count >= i64::from(limit) {
+            return Err(StoreError::LimitReached);
+        }
+        Ok(())
+    }
+
     /// Finishes a conditional write: commits it with its activity record when it changed
     /// `rows` rows, and writes nothing when it matched none. Returns whether it applied.
     pub(in crate::storage) async fn commit_audited(

@@ -46,15 +46,13 @@ impl crate::storage::ConnectorSecretStore for Backend {
         if !Backend::lock_cluster(&mut tx, &s.org_id, &s.cluster_id).await? {
             return Err(StoreError::NotFound);
         }
-        let count: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM connector_secrets WHERE cluster_id = $1")
-                .bind(&s.cluster_id)
-                .fetch_one(&mut *tx)
-                .await
-                .db()?;
-        if count >= i64::from(max_per_cluster) {
-            return Err(StoreError::LimitReached);
-        }
+        Backend::ensure_below_limit(
+            &mut tx,
+            "SELECT COUNT(*) FROM connector_secrets WHERE cluster_id = $1",
+            &s.cluster_id,
+            max_per_cluster,
+        )
+        .await?;
         // The primary key (cluster_id, name) turns a duplicate into `Conflict`.
         sqlx::query(
             "INSERT INTO connector_secrets \

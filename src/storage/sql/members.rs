@@ -69,14 +69,13 @@ impl crate::storage::MemberStore for Backend {
         // Counted inside the write transaction under a lock, so concurrent invites (on any
         // replica) cannot overfill.
         Backend::exclusive(&mut tx, LOCK_MEMBERS).await?;
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM members WHERE org_id = $1")
-            .bind(&member.org_id)
-            .fetch_one(&mut *tx)
-            .await
-            .db()?;
-        if count >= i64::from(max_members) {
-            return Err(StoreError::LimitReached);
-        }
+        Backend::ensure_below_limit(
+            &mut tx,
+            "SELECT COUNT(*) FROM members WHERE org_id = $1",
+            &member.org_id,
+            max_members,
+        )
+        .await?;
         Backend::insert_member_row(&mut tx, member).await?;
         Backend::insert_audit(&mut tx, audit).await?;
         self.commit(tx).await

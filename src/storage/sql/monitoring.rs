@@ -124,15 +124,13 @@ impl crate::storage::MonitoringStore for Backend {
         if active.is_none() {
             return Ok(false);
         }
-        let count: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM monitoring_clients WHERE cluster_id = $1")
-                .bind(&c.cluster_id)
-                .fetch_one(&mut *tx)
-                .await
-                .db()?;
-        if count >= i64::from(max_per_cluster) {
-            return Err(StoreError::LimitReached);
-        }
+        Backend::ensure_below_limit(
+            &mut tx,
+            "SELECT COUNT(*) FROM monitoring_clients WHERE cluster_id = $1",
+            &c.cluster_id,
+            max_per_cluster,
+        )
+        .await?;
         sqlx::query(concat!(
             "INSERT INTO monitoring_clients (",
             monitoring_client_columns!(),

@@ -17,15 +17,13 @@ impl crate::storage::ZeebeClientStore for Backend {
         if !Backend::lock_cluster(&mut tx, &client.org_id, &client.cluster_id).await? {
             return Err(StoreError::NotFound);
         }
-        let count: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM zeebe_clients WHERE cluster_id = $1")
-                .bind(&client.cluster_id)
-                .fetch_one(&mut *tx)
-                .await
-                .db()?;
-        if count >= i64::from(max_per_cluster) {
-            return Err(StoreError::LimitReached);
-        }
+        Backend::ensure_below_limit(
+            &mut tx,
+            "SELECT COUNT(*) FROM zeebe_clients WHERE cluster_id = $1",
+            &client.cluster_id,
+            max_per_cluster,
+        )
+        .await?;
         sqlx::query(concat!(
             "INSERT INTO zeebe_clients (",
             zeebe_client_columns!(),

@@ -57,6 +57,7 @@ mod backups;
 mod clusters;
 mod connector_secrets;
 pub mod copy;
+mod group_commit;
 mod health;
 mod keys;
 mod lifecycle;

@@ -44,6 +44,17 @@ impl PgStore {
         tx.commit().await.db()
     }
 
+    /// PostgreSQL takes concurrent writers and groups their syncs itself.
+    async fn insert_cluster_durably(
+        &self,
+        c: &crate::domain::cluster::Cluster,
+        audit: &crate::domain::audit::AuditEntry,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        Backend::insert_new_clusters(&mut tx, &[(c, audit)]).await?;
+        self.commit(tx).await
+    }
+
     /// Other replicas write too, so no local count can tell whether a read is current.
     fn write_epoch(&self) -> Option<u64> {
         None

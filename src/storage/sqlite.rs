@@ -5,14 +5,19 @@
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{Sqlite, Transaction};
+use tokio::sync::{mpsc, oneshot};
 
-use super::{PoolSettings, ResultExt, SqliteDurability, StoreResult};
+use super::group_commit::{self, PendingCreate};
+use super::{PoolSettings, ResultExt, SqliteDurability, StoreError, StoreResult};
+use crate::domain::audit::AuditEntry;
+use crate::domain::cluster::Cluster;
 
 pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -23,7 +28,9 @@ pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
     /// Commits made through this store; see `HealthStore::write_epoch`.
-    commits: AtomicU64,
+    commits: Arc<AtomicU64>,
+    /// Cluster creates waiting for the group commit; see `group_commit`.
+    creates: mpsc::UnboundedSender<PendingCreate>,
 }
 
 type Backend = SqliteStore;
@@ -61,10 +68,14 @@ impl SqliteStore {
             .acquire_timeout(pool.acquire_timeout)
             .connect_with(options.read_only(true))
             .await?;
+        let commits = Arc::new(AtomicU64::new(0));
+        let (creates, queue) = mpsc::unbounded_channel();
+        tokio::spawn(group_commit::run(writer.clone(), commits.clone(), queue));
         Ok(SqliteStore {
             writer,
             reader,
-            commits: AtomicU64::new(0),
+            commits,
+            creates,
         })
     }
 
@@ -72,14 +83,24 @@ impl SqliteStore {
     /// writer in another process (the operator CLI) waits on busy_timeout instead of failing
     /// mid-transaction; it also serializes every check-then-insert.
     async fn begin(&self) -> StoreResult<Transaction<'static, Sqlite>> {
-        self.writer.begin_with("BEGIN IMMEDIATE").await.db()
+        begin_immediate(&self.writer).await
     }
 
-    /// Commits and counts the commit, so readers caching what they read can tell.
     async fn commit(&self, tx: Transaction<'static, Sqlite>) -> StoreResult<()> {
-        let result = tx.commit().await.db();
-        self.commits.fetch_add(1, Ordering::Release);
-        result
+        commit_counted(tx, &self.commits).await
+    }
+
+    /// Hands the create to the group commit and waits for the commit that holds it.
+    async fn insert_cluster_durably(&self, c: &Cluster, audit: &AuditEntry) -> StoreResult<()> {
+        let (done, committed) = oneshot::channel();
+        let pending = PendingCreate {
+            cluster: c.clone(),
+            audit: audit.clone(),
+            done,
+        };
+        let stopped = || StoreError::Unavailable(sqlx::Error::PoolClosed);
+        self.creates.send(pending).map_err(|_| stopped())?;
+        committed.await.map_err(|_| stopped())?
     }
 
     fn write_epoch(&self) -> Option<u64> {
@@ -107,6 +128,22 @@ impl SqliteStore {
     async fn exclusive(_tx: &mut Transaction<'_, Sqlite>, _lock: i64) -> StoreResult<()> {
         Ok(())
     }
+}
+
+pub(super) async fn begin_immediate(
+    writer: &SqlitePool,
+) -> StoreResult<Transaction<'static, Sqlite>> {
+    writer.begin_with("BEGIN IMMEDIATE").await.db()
+}
+
+/// Commits and counts the commit, so readers caching what they read can tell.
+pub(super) async fn commit_counted(
+    tx: Transaction<'static, Sqlite>,
+    commits: &AtomicU64,
+) -> StoreResult<()> {
+    let result = tx.commit().await.db();
+    commits.fetch_add(1, Ordering::Release);
+    result
 }
 
 shared_queries!();

@@ -6,7 +6,7 @@ use consoled::domain::organization::Organization;
 use consoled::domain::scope::ScopeSet;
 use consoled::domain::zeebe_client::{Permission, ZeebeClient};
 use consoled::domain::Timestamp;
-use consoled::storage::{ClusterProgress, SigningKeyRecord, Store, StoreError};
+use consoled::storage::{ClusterProgress, ClusterStep, SigningKeyRecord, Store, StoreError};
 
 use crate::{on_every_backend, Backend};
 
@@ -183,6 +183,99 @@ async fn reconciler_steps_apply_once(b: &Backend) {
     assert_eq!(records.iter().filter(|r| r.id == done.id).count(), 1);
 }
 
+/// Concurrent creates (which SQLite writes as one group commit): each lands with exactly
+/// its own activity record, and one that fails (a repeated id) fails alone.
+async fn concurrent_creates_commit_alone_or_together(b: &Backend) {
+    let store = b.store.clone();
+    let a = org(store.as_ref(), "a").await;
+    let mut creates: Vec<(Cluster, AuditEntry)> = (0..40)
+        .map(|i| {
+            let c = cluster(&a.id, &format!("c{i}"), i);
+            let record = audit(&a.id, &c.id);
+            (c, record)
+        })
+        .collect();
+    let repeated = creates[7].0.clone();
+    let repeated_record = audit(&a.id, "repeated");
+    creates.push((repeated, repeated_record.clone()));
+    let outcomes = futures_util::future::join_all(creates.iter().map(|(c, record)| {
+        let store = store.clone();
+        async move { store.insert_cluster(c, record).await }
+    }))
+    .await;
+    let failed: Vec<usize> = (0..outcomes.len())
+        .filter(|&i| outcomes[i].is_err())
+        .collect();
+    assert_eq!(
+        failed.len(),
+        1,
+        "exactly the repeated id fails: {outcomes:?}"
+    );
+    let loser = failed[0];
+    assert!(loser == 7 || loser == 40);
+    assert!(matches!(outcomes[loser], Err(StoreError::Conflict(_))));
+
+    let stored = store.clusters(&a.id).await.unwrap();
+    assert_eq!(stored.len(), 40);
+    let records = store.audit_events(&a.id, 1000).await.unwrap();
+    for (i, (_, record)) in creates.iter().enumerate() {
+        let count = records.iter().filter(|r| r.id == record.id).count();
+        assert_eq!(count, usize::from(i != loser), "record of create {i}");
+    }
+}
+
+/// A reconciler pass is one write: steps whose version moved on are skipped with their
+/// records, the others apply with theirs.
+async fn reconciler_pass_skips_stale_steps(b: &Backend) {
+    let store = b.store.as_ref();
+    let a = org(store, "a").await;
+    let mut clusters = Vec::new();
+    for i in 0..5 {
+        let c = cluster(&a.id, &format!("c{i}"), i);
+        store
+            .insert_cluster(&c, &audit(&a.id, &c.id))
+            .await
+            .unwrap();
+        clusters.push(c);
+    }
+    let steps: Vec<ClusterStep> = clusters
+        .iter()
+        .enumerate()
+        .map(|(i, c)| ClusterStep {
+            id: c.id.clone(),
+            // The third step was computed from a version that is no longer current.
+            expected_version: if i == 2 { c.version - 1 } else { c.version },
+            progress: ClusterProgress {
+                status: ComponentStatus::Healthy,
+                components: Components::all(ComponentStatus::Healthy),
+                generation_id: c.generation_id.clone(),
+                target_generation_id: None,
+                status_since: Timestamp(500 + i as i64),
+            },
+            audit: (i % 2 == 0).then(|| audit(&a.id, &format!("healthy-{i}"))),
+        })
+        .collect();
+    assert_eq!(store.advance_clusters(&steps).await.unwrap(), 4);
+    for (i, c) in clusters.iter().enumerate() {
+        let stored = store.cluster(&a.id, &c.id).await.unwrap().unwrap();
+        if i == 2 {
+            assert_eq!(stored, *c);
+        } else {
+            assert_eq!(stored.status, ComponentStatus::Healthy);
+            assert_eq!(stored.status_since, Timestamp(500 + i as i64));
+            assert_eq!(stored.version, c.version + 1);
+        }
+    }
+    let records = store.audit_events(&a.id, 100).await.unwrap();
+    let healthy: Vec<&str> = records
+        .iter()
+        .filter(|r| r.entity_id.starts_with("healthy-"))
+        .map(|r| r.entity_id.as_str())
+        .collect();
+    assert_eq!(healthy, ["healthy-4", "healthy-0"]);
+    assert_eq!(store.transitional_clusters(10).await.unwrap().len(), 1);
+}
+
 async fn zeebe_clients_enforce_limits_and_uniqueness(b: &Backend) {
     let store = b.store.as_ref();
     let a = org(store, "a").await;
@@ -331,4 +424,14 @@ async fn one_signing_key_under_concurrent_starts() {
 #[tokio::test]
 async fn activity_newest_first() {
     on_every_backend!(activity_is_newest_first);
+}
+
+#[tokio::test]
+async fn concurrent_creates_land_with_their_records() {
+    on_every_backend!(concurrent_creates_commit_alone_or_together);
+}
+
+#[tokio::test]
+async fn reconciler_pass_applies_current_steps_only() {
+    on_every_backend!(reconciler_pass_skips_stale_steps);
 }

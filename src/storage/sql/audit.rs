@@ -64,28 +64,39 @@ impl Backend {
         tx: &mut sqlx::Transaction<'_, Db>,
         a: &crate::domain::audit::AuditEntry,
     ) -> StoreResult<()> {
-        sqlx::query(
+        Backend::insert_audits(tx, std::slice::from_ref(&a)).await
+    }
+
+    /// Writes activity records inside the caller's transaction, in one statement however
+    /// many: batched writers (group commit, reconciler passes) pay one round trip for all.
+    pub(in crate::storage) async fn insert_audits(
+        tx: &mut sqlx::Transaction<'_, Db>,
+        entries: &[&crate::domain::audit::AuditEntry],
+    ) -> StoreResult<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut insert = sqlx::QueryBuilder::<Db>::new(
             "INSERT INTO audit_events (id, org_id, ts, service, audit_type, audit, entity, entity_id, \
-             entity_attribute, value_from, value_to, parent_entity, parent_entity_id, user_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-        .bind(&a.id)
-        .bind(&a.org_id)
-        .bind(a.timestamp.millis())
-        .bind(&a.service)
-        .bind(a.audit_type.code())
-        .bind(&a.audit)
-        .bind(&a.entity)
-        .bind(&a.entity_id)
-        .bind(&a.entity_attribute)
-        .bind(&a.value_from)
-        .bind(&a.value_to)
-        .bind(&a.parent_entity)
-        .bind(&a.parent_entity_id)
-        .bind(&a.user_id)
-        .execute(&mut **tx)
-        .await
-        .db()?;
+             entity_attribute, value_from, value_to, parent_entity, parent_entity_id, user_id) ",
+        );
+        insert.push_values(entries, |mut row, a| {
+            row.push_bind(&a.id)
+                .push_bind(&a.org_id)
+                .push_bind(a.timestamp.millis())
+                .push_bind(&a.service)
+                .push_bind(a.audit_type.code())
+                .push_bind(&a.audit)
+                .push_bind(&a.entity)
+                .push_bind(&a.entity_id)
+                .push_bind(&a.entity_attribute)
+                .push_bind(&a.value_from)
+                .push_bind(&a.value_to)
+                .push_bind(&a.parent_entity)
+                .push_bind(&a.parent_entity_id)
+                .push_bind(&a.user_id);
+        });
+        insert.build().execute(&mut **tx).await.db()?;
         Ok(())
     }
 }

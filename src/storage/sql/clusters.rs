@@ -8,37 +8,7 @@ use crate::storage::sql_prelude::*;
 #[async_trait]
 impl crate::storage::ClusterStore for Backend {
     async fn insert_cluster(&self, c: &Cluster, audit: &AuditEntry) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
-        sqlx::query(concat!("INSERT INTO clusters (", cluster_columns!(), ") \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"))
-        .bind(&c.id)
-        .bind(&c.org_id)
-        .bind(&c.name)
-        .bind(&c.description)
-        .bind(&c.channel_id)
-        .bind(&c.generation_id)
-        .bind(&c.region_id)
-        .bind(&c.plan_type_id)
-        .bind(&c.backup_region_id)
-        .bind(c.auto_update)
-        .bind(c.stage_label.map(StageLabel::as_str))
-        .bind(c.hardware_packages)
-        .bind(c.status.as_str())
-        .bind(c.components.zeebe.as_str())
-        .bind(c.components.operate.as_str())
-        .bind(c.components.tasklist.as_str())
-        .bind(c.components.optimize.as_str())
-        .bind(c.components.connectors.as_str())
-        .bind(&c.target_generation_id)
-        .bind(c.status_since.millis())
-        .bind(c.created_at.millis())
-        .bind(c.version)
-        .bind(allowlist_json(&c.ip_allowlist))
-        .execute(&mut *tx)
-        .await
-        .db()?;
-        Backend::insert_audit(&mut tx, audit).await?;
-        self.commit(tx).await
+        self.insert_cluster_durably(c, audit).await
     }
 
     async fn cluster(&self, org_id: &str, id: &str) -> StoreResult<Option<Cluster>> {
@@ -152,42 +122,100 @@ impl crate::storage::ClusterStore for Backend {
         if steps.is_empty() {
             return Ok(0);
         }
-        let mut tx = self.begin().await?;
-        let mut applied = 0;
-        for step in steps {
+        // One statement for the whole pass; a step whose version moved on (another writer
+        // got there first) matches nothing and is skipped, its audit record with it.
+        let mut update = sqlx::QueryBuilder::<Db>::new(
+            "WITH step (step_id, expected_version, status, zeebe_status, operate_status, \
+             tasklist_status, optimize_status, connectors_status, generation_id, \
+             target_generation_id, status_since) AS (",
+        );
+        update.push_values(steps, |mut row, step| {
             let p = &step.progress;
-            let updated = sqlx::query(
-                "UPDATE clusters SET status = $1, zeebe_status = $2, operate_status = $3, \
-                 tasklist_status = $4, optimize_status = $5, connectors_status = $6, generation_id = $7, \
-                 target_generation_id = $8, status_since = $9, version = version + 1 \
-                 WHERE id = $10 AND version = $11",
-            )
-            .bind(p.status.as_str())
-            .bind(p.components.zeebe.as_str())
-            .bind(p.components.operate.as_str())
-            .bind(p.components.tasklist.as_str())
-            .bind(p.components.optimize.as_str())
-            .bind(p.components.connectors.as_str())
-            .bind(&p.generation_id)
-            .bind(&p.target_generation_id)
-            .bind(p.status_since.millis())
-            .bind(&step.id)
-            .bind(step.expected_version)
-            .execute(&mut *tx)
+            row.push_bind(&step.id)
+                .push_bind(step.expected_version)
+                .push_bind(p.status.as_str())
+                .push_bind(p.components.zeebe.as_str())
+                .push_bind(p.components.operate.as_str())
+                .push_bind(p.components.tasklist.as_str())
+                .push_bind(p.components.optimize.as_str())
+                .push_bind(p.components.connectors.as_str())
+                .push_bind(&p.generation_id)
+                .push_bind(&p.target_generation_id)
+                .push_bind(p.status_since.millis());
+        });
+        update.push(
+            ") UPDATE clusters SET status = step.status, zeebe_status = step.zeebe_status, \
+             operate_status = step.operate_status, tasklist_status = step.tasklist_status, \
+             optimize_status = step.optimize_status, connectors_status = step.connectors_status, \
+             generation_id = step.generation_id, target_generation_id = step.target_generation_id, \
+             status_since = step.status_since, version = clusters.version + 1 \
+             FROM step WHERE clusters.id = step.step_id AND clusters.version = step.expected_version \
+             RETURNING id",
+        );
+        let mut tx = self.begin().await?;
+        let applied: std::collections::HashSet<String> = update
+            .build_query_scalar()
+            .fetch_all(&mut *tx)
             .await
             .db()?
-            .rows_affected();
-            // A step that lost to another writer is skipped; its audit record with it.
-            if updated == 1 {
-                applied += 1;
-                if let Some(audit) = &step.audit {
-                    Backend::insert_audit(&mut tx, audit).await?;
-                }
-            }
+            .into_iter()
+            .collect();
+        if applied.is_empty() {
+            return Ok(0);
         }
-        if applied > 0 {
-            self.commit(tx).await?;
+        let audits: Vec<&AuditEntry> = steps
+            .iter()
+            .filter(|step| applied.contains(&step.id))
+            .filter_map(|step| step.audit.as_ref())
+            .collect();
+        Backend::insert_audits(&mut tx, &audits).await?;
+        self.commit(tx).await?;
+        Ok(applied.len())
+    }
+}
+
+impl Backend {
+    /// Inserts new clusters and their activity records: two statements however many
+    /// clusters, so a group of concurrent creates costs the writer little more than one.
+    pub(in crate::storage) async fn insert_new_clusters(
+        tx: &mut sqlx::Transaction<'_, Db>,
+        created: &[(&Cluster, &AuditEntry)],
+    ) -> StoreResult<()> {
+        if created.is_empty() {
+            return Ok(());
         }
-        Ok(applied)
+        let mut insert = sqlx::QueryBuilder::<Db>::new(concat!(
+            "INSERT INTO clusters (",
+            cluster_columns!(),
+            ") "
+        ));
+        insert.push_values(created, |mut row, (c, _)| {
+            row.push_bind(&c.id)
+                .push_bind(&c.org_id)
+                .push_bind(&c.name)
+                .push_bind(&c.description)
+                .push_bind(&c.channel_id)
+                .push_bind(&c.generation_id)
+                .push_bind(&c.region_id)
+                .push_bind(&c.plan_type_id)
+                .push_bind(&c.backup_region_id)
+                .push_bind(c.auto_update)
+                .push_bind(c.stage_label.map(StageLabel::as_str))
+                .push_bind(c.hardware_packages)
+                .push_bind(c.status.as_str())
+                .push_bind(c.components.zeebe.as_str())
+                .push_bind(c.components.operate.as_str())
+                .push_bind(c.components.tasklist.as_str())
+                .push_bind(c.components.optimize.as_str())
+                .push_bind(c.components.connectors.as_str())
+                .push_bind(&c.target_generation_id)
+                .push_bind(c.status_since.millis())
+                .push_bind(c.created_at.millis())
+                .push_bind(c.version)
+                .push_bind(allowlist_json(&c.ip_allowlist));
+        });
+        insert.build().execute(&mut **tx).await.db()?;
+        let audits: Vec<&AuditEntry> = created.iter().map(|(_, audit)| *audit).collect();
+        Backend::insert_audits(tx, &audits).await
     }
 }

@@ -1,0 +1,70 @@
+//! Group commit for the SQLite backend's cluster creates.
+//!
+//! SQLite has one writer, and at the default durability every commit waits for the disk.
+//! Creates that arrive while a commit is under way queue here and are written together by
+//! the next transaction, so a burst of N creates costs a handful of syncs instead of N.
+//! Every caller is answered only after the commit that holds its rows, so an acknowledged
+//! create is exactly as durable as before.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use sqlx::SqlitePool;
+use tokio::sync::{mpsc, oneshot};
+
+use super::sqlite::{begin_immediate, commit_counted, SqliteStore};
+use super::StoreResult;
+use crate::domain::audit::AuditEntry;
+use crate::domain::cluster::Cluster;
+
+/// At most this many creates share a transaction (23 bound values each, far below
+/// SQLite's limit on parameters per statement).
+const MAX_GROUP: usize = 128;
+
+pub(super) struct PendingCreate {
+    pub cluster: Cluster,
+    pub audit: AuditEntry,
+    pub done: oneshot::Sender<StoreResult<()>>,
+}
+
+/// Writes queued creates until every sender is gone (the store was dropped).
+pub(super) async fn run(
+    writer: SqlitePool,
+    commits: Arc<AtomicU64>,
+    mut queue: mpsc::UnboundedReceiver<PendingCreate>,
+) {
+    let mut group = Vec::with_capacity(MAX_GROUP);
+    while queue.recv_many(&mut group, MAX_GROUP).await > 0 {
+        match write(&writer, &commits, &group).await {
+            // A caller that went away (its connection closed) still has its create.
+            Ok(()) => group.drain(..).for_each(|pending| {
+                let _ = pending.done.send(Ok(()));
+            }),
+            Err(e) if group.len() == 1 => {
+                let _ = group.remove(0).done.send(Err(e));
+            }
+            // Whatever failed is not allowed to fail its neighbours: each is tried alone
+            // and answered with its own outcome.
+            Err(_) => {
+                for pending in group.drain(..) {
+                    let alone = write(&writer, &commits, std::slice::from_ref(&pending)).await;
+                    let _ = pending.done.send(alone);
+                }
+            }
+        }
+    }
+}
+
+async fn write(
+    writer: &SqlitePool,
+    commits: &AtomicU64,
+    group: &[PendingCreate],
+) -> StoreResult<()> {
+    let created: Vec<(&Cluster, &AuditEntry)> = group
+        .iter()
+        .map(|pending| (&pending.cluster, &pending.audit))
+        .collect();
+    let mut tx = begin_immediate(writer).await?;
+    SqliteStore::insert_new_clusters(&mut tx, &created).await?;
+    commit_counted(tx, commits).await
+}

@@ -67,6 +67,12 @@ impl Keyring {
         presented.ct_eq(stored_hash).into()
     }
 
+    /// Whether a master key is available without creating one: configured, or a key file
+    /// in the data dir.
+    pub fn exists(configured: Option<&str>, data_dir: &Path) -> bool {
+        configured.is_some() || data_dir.join(MASTER_KEY_FILE).exists()
+    }
+
     /// Encrypts `plaintext`, binding it to `context` (e.g. the row it belongs to) so a
     /// ciphertext copied to another row does not decrypt.
     pub fn encrypt(&self, plaintext: &[u8], context: &[u8]) -> Vec<u8> {

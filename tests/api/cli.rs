@@ -396,6 +396,21 @@ async fn bad_cli_input_fails_clearly_and_writes_nothing() {
         .unwrap();
     assert_fails(&wrong_key, "master key");
     assert_eq!(app.activity(&admin).await, before);
+
+    // No master key at all: refused, and no key file is left behind to break the server.
+    let key_file = app.data_dir.path().join("master.key");
+    assert!(!key_file.exists());
+    let no_key = tokio::process::Command::new(env!("CARGO_BIN_EXE_consoled"))
+        .args(["api-clients", "create", "--name", "x", "--scopes", "all"])
+        .env("CONSOLED_DATA_DIR", app.data_dir.path())
+        .env("CONSOLED_DATABASE_URL", &app.database_url)
+        .env_remove("CONSOLED_MASTER_KEY")
+        .output()
+        .await
+        .unwrap();
+    assert_fails(&no_key, "CONSOLED_MASTER_KEY");
+    assert!(!key_file.exists(), "a stray master.key was written");
+    assert_eq!(app.activity(&admin).await, before);
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
 use super::sqlite::{begin_immediate, commit_counted, SqliteStore};
-use super::StoreResult;
+use super::{StoreError, StoreResult};
 use crate::domain::audit::AuditEntry;
 use crate::domain::cluster::Cluster;
 
@@ -43,15 +43,43 @@ pub(super) async fn run(
             Err(e) if group.len() == 1 => {
                 let _ = group.remove(0).done.send(Err(e));
             }
-            // Whatever failed is not allowed to fail its neighbours: each is tried alone
-            // and answered with its own outcome.
-            Err(_) => {
+            // A constraint broken by one row is not allowed to fail its neighbours: each
+            // create is tried alone and answered with its own outcome.
+            Err(e) if breaks_a_constraint(&e) => {
                 for pending in group.drain(..) {
                     let alone = write(&writer, &commits, std::slice::from_ref(&pending)).await;
                     let _ = pending.done.send(alone);
                 }
             }
+            // The database itself failed (busy past its timeout, disk full, I/O): retrying
+            // one by one would only multiply the wait, so the whole group hears of it.
+            Err(e) => {
+                for pending in group.drain(..) {
+                    let _ = pending.done.send(Err(shared_failure(&e)));
+                }
+            }
         }
+    }
+}
+
+fn breaks_a_constraint(e: &StoreError) -> bool {
+    match e {
+        StoreError::Conflict(_) => true,
+        StoreError::Database(sqlx::Error::Database(db)) => {
+            !matches!(db.kind(), sqlx::error::ErrorKind::Other)
+        }
+        _ => false,
+    }
+}
+
+/// The group's failure as each member's answer: unavailability stays a 503 (with its
+/// cause), anything else an internal error.
+fn shared_failure(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::Unavailable(cause) => {
+            StoreError::Unavailable(sqlx::Error::Io(std::io::Error::other(cause.to_string())))
+        }
+        other => StoreError::Other(anyhow::anyhow!("group commit failed: {other}")),
     }
 }
 

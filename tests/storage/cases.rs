@@ -435,3 +435,50 @@ async fn concurrent_creates_land_with_their_records() {
 async fn reconciler_pass_applies_current_steps_only() {
     on_every_backend!(reconciler_pass_skips_stale_steps);
 }
+
+/// When the database itself fails a group commit (here: another process holds SQLite's
+/// write lock past the busy timeout), every create in the group fails once, together,
+/// instead of being retried one by one; nothing is half-written and the next create works.
+#[tokio::test]
+async fn a_failed_group_commit_fails_its_creates_together() {
+    use sqlx::Connection;
+    let backend = crate::backends().await.remove(0);
+    assert_eq!(backend.name, "sqlite");
+    let store = backend.store.clone();
+    let a = org(store.as_ref(), "a").await;
+
+    let mut other_process = sqlx::SqliteConnection::connect(&backend.url).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut other_process)
+        .await
+        .unwrap();
+    let creates: Vec<(Cluster, AuditEntry)> = (0..10)
+        .map(|i| {
+            let c = cluster(&a.id, &format!("c{i}"), i);
+            let record = audit(&a.id, &c.id);
+            (c, record)
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    let outcomes = futures_util::future::join_all(creates.iter().map(|(c, record)| {
+        let store = store.clone();
+        async move { store.insert_cluster(c, record).await }
+    }))
+    .await;
+    let waited = started.elapsed();
+    assert!(outcomes.iter().all(Result::is_err), "{outcomes:?}");
+    // One busy timeout (5 s) per group, not one per create.
+    assert!(
+        waited < std::time::Duration::from_secs(20),
+        "took {waited:?}"
+    );
+    sqlx::query("ROLLBACK")
+        .execute(&mut other_process)
+        .await
+        .unwrap();
+
+    assert!(store.clusters(&a.id).await.unwrap().is_empty());
+    let (c, record) = &creates[0];
+    store.insert_cluster(c, record).await.unwrap();
+    assert_eq!(store.clusters(&a.id).await.unwrap().len(), 1);
+}

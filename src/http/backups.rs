@@ -17,7 +17,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{ApiPath, Caller};
 use super::openapi::{string_enum, tags};
 use super::AppState;
-use crate::domain::audit::{AuditEntry, AuditType};
+use crate::domain::audit::AuditType;
 use crate::domain::backup::{Backup, BackupStatus};
 use crate::domain::scope::Scope;
 use crate::domain::Timestamp;
@@ -139,16 +139,15 @@ async fn create_backup(
     let cluster = load_cluster(&state, &caller, &cluster_id).await?;
     let now = Timestamp::now();
     let backup = Backup::start(&cluster, now)?;
-    let audit = AuditEntry::new(
-        caller.org_id(),
-        caller.client_id(),
-        AuditType::Create,
-        "backup",
-        &backup.id,
-        format!("Started backup {:?}", backup.name),
-        now,
-    )
-    .with_parent("cluster", &cluster.id);
+    let audit = caller
+        .audit(
+            AuditType::Create,
+            "backup",
+            &backup.id,
+            format!("Started backup {:?}", backup.name),
+            now,
+        )
+        .with_parent("cluster", &cluster.id);
     match state.store.insert_backup(&backup, &audit).await {
         Ok(true) => {}
         // The cluster left Healthy between the read and the write.
@@ -191,16 +190,15 @@ async fn delete_backup(
 ) -> ApiResult<Json<BackupDto>> {
     caller.require(Scope::DeleteBackups)?;
     load_cluster(&state, &caller, &cluster_id).await?;
-    let audit = AuditEntry::new(
-        caller.org_id(),
-        caller.client_id(),
-        AuditType::Delete,
-        "backup",
-        &backup_id,
-        "Deleted backup".to_string(),
-        Timestamp::now(),
-    )
-    .with_parent("cluster", &cluster_id);
+    let audit = caller
+        .audit(
+            AuditType::Delete,
+            "backup",
+            &backup_id,
+            "Deleted backup".to_string(),
+            Timestamp::now(),
+        )
+        .with_parent("cluster", &cluster_id);
     let deleted = state
         .store
         .delete_backup(caller.org_id(), &cluster_id, &backup_id, &audit)

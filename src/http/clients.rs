@@ -17,7 +17,7 @@ use super::extract::{ApiJson, ApiPath, Caller};
 use super::openapi::{string_enum, tags};
 use super::AppState;
 use crate::crypto;
-use crate::domain::audit::{AuditEntry, AuditType};
+use crate::domain::audit::AuditType;
 use crate::domain::scope::Scope;
 use crate::domain::zeebe_client::{Permission, ZeebeClient};
 use crate::domain::Timestamp;
@@ -172,16 +172,15 @@ async fn create_client(
         permissions,
         created_at: now,
     };
-    let audit = AuditEntry::new(
-        caller.org_id(),
-        caller.client_id(),
-        AuditType::Create,
-        "client",
-        &client.client_id,
-        format!("Created client {:?}", client.name),
-        now,
-    )
-    .with_parent("cluster", &cluster.id);
+    let audit = caller
+        .audit(
+            AuditType::Create,
+            "client",
+            &client.client_id,
+            format!("Created client {:?}", client.name),
+            now,
+        )
+        .with_parent("cluster", &cluster.id);
     match state
         .store
         .insert_zeebe_client(&client, state.settings.max_clients_per_cluster, &audit)
@@ -281,16 +280,15 @@ async fn delete_client(
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::DeleteClients)?;
     load_cluster(&state, &caller, &cluster_id).await?;
-    let audit = AuditEntry::new(
-        caller.org_id(),
-        caller.client_id(),
-        AuditType::Delete,
-        "client",
-        &client_id,
-        "Deleted client".to_string(),
-        Timestamp::now(),
-    )
-    .with_parent("cluster", &cluster_id);
+    let audit = caller
+        .audit(
+            AuditType::Delete,
+            "client",
+            &client_id,
+            "Deleted client".to_string(),
+            Timestamp::now(),
+        )
+        .with_parent("cluster", &cluster_id);
     if state
         .store
         .delete_zeebe_client(caller.org_id(), &cluster_id, &client_id, &audit)

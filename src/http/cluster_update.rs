@@ -124,16 +124,15 @@ fn audit_records(
     changes
         .into_iter()
         .map(|c| {
-            AuditEntry::new(
-                caller.org_id(),
-                caller.client_id(),
-                AuditType::Update,
-                "cluster",
-                &cluster.id,
-                format!("Changed {} of cluster {:?}", c.attribute, cluster.name),
-                now,
-            )
-            .with_change(c.attribute, c.from, c.to)
+            caller
+                .audit(
+                    AuditType::Update,
+                    "cluster",
+                    &cluster.id,
+                    format!("Changed {} of cluster {:?}", c.attribute, cluster.name),
+                    now,
+                )
+                .with_change(c.attribute, c.from, c.to)
         })
         .collect()
 }

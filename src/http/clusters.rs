@@ -21,7 +21,7 @@ use super::openapi::{string_enum, tags};
 use super::parameters::NamedDto;
 use super::AppState;
 use crate::catalog::Catalog;
-use crate::domain::audit::{AuditEntry, AuditType};
+use crate::domain::audit::AuditType;
 use crate::domain::cluster::{Cluster, ClusterDraft, ClusterLinks, ComponentStatus, StageLabel};
 use crate::domain::ip_allowlist::IpAllowlistEntry;
 use crate::domain::scope::Scope;
@@ -449,9 +449,7 @@ async fn create_cluster(
         hardware_packages: request.hardware_packages,
     };
     let cluster = Cluster::create(draft, caller.org_id(), &state.catalog, now)?;
-    let audit = AuditEntry::new(
-        caller.org_id(),
-        caller.client_id(),
+    let audit = caller.audit(
         AuditType::Create,
         "cluster",
         &cluster.id,
@@ -487,9 +485,7 @@ async fn delete_cluster(
     ApiPath(cluster_id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::DeleteClusters)?;
-    let audit = AuditEntry::new(
-        caller.org_id(),
-        caller.client_id(),
+    let audit = caller.audit(
         AuditType::Delete,
         "cluster",
         &cluster_id,

@@ -7,7 +7,9 @@ use axum::http::request::Parts;
 use super::error::ApiError;
 use super::AppState;
 use crate::auth::Principal;
+use crate::domain::audit::{AuditEntry, AuditType};
 use crate::domain::scope::Scope;
+use crate::domain::Timestamp;
 
 /// A JSON body; malformed JSON, unknown or missing fields and a wrong content type are 4xx
 /// in the API's error shape.
@@ -44,6 +46,26 @@ impl Caller {
 
     pub fn client_id(&self) -> &str {
         &self.0.client_id
+    }
+
+    /// An activity record of a change this caller made in its organization.
+    pub fn audit(
+        &self,
+        kind: AuditType,
+        entity: &str,
+        entity_id: &str,
+        text: String,
+        now: Timestamp,
+    ) -> AuditEntry {
+        AuditEntry::new(
+            self.org_id(),
+            self.client_id(),
+            kind,
+            entity,
+            entity_id,
+            text,
+            now,
+        )
     }
 }
 

@@ -15,7 +15,7 @@ use super::extract::{ApiPath, Caller};
 use super::openapi::tags;
 use super::AppState;
 use crate::catalog::Generation;
-use crate::domain::audit::{AuditEntry, AuditType};
+use crate::domain::audit::AuditType;
 use crate::domain::cluster::Cluster;
 use crate::domain::scope::Scope;
 use crate::domain::Timestamp;
@@ -96,23 +96,22 @@ async fn upgrade_cluster(
         let cluster = load_cluster(&state, &caller, &cluster_id).await?;
         let now = Timestamp::now();
         let upgrade = cluster.upgrade(&state.catalog, now)?;
-        let audit = AuditEntry::new(
-            caller.org_id(),
-            caller.client_id(),
-            AuditType::Update,
-            "cluster",
-            &cluster.id,
-            format!(
-                "Upgrade of cluster {:?} from {} to {}",
-                cluster.name, upgrade.old_generation.name, upgrade.new_generation.name
-            ),
-            now,
-        )
-        .with_change(
-            "generation",
-            Some(upgrade.old_generation.name.clone()),
-            Some(upgrade.new_generation.name.clone()),
-        );
+        let audit = caller
+            .audit(
+                AuditType::Update,
+                "cluster",
+                &cluster.id,
+                format!(
+                    "Upgrade of cluster {:?} from {} to {}",
+                    cluster.name, upgrade.old_generation.name, upgrade.new_generation.name
+                ),
+                now,
+            )
+            .with_change(
+                "generation",
+                Some(upgrade.old_generation.name.clone()),
+                Some(upgrade.new_generation.name.clone()),
+            );
         if state
             .store
             .transition_cluster(&cluster, &upgrade.cluster, &audit)
@@ -164,20 +163,19 @@ async fn wake_cluster(
         let Some(resuming) = cluster.wake(now) else {
             return Ok(StatusCode::NO_CONTENT);
         };
-        let audit = AuditEntry::new(
-            caller.org_id(),
-            caller.client_id(),
-            AuditType::Update,
-            "cluster",
-            &cluster.id,
-            format!("Woke cluster {:?}", cluster.name),
-            now,
-        )
-        .with_change(
-            "status",
-            Some(cluster.status.as_str().into()),
-            Some(resuming.status.as_str().into()),
-        );
+        let audit = caller
+            .audit(
+                AuditType::Update,
+                "cluster",
+                &cluster.id,
+                format!("Woke cluster {:?}", cluster.name),
+                now,
+            )
+            .with_change(
+                "status",
+                Some(cluster.status.as_str().into()),
+                Some(resuming.status.as_str().into()),
+            );
         if state
             .store
             .transition_cluster(&cluster, &resuming, &audit)

@@ -18,7 +18,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiPath, Caller};
 use super::openapi::{string_enum, tags};
 use super::AppState;
-use crate::domain::audit::{AuditEntry, AuditType};
+use crate::domain::audit::AuditType;
 use crate::domain::member::{
     normalize_email, parse_assignable_roles, roles_to_text, Member, OrgRole,
 };
@@ -169,20 +169,19 @@ async fn put_member(
             }
             Some(m) if m.roles == roles => return Ok(StatusCode::NO_CONTENT),
             Some(m) => {
-                let audit = AuditEntry::new(
-                    org_id,
-                    caller.client_id(),
-                    AuditType::Update,
-                    "member",
-                    &email,
-                    format!("Changed the roles of {email}"),
-                    now,
-                )
-                .with_change(
-                    "roles",
-                    Some(roles_to_text(&m.roles)),
-                    Some(roles_to_text(&roles)),
-                );
+                let audit = caller
+                    .audit(
+                        AuditType::Update,
+                        "member",
+                        &email,
+                        format!("Changed the roles of {email}"),
+                        now,
+                    )
+                    .with_change(
+                        "roles",
+                        Some(roles_to_text(&m.roles)),
+                        Some(roles_to_text(&roles)),
+                    );
                 if state
                     .store
                     .update_member_roles(org_id, &email, &m.roles, &roles, &audit)
@@ -192,9 +191,7 @@ async fn put_member(
                 }
             }
             None => {
-                let audit = AuditEntry::new(
-                    org_id,
-                    caller.client_id(),
+                let audit = caller.audit(
                     AuditType::Create,
                     "member",
                     &email,
@@ -261,9 +258,7 @@ async fn delete_member(
             "the organization owner cannot be removed",
         ));
     }
-    let audit = AuditEntry::new(
-        org_id,
-        caller.client_id(),
+    let audit = caller.audit(
         AuditType::Delete,
         "member",
         &email,

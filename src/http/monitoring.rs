@@ -17,7 +17,7 @@ use super::extract::{ApiJson, ApiPath, Caller};
 use super::openapi::{tags, EmptyObject};
 use super::AppState;
 use crate::crypto;
-use crate::domain::audit::{AuditEntry, AuditType};
+use crate::domain::audit::AuditType;
 use crate::domain::monitoring::{self, MonitoringClient, MAX_CLIENTS_PER_CLUSTER};
 use crate::domain::scope::Scope;
 use crate::domain::Timestamp;
@@ -147,18 +147,6 @@ fn client_not_found(id: &str) -> ApiError {
     ApiError::not_found(format!("monitoring client {id:?} not found"))
 }
 
-fn audit(caller: &Caller, kind: AuditType, entity: &str, id: &str, text: String) -> AuditEntry {
-    AuditEntry::new(
-        caller.org_id(),
-        caller.client_id(),
-        kind,
-        entity,
-        id,
-        text,
-        Timestamp::now(),
-    )
-}
-
 /// Activate monitoring for a cluster (idempotent). Takes no body.
 #[utoipa::path(
     post,
@@ -182,14 +170,15 @@ async fn activate(
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::UpdateClusters)?;
     load_cluster(&state, &caller, &cluster_id).await?;
-    let entry = audit(
-        &caller,
-        AuditType::Create,
-        "monitoring",
-        &cluster_id,
-        "Activated monitoring".into(),
-    )
-    .with_parent("cluster", &cluster_id);
+    let entry = caller
+        .audit(
+            AuditType::Create,
+            "monitoring",
+            &cluster_id,
+            "Activated monitoring".into(),
+            Timestamp::now(),
+        )
+        .with_parent("cluster", &cluster_id);
     match state
         .store
         .activate_monitoring(caller.org_id(), &cluster_id, entry.timestamp, &entry)
@@ -224,14 +213,15 @@ async fn deactivate(
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::UpdateClusters)?;
     load_cluster(&state, &caller, &cluster_id).await?;
-    let entry = audit(
-        &caller,
-        AuditType::Delete,
-        "monitoring",
-        &cluster_id,
-        "Deactivated monitoring and deleted its clients".into(),
-    )
-    .with_parent("cluster", &cluster_id);
+    let entry = caller
+        .audit(
+            AuditType::Delete,
+            "monitoring",
+            &cluster_id,
+            "Deactivated monitoring and deleted its clients".into(),
+            Timestamp::now(),
+        )
+        .with_parent("cluster", &cluster_id);
     state
         .store
         .deactivate_monitoring(caller.org_id(), &cluster_id, &entry)
@@ -338,14 +328,15 @@ async fn create_client(
         created_by_name,
         last_used_at: None,
     };
-    let entry = audit(
-        &caller,
-        AuditType::Create,
-        "monitoringClient",
-        &client.id,
-        format!("Created monitoring client {:?}", client.username),
-    )
-    .with_parent("cluster", &cluster.id);
+    let entry = caller
+        .audit(
+            AuditType::Create,
+            "monitoringClient",
+            &client.id,
+            format!("Created monitoring client {:?}", client.username),
+            Timestamp::now(),
+        )
+        .with_parent("cluster", &cluster.id);
     match state
         .store
         .insert_monitoring_client(&client, MAX_CLIENTS_PER_CLUSTER, &entry)
@@ -411,14 +402,15 @@ async fn rotate_password(
     caller.require(Scope::UpdateClusters)?;
     load_cluster(&state, &caller, &cluster_id).await?;
     let password = crypto::new_client_secret();
-    let entry = audit(
-        &caller,
-        AuditType::Update,
-        "monitoringClient",
-        &client_id,
-        "Rotated the password of a monitoring client".into(),
-    )
-    .with_parent("cluster", &cluster_id);
+    let entry = caller
+        .audit(
+            AuditType::Update,
+            "monitoringClient",
+            &client_id,
+            "Rotated the password of a monitoring client".into(),
+            Timestamp::now(),
+        )
+        .with_parent("cluster", &cluster_id);
     let rotated = state
         .store
         .rotate_monitoring_password(
@@ -460,14 +452,15 @@ async fn delete_client(
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::UpdateClusters)?;
     load_cluster(&state, &caller, &cluster_id).await?;
-    let entry = audit(
-        &caller,
-        AuditType::Delete,
-        "monitoringClient",
-        &client_id,
-        "Deleted monitoring client".into(),
-    )
-    .with_parent("cluster", &cluster_id);
+    let entry = caller
+        .audit(
+            AuditType::Delete,
+            "monitoringClient",
+            &client_id,
+            "Deleted monitoring client".into(),
+            Timestamp::now(),
+        )
+        .with_parent("cluster", &cluster_id);
     if state
         .store
         .delete_monitoring_client(caller.org_id(), &cluster_id, &client_id, &entry)

@@ -67,16 +67,15 @@ fn audit(caller: &Caller, audit_type: AuditType, cluster_id: &str, name: &str) -
         AuditType::Delete => "Deleted",
         AuditType::Read => "Read",
     };
-    AuditEntry::new(
-        caller.org_id(),
-        caller.client_id(),
-        audit_type,
-        "secret",
-        name,
-        format!("{verb} secret {name:?}"),
-        Timestamp::now(),
-    )
-    .with_parent("cluster", cluster_id)
+    caller
+        .audit(
+            audit_type,
+            "secret",
+            name,
+            format!("{verb} secret {name:?}"),
+            Timestamp::now(),
+        )
+        .with_parent("cluster", cluster_id)
 }
 
 /// List the connector secrets of a cluster with their values.

@@ -16,7 +16,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiPath, Caller};
 use super::openapi::{tags, EmptyObject};
 use super::AppState;
-use crate::domain::audit::{AuditEntry, AuditType};
+use crate::domain::audit::AuditType;
 use crate::domain::cluster::{Cluster, ClusterLinks};
 use crate::domain::scope::Scope;
 use crate::domain::secure_connectivity::{self, SecureConnectivity};
@@ -263,20 +263,19 @@ async fn activate(
         activated_at: now,
         updated_at: now,
     };
-    let audit = AuditEntry::new(
-        caller.org_id(),
-        caller.client_id(),
-        AuditType::Update,
-        "secureConnectivity",
-        &cluster.id,
-        format!(
-            "Secure connectivity for principals {} from regions {}",
-            config.allowed_principals.join(", "),
-            config.allowed_regions.join(", ")
-        ),
-        now,
-    )
-    .with_parent("cluster", &cluster.id);
+    let audit = caller
+        .audit(
+            AuditType::Update,
+            "secureConnectivity",
+            &cluster.id,
+            format!(
+                "Secure connectivity for principals {} from regions {}",
+                config.allowed_principals.join(", "),
+                config.allowed_regions.join(", ")
+            ),
+            now,
+        )
+        .with_parent("cluster", &cluster.id);
     match state.store.put_secure_connectivity(&config, &audit).await {
         Ok(_) => Ok(StatusCode::NO_CONTENT),
         Err(StoreError::NotFound) => Err(cluster_not_found(&cluster_id)),
@@ -337,16 +336,15 @@ async fn deactivate(
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::UpdateClusters)?;
     load_cluster(&state, &caller, &cluster_id).await?;
-    let audit = AuditEntry::new(
-        caller.org_id(),
-        caller.client_id(),
-        AuditType::Delete,
-        "secureConnectivity",
-        &cluster_id,
-        "Deactivated secure connectivity".to_string(),
-        Timestamp::now(),
-    )
-    .with_parent("cluster", &cluster_id);
+    let audit = caller
+        .audit(
+            AuditType::Delete,
+            "secureConnectivity",
+            &cluster_id,
+            "Deactivated secure connectivity".to_string(),
+            Timestamp::now(),
+        )
+        .with_parent("cluster", &cluster_id);
     state
         .store
         .delete_secure_connectivity(caller.org_id(), &cluster_id, &audit)

@@ -385,19 +385,24 @@ def main():
         small_server = Consoled(str(consoled_bin), name="small")
         servers.append(small_server)
         small_one = small_server.create_clusters(small_server.token, small)[0]
-        runs_small, runs_large = [], []
-        for _ in range(2):
-            runs_small.append(wrk(small_server.port, f"/clusters/{small_one}", seconds,
-                                  token=small_server.token))
-            runs_large.append(wrk(main_server.port, f"/clusters/{one}", seconds, token=token))
-        best_small = max(runs_small, key=lambda r: r["rps"])
-        best_large = max(runs_large, key=lambda r: r["rps"])
-        growth = best_large["rps"] / best_small["rps"]
+        # Back-to-back pairs, each pair's ratio taken on its own and the median reported:
+        # this machine's speed drifts by more than the 10% under test from one run to the
+        # next, and a pair's two runs share most of that drift.
+        pairs = []
+        for _ in range(3):
+            at_small = wrk(small_server.port, f"/clusters/{small_one}", seconds,
+                           token=small_server.token)
+            at_large = wrk(main_server.port, f"/clusters/{one}", seconds, token=token)
+            pairs.append((at_large["rps"] / at_small["rps"], at_small, at_large))
+        pairs.sort(key=lambda pair: pair[0])
+        growth, median_small, median_large = pairs[1]
         results.append({"scenario": f"growth: GET /clusters/{{uuid}} at {small} vs {stored} stored",
-                        "consoled": best_large, "reference": best_small,
-                        "reference_name": f"same read, {small} clusters stored",
+                        "consoled": median_large, "reference": median_small,
+                        "reference_name": f"same read, {small} clusters stored (median of 3 pairs)",
                         "ratio": round(growth, 3), "target": "within 10% (0.9-1.1)",
-                        "passed": 0.9 <= growth <= 1.1, "first_run_100": single_100})
+                        "passed": 0.9 <= growth <= 1.1,
+                        "pair_ratios": [round(pair[0], 3) for pair in pairs],
+                        "first_run_100": single_100})
 
         peak = main_server.peak_rss_mib()
         results.append({"scenario": f"peak RSS over the suite ({stored} clusters stored)",

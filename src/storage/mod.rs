@@ -120,8 +120,21 @@ fn map_err(e: sqlx::Error) -> StoreError {
         sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
             StoreError::Unavailable(e)
         }
+        sqlx::Error::Database(ref db) if sqlite_busy(db.as_ref()) => StoreError::Unavailable(e),
         other => StoreError::Database(other),
     }
+}
+
+/// SQLite's BUSY and LOCKED (with their extended codes): another process held the database
+/// past the busy timeout. Worth retrying later, like an unreachable server.
+fn sqlite_busy(db: &dyn sqlx::error::DatabaseError) -> bool {
+    const SQLITE_BUSY: i32 = 5;
+    const SQLITE_LOCKED: i32 = 6;
+    db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
+        && db
+            .code()
+            .and_then(|code| code.parse::<i32>().ok())
+            .is_some_and(|code| matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED))
 }
 
 pub(crate) trait ResultExt<T> {

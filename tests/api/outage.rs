@@ -121,3 +121,49 @@ async fn database_outage_is_503_and_recovers() {
     let ready = app.http.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
 }
+
+/// SQLite held by another process (an operator's long write, a backup tool) past the busy
+/// timeout: writes answer 503 with Retry-After, nothing is written, and the next create
+/// after the lock is released works.
+#[tokio::test]
+async fn a_sqlite_database_locked_by_another_process_is_503() {
+    use sqlx::Connection;
+    let app = TestApp::spawn().await;
+    if !app.database_url.starts_with("sqlite:") {
+        eprintln!("skipped: SQLite only");
+        return;
+    }
+    let token = app.admin_token().await;
+    let body = app.create_cluster_body(&token, "locked-out").await;
+    let mut other_process = sqlx::SqliteConnection::connect(&app.database_url)
+        .await
+        .unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut other_process)
+        .await
+        .unwrap();
+    let refused = app
+        .call(
+            reqwest::Method::POST,
+            "/clusters",
+            &token,
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(refused.headers().contains_key("retry-after"));
+    let error: Value = refused.json().await.unwrap();
+    assert_eq!(error["status"], 503);
+    assert!(!error.to_string().to_lowercase().contains("sql"), "{error}");
+    sqlx::query("ROLLBACK")
+        .execute(&mut other_process)
+        .await
+        .unwrap();
+
+    let listed: Value = app.get("/clusters", &token).await.json().await.unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 0);
+    let created = app
+        .call(reqwest::Method::POST, "/clusters", &token, Some(body))
+        .await;
+    assert_eq!(created.status(), StatusCode::OK);
+}

@@ -44,14 +44,25 @@ pub struct Application {
     pub first_credentials: Option<operator::NewCredentials>,
 }
 
-/// Opens the store and the keyring named by the storage settings.
+/// Opens the store and the keyring named by the storage settings; creates a master key
+/// file only for a database without keys.
 pub async fn open_storage(
     args: &crate::config::StorageArgs,
 ) -> anyhow::Result<(Arc<dyn Store>, Keyring)> {
-    let keyring = Keyring::load(args.master_key.as_deref(), &args.data_dir)?;
     let store = storage::open_with(&args.database_url(), args.pool_settings())
         .await
         .context("opening the database")?;
+    // A new key file is only for a new installation: a database that already holds keys
+    // was set up under a master key, and a fresh file would only be left behind to break
+    // the next start (of the server or of an operator command).
+    if !Keyring::exists(args.master_key.as_deref(), &args.data_dir) {
+        anyhow::ensure!(
+            store.signing_keys().await?.is_empty(),
+            "no master key for a database that holds keys: set CONSOLED_MASTER_KEY, or \
+             --data-dir to the directory with its master.key"
+        );
+    }
+    let keyring = Keyring::load(args.master_key.as_deref(), &args.data_dir)?;
     Ok((store, keyring))
 }
 

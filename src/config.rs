@@ -109,8 +109,9 @@ pub struct StorageArgs {
     #[arg(long, env = "CONSOLED_DATABASE_URL")]
     pub database_url: Option<String>,
 
-    /// Base64 (standard or URL-safe) encoding of a 32-byte master key. When unset, a key file
-    /// is generated in the data dir with owner-only permissions.
+    /// Base64 (standard or URL-safe) encoding of a 32-byte master key. When unset, the data
+    /// dir's key file is used; a new database gets one generated with owner-only permissions,
+    /// and a database that already holds keys is refused without it.
     #[arg(long, env = "CONSOLED_MASTER_KEY", hide_env_values = true)]
     pub master_key: Option<String>,
 

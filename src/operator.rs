@@ -29,17 +29,6 @@ pub const DEFAULT_OWNER_EMAIL: &str = "owner@consoled.local";
 /// database's secrets were made with: a client created under another key would be stored
 /// fine and then never authenticate.
 pub async fn open(args: &crate::config::StorageArgs) -> anyhow::Result<(Arc<dyn Store>, Keyring)> {
-    // A database that already holds keys was set up with a master key; generating a new
-    // key file here would only leave behind a file that breaks the next server start.
-    if !Keyring::exists(args.master_key.as_deref(), &args.data_dir) {
-        let store = crate::storage::open_with(&args.database_url(), args.pool_settings())
-            .await
-            .context("opening the database")?;
-        anyhow::ensure!(
-            store.signing_keys().await?.is_empty(),
-            "no master key: set CONSOLED_MASTER_KEY (or --data-dir) as for the server"
-        );
-    }
     let (store, keyring) = crate::app::open_storage(args).await?;
     // Only the master key matters here, not which retired keys still verify.
     crate::app::load_signing_keys(store.as_ref(), &keyring, std::time::Duration::ZERO)

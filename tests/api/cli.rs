@@ -410,6 +410,21 @@ async fn bad_cli_input_fails_clearly_and_writes_nothing() {
         .unwrap();
     assert_fails(&no_key, "CONSOLED_MASTER_KEY");
     assert!(!key_file.exists(), "a stray master.key was written");
+    // The same for a server started on this database without its key.
+    let server = tokio::process::Command::new(env!("CARGO_BIN_EXE_consoled"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("CONSOLED_DATA_DIR", app.data_dir.path())
+        .env("CONSOLED_DATABASE_URL", &app.database_url)
+        .env_remove("CONSOLED_MASTER_KEY")
+        .output();
+    let server = tokio::time::timeout(std::time::Duration::from_secs(30), server)
+        .await
+        .expect("the server refuses at once")
+        .unwrap();
+    assert!(!server.status.success());
+    let stderr = String::from_utf8_lossy(&server.stderr);
+    assert!(stderr.contains("CONSOLED_MASTER_KEY"), "{stderr}");
+    assert!(!key_file.exists(), "the server wrote a stray master.key");
     assert_eq!(app.activity(&admin).await, before);
 }
 

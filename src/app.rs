@@ -89,8 +89,10 @@ impl Application {
         anyhow::ensure!(
             !args.request_timeout.is_zero()
                 && !args.header_read_timeout.is_zero()
-                && !args.idle_timeout.is_zero(),
-            "--request-timeout, --header-read-timeout and --idle-timeout must be longer than 0s"
+                && !args.idle_timeout.is_zero()
+                && !args.body_read_timeout.is_zero(),
+            "--request-timeout, --header-read-timeout, --idle-timeout and --body-read-timeout \
+             must be longer than 0s"
         );
         anyhow::ensure!(
             args.idle_timeout >= args.request_timeout,
@@ -161,6 +163,8 @@ impl Application {
                 max_members: args.max_members,
                 web_modeler_ip_ranges: args.web_modeler_ip_ranges.clone(),
                 max_concurrent_requests: args.max_concurrent_requests as usize,
+                max_requests_per_source: args.max_requests_per_source,
+                body_read_timeout: args.body_read_timeout,
                 request_timeout: args.request_timeout,
                 cors_allowed_origins: args.cors_allowed_origins.clone(),
             },
@@ -176,6 +180,9 @@ impl Application {
         });
         let connection_limits = ConnectionLimits {
             max_connections: args.max_connections as usize,
+            max_connections_per_source: args.max_connections_per_source,
+            max_streams_per_connection: args.max_streams_per_connection,
+            trusted_proxies: args.trusted_proxies.clone(),
             header_read_timeout: args.header_read_timeout,
             idle_timeout: args.idle_timeout,
             max_header_bytes: args.max_header_bytes as usize,

@@ -318,9 +318,30 @@ pub struct ServeArgs {
     #[arg(long, env = "CONSOLED_MAX_CONCURRENT_REQUESTS", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_concurrent_requests: u32,
 
+    /// Unauthenticated requests (no valid bearer token) in progress from one source address;
+    /// more are answered 429. Unauthenticated requests together may use at most half of
+    /// `--max-concurrent-requests`.
+    #[arg(long, env = "CONSOLED_MAX_REQUESTS_PER_SOURCE", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_requests_per_source: u32,
+
     /// Open connections; further ones wait in the listen backlog.
     #[arg(long, env = "CONSOLED_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
+
+    /// Open connections from one source address (trusted proxies excepted); further ones are
+    /// closed at once.
+    #[arg(long, env = "CONSOLED_MAX_CONNECTIONS_PER_SOURCE", default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections_per_source: u32,
+
+    /// Concurrent HTTP/2 streams (requests) per connection.
+    #[arg(long, env = "CONSOLED_MAX_STREAMS_PER_CONNECTION", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_streams_per_connection: u32,
+
+    /// Time a request body has to start arriving; after it the body must keep arriving at an
+    /// average of at least 1 KiB/s, or the request is answered 408. A token form of a few
+    /// hundred bytes thus has about this long.
+    #[arg(long, env = "CONSOLED_BODY_READ_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub body_read_timeout: Duration,
 
     /// Time a request may take, its body included, before it is answered 408.
     #[arg(long, env = "CONSOLED_REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]

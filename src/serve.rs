@@ -1,7 +1,8 @@
 //! Accepting connections, plain or TLS (rustls), and serving HTTP/1.1 and HTTP/2 on them
-//! with the connection-level limits: how many connections, how long a client may take to
-//! send its request head or finish the TLS handshake, how long a connection may sit idle,
-//! and how large a request head may be.
+//! with the connection-level limits: how many connections (in all and from one source
+//! address), how many HTTP/2 streams on one, how long a client may take to send its request
+//! head or finish the TLS handshake, how long a connection may sit idle, and how large a
+//! request head may be.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -30,10 +31,19 @@ use tokio_rustls::rustls;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
+use crate::domain::ip_allowlist::IpRange;
+use crate::http::limits::PerSourceCounter;
+
 /// Limits applied to every connection.
 #[derive(Debug, Clone)]
 pub struct ConnectionLimits {
     pub max_connections: usize,
+    /// Connections from one source address (an IPv6 source by its /64); trusted proxies,
+    /// which carry many clients' connections, are not limited.
+    pub max_connections_per_source: u32,
+    pub trusted_proxies: Vec<IpRange>,
+    /// HTTP/2 streams in progress on one connection.
+    pub max_streams_per_connection: u32,
     /// For the request head (from when the connection is ready for a request, so it also
     /// ends idle keep-alive connections) and for the TLS handshake.
     pub header_read_timeout: Duration,
@@ -101,10 +111,11 @@ pub async fn serve<S>(
         .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX))
         // No keep-alive pings: their answers would count as traffic and keep an idle
         // connection open past the idle timeout.
-        .max_concurrent_streams(100);
+        .max_concurrent_streams(limits.max_streams_per_connection);
     let builder = Arc::new(builder);
     let graceful = GracefulShutdown::new();
     let connections = Arc::new(Semaphore::new(limits.max_connections));
+    let per_source = PerSourceCounter::new(limits.max_connections_per_source);
     tokio::pin!(shutdown);
 
     loop {
@@ -129,6 +140,18 @@ pub async fn serve<S>(
             },
             () = &mut shutdown => break,
         };
+        let trusted = limits.trusted_proxies.iter().any(|r| r.contains(peer.ip()));
+        let source_slot = if trusted {
+            None
+        } else {
+            match per_source.claim(peer.ip()) {
+                Some(slot) => Some(slot),
+                None => {
+                    tracing::debug!(%peer, "too many connections from this source; closing");
+                    continue;
+                }
+            }
+        };
         let _ = stream.set_nodelay(true);
         let connection = Connection {
             builder: builder.clone(),
@@ -142,6 +165,7 @@ pub async fn serve<S>(
         let io = IdleTimeout::new(stream, limits.idle_timeout);
         tokio::spawn(async move {
             let _permit = permit;
+            let _source_slot = source_slot;
             match tls {
                 None => connection.serve(io).await,
                 Some(acceptor) => {

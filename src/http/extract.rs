@@ -100,7 +100,14 @@ where
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(malformed)?;
-        let verified = state.tokens.verify_cached(token)?;
+        // Admission has verified it already when it was valid.
+        let verified = match parts
+            .extensions
+            .remove::<crate::auth::cache::VerifiedToken>()
+        {
+            Some(verified) => verified,
+            None => state.tokens.verify_cached(token)?,
+        };
         // Limited before the database is asked anything, and before the handler writes.
         state
             .limits

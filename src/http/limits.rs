@@ -1,5 +1,5 @@
 //! Rate limits, in process: GCRA buckets keyed by client id or source address, and the
-//! lockout of a client id after repeated wrong secrets. Every map is bounded and swept of
+//! lockout of a client id at a source address after repeated wrong secrets from there. Every map is bounded and swept of
 //! entries that no longer hold anything back; time is passed in.
 //!
 //! A limit is checked before the request does any work that writes, so a request answered
@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::str::FromStr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::http::HeaderMap;
@@ -177,10 +177,16 @@ struct Failures {
     locked_until: Option<Instant>,
 }
 
-/// Consecutive wrong secrets per client id.
+/// Where a lockout applies: a client id as asked for from one source (an IPv6 source by its
+/// /64). Keyed by both, as hosted identity providers do, so that wrong secrets sent from one
+/// place cannot lock the client out everywhere else; the per-client rate limit stays the
+/// ceiling on guesses spread over many sources.
+type LockoutKey = (String, Option<IpAddr>);
+
+/// Consecutive wrong secrets per client id and source.
 pub struct FailedSecrets {
     policy: LockoutPolicy,
-    state: Mutex<Bounded<String, Failures>>,
+    state: Mutex<Bounded<LockoutKey, Failures>>,
 }
 
 impl FailedSecrets {
@@ -198,38 +204,49 @@ impl FailedSecrets {
         }
     }
 
-    /// `Err` holds how long the id stays locked.
-    pub fn check(&self, client_id: &str, now: Instant) -> Result<(), Duration> {
+    fn key(client_id: &str, source: Option<IpAddr>) -> LockoutKey {
+        (client_id.to_string(), source.map(source_key))
+    }
+
+    /// `Err` holds how long the id stays locked for this source.
+    pub fn check(
+        &self,
+        client_id: &str,
+        source: Option<IpAddr>,
+        now: Instant,
+    ) -> Result<(), Duration> {
         if self.policy.threshold == 0 {
             return Ok(());
         }
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.sweep_if_due(now, self.expired(now));
-        match state.entries.get(client_id).and_then(|f| f.locked_until) {
+        match state
+            .entries
+            .get(&Self::key(client_id, source))
+            .and_then(|f| f.locked_until)
+        {
             Some(until) if until > now => Err(until - now),
             _ => Ok(()),
         }
     }
 
-    /// Records a wrong secret; from the threshold on, locks the id.
-    pub fn failed(&self, client_id: &str, now: Instant) {
+    /// Records a wrong secret from `source`; from the threshold on, locks the id there.
+    pub fn failed(&self, client_id: &str, source: Option<IpAddr>, now: Instant) {
         if self.policy.threshold == 0 || client_id.len() > MAX_TRACKED_ID_BYTES {
             return;
         }
         let policy = self.policy;
+        let key = Self::key(client_id, source);
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let expired = self.expired(now);
-        if !state.entries.contains_key(client_id) && !state.has_room(now, &expired) {
+        if !state.entries.contains_key(&key) && !state.has_room(now, &expired) {
             return;
         }
-        let entry = state
-            .entries
-            .entry(client_id.to_string())
-            .or_insert(Failures {
-                count: 0,
-                last: now,
-                locked_until: None,
-            });
+        let entry = state.entries.entry(key).or_insert(Failures {
+            count: 0,
+            last: now,
+            locked_until: None,
+        });
         if entry.last + policy.forget_after <= now {
             entry.count = 0;
         }
@@ -245,13 +262,69 @@ impl FailedSecrets {
         }
     }
 
-    /// A right secret ends the streak.
-    pub fn succeeded(&self, client_id: &str) {
+    /// A right secret ends the streak of that source.
+    pub fn succeeded(&self, client_id: &str, source: Option<IpAddr>) {
         if self.policy.threshold == 0 {
             return;
         }
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.entries.remove(client_id);
+        state.entries.remove(&Self::key(client_id, source));
+    }
+}
+
+/// How many of something (connections, requests) each source address holds at once, up to
+/// a limit. Entries exist only while something is held, so the map is bounded by what the
+/// server holds in all.
+#[derive(Clone)]
+pub struct PerSourceCounter {
+    limit: u32,
+    counts: Arc<Mutex<HashMap<IpAddr, u32>>>,
+}
+
+impl PerSourceCounter {
+    pub fn new(limit: u32) -> Self {
+        PerSourceCounter {
+            limit,
+            counts: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// One more for `addr` (an IPv6 address counts for its /64), released when the slot is
+    /// dropped; `None` when the source is at its limit.
+    pub fn claim(&self, addr: IpAddr) -> Option<SourceSlot> {
+        let key = source_key(addr);
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let count = counts.entry(key).or_insert(0);
+        if *count >= self.limit {
+            return None;
+        }
+        *count += 1;
+        Some(SourceSlot {
+            key,
+            counter: self.clone(),
+        })
+    }
+}
+
+/// One thing held by a source; see [`PerSourceCounter`].
+pub struct SourceSlot {
+    key: IpAddr,
+    counter: PerSourceCounter,
+}
+
+impl Drop for SourceSlot {
+    fn drop(&mut self) {
+        let mut counts = self
+            .counter
+            .counts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = counts.get_mut(&self.key) {
+            *count -= 1;
+            if *count == 0 {
+                counts.remove(&self.key);
+            }
+        }
     }
 }
 
@@ -302,16 +375,21 @@ impl Limits {
         }
     }
 
-    /// Counts a token request for `client_id`, then checks the id's lockout (before the
-    /// secret is checked). `Err` holds how long to wait.
-    pub fn check_token_client(&self, client_id: &str, now: Instant) -> Result<(), Duration> {
+    /// Counts a token request for `client_id`, then checks the id's lockout at `source`
+    /// (before the secret is checked). `Err` holds how long to wait.
+    pub fn check_token_client(
+        &self,
+        client_id: &str,
+        source: Option<IpAddr>,
+        now: Instant,
+    ) -> Result<(), Duration> {
         if client_id.len() > MAX_TRACKED_ID_BYTES {
             return Ok(());
         }
         if let Some(limiter) = &self.token_per_client {
             limiter.check(client_id, now)?;
         }
-        self.failed_secrets.check(client_id, now)
+        self.failed_secrets.check(client_id, source, now)
     }
 
     /// Counts a Console API request of `client_id`.
@@ -461,31 +539,48 @@ mod tests {
     fn repeated_wrong_secrets_lock_the_id_with_growing_delays() {
         let start = Instant::now();
         let secs = Duration::from_secs;
+        let here = Some("192.0.2.1".parse().unwrap());
         let failures = FailedSecrets::new(LockoutPolicy::new(3, secs(10)), start);
-        failures.failed("id", start);
-        failures.failed("id", start);
-        assert_eq!(failures.check("id", start), Ok(()));
-        failures.failed("id", start);
-        assert_eq!(failures.check("id", start), Err(secs(10)));
-        assert_eq!(failures.check("other", start), Ok(()));
+        failures.failed("id", here, start);
+        failures.failed("id", here, start);
+        assert_eq!(failures.check("id", here, start), Ok(()));
+        failures.failed("id", here, start);
+        assert_eq!(failures.check("id", here, start), Err(secs(10)));
+        assert_eq!(failures.check("other", here, start), Ok(()));
         let t = start + secs(10);
-        assert_eq!(failures.check("id", t), Ok(()));
-        failures.failed("id", t);
-        assert_eq!(failures.check("id", t), Err(secs(20)));
+        assert_eq!(failures.check("id", here, t), Ok(()));
+        failures.failed("id", here, t);
+        assert_eq!(failures.check("id", here, t), Err(secs(20)));
         // Capped at 15 minutes.
         for _ in 0..30 {
-            failures.failed("id", t);
+            failures.failed("id", here, t);
         }
-        assert_eq!(failures.check("id", t), Err(secs(900)));
+        assert_eq!(failures.check("id", here, t), Err(secs(900)));
         // A right secret ends the streak.
-        failures.succeeded("id");
-        assert_eq!(failures.check("id", t), Ok(()));
+        failures.succeeded("id", here);
+        assert_eq!(failures.check("id", here, t), Ok(()));
         // Failures long ago are forgotten.
-        failures.failed("id", t);
-        failures.failed("id", t);
+        failures.failed("id", here, t);
+        failures.failed("id", here, t);
         let much_later = t + secs(3600);
-        failures.failed("id", much_later);
-        assert_eq!(failures.check("id", much_later), Ok(()));
+        failures.failed("id", here, much_later);
+        assert_eq!(failures.check("id", here, much_later), Ok(()));
+    }
+
+    #[test]
+    fn a_lockout_holds_only_at_the_source_that_caused_it() {
+        let now = Instant::now();
+        let ip = |s: &str| Some(s.parse::<IpAddr>().unwrap());
+        let failures = FailedSecrets::new(LockoutPolicy::new(2, Duration::from_secs(10)), now);
+        failures.failed("id", ip("192.0.2.1"), now);
+        failures.failed("id", ip("192.0.2.1"), now);
+        assert!(failures.check("id", ip("192.0.2.1"), now).is_err());
+        assert_eq!(failures.check("id", ip("198.51.100.7"), now), Ok(()));
+        // An IPv6 source is one /64: hopping addresses inside it does not escape the lock.
+        failures.failed("id", ip("2001:db8::1"), now);
+        failures.failed("id", ip("2001:db8::2"), now);
+        assert!(failures.check("id", ip("2001:db8::ffff"), now).is_err());
+        assert_eq!(failures.check("id", ip("2001:db8:0:1::1"), now), Ok(()));
     }
 
     #[test]
@@ -493,9 +588,9 @@ mod tests {
         let now = Instant::now();
         let failures = FailedSecrets::new(LockoutPolicy::new(0, Duration::from_secs(10)), now);
         for _ in 0..100 {
-            failures.failed("id", now);
+            failures.failed("id", None, now);
         }
-        assert_eq!(failures.check("id", now), Ok(()));
+        assert_eq!(failures.check("id", None, now), Ok(()));
     }
 
     fn headers(values: &[&str]) -> HeaderMap {
@@ -556,6 +651,20 @@ mod tests {
         assert_eq!(source_key(ip("2001:db8:1:2:3:4:5:6")), ip("2001:db8:1:2::"));
         assert_eq!(source_key(ip("192.0.2.1")), ip("192.0.2.1"));
         assert_eq!(source_key(ip("::ffff:192.0.2.1")), ip("192.0.2.1"));
+    }
+
+    #[test]
+    fn a_source_holds_at_most_its_limit_and_gets_slots_back() {
+        let counter = PerSourceCounter::new(2);
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let first = counter.claim(ip("192.0.2.1")).unwrap();
+        let _second = counter.claim(ip("192.0.2.1")).unwrap();
+        assert!(counter.claim(ip("192.0.2.1")).is_none());
+        assert!(counter.claim(ip("192.0.2.2")).is_some());
+        drop(first);
+        assert!(counter.claim(ip("192.0.2.1")).is_some());
+        // Released slots leave no entry behind.
+        assert!(counter.counts.lock().unwrap().len() <= 1);
     }
 
     #[test]

@@ -1,67 +1,9 @@
-//! Layers around every route: the bound on concurrent requests (503), the request timeout
-//! (408), security headers and CORS.
+//! Layers around every route besides admission (`admission.rs`): security headers and CORS.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use tokio::sync::Semaphore;
+use axum::http::{header, HeaderName, HeaderValue, Method};
 use tower_http::cors::{AllowOrigin, CorsLayer};
-
-use super::error::ApiError;
-
-/// What [`guard`] enforces.
-#[derive(Clone)]
-pub struct RequestGuard {
-    permits: Arc<Semaphore>,
-    timeout: Duration,
-}
-
-impl RequestGuard {
-    pub fn new(max_concurrent: usize, timeout: Duration) -> Self {
-        RequestGuard {
-            permits: Arc::new(Semaphore::new(max_concurrent)),
-            timeout,
-        }
-    }
-}
-
-/// Sheds load beyond the concurrency bound at once (503 with `Retry-After`, nothing done)
-/// rather than queueing it, and answers 408 when a request, its body included, takes longer
-/// than the timeout. A timed-out request is dropped where it stands; every write runs in a
-/// transaction, so it is wholly done or not at all.
-pub async fn guard(State(guard): State<RequestGuard>, request: Request, next: Next) -> Response {
-    let Ok(_permit) = guard.permits.try_acquire() else {
-        tracing::warn!("too many concurrent requests; shedding one");
-        return ApiError {
-            retry_after: Some(1),
-            ..ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the server is busy; retry shortly",
-            )
-        }
-        .into_response();
-    };
-    match tokio::time::timeout(guard.timeout, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => {
-            tracing::warn!(timeout = ?guard.timeout, "request timed out");
-            let mut response = ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "the request was not completed in time",
-            )
-            .into_response();
-            // The request's body may be unread: do not reuse the connection.
-            response
-                .headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            response
-        }
-    }
-}
 
 /// Headers every response carries unless its handler set them: no caching (responses carry
 /// secrets and tokens), no content sniffing, no framing, no referrer.

@@ -1,7 +1,9 @@
 //! The HTTP layer: shared state, the router, and one module per resource.
 
 mod activity;
+pub mod admission;
 mod backups;
+mod body;
 mod clients;
 mod cluster_update;
 mod clusters;
@@ -52,8 +54,13 @@ pub struct Settings {
     pub max_members: u32,
     /// `GET /meta/ip-ranges`: Web Modeler's egress CIDRs.
     pub web_modeler_ip_ranges: Vec<String>,
-    /// Requests handled at once; more are shed with 503.
+    /// Requests handled at once; more are shed with 503. Unauthenticated requests may use
+    /// half of them.
     pub max_concurrent_requests: usize,
+    /// Unauthenticated requests in progress from one source address; more are 429.
+    pub max_requests_per_source: u32,
+    /// How long a body may take to start arriving; after that it must keep up a minimum rate.
+    pub body_read_timeout: std::time::Duration,
     /// Longest a request may take before it is answered 408.
     pub request_timeout: std::time::Duration,
     /// Origins allowed by CORS; empty turns CORS off.
@@ -79,8 +86,7 @@ pub type AppState = Arc<AppContext>;
 /// that is not a header value).
 pub fn router(state: AppState) -> anyhow::Result<Router> {
     let settings = &state.settings;
-    let guard =
-        middleware::RequestGuard::new(settings.max_concurrent_requests, settings.request_timeout);
+    let admission = admission::Admission::new(state.clone());
     let cors = middleware::cors(&settings.cors_allowed_origins)?;
     let (routes, _) = openapi::api_router().split_for_parts();
     let mut router = routes
@@ -95,10 +101,10 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
             settings.max_body_bytes,
         ))
         .layer(axum::middleware::from_fn_with_state(
-            guard,
-            middleware::guard,
+            admission,
+            admission::admit,
         ));
-    // Outside the guard, so that 503 and 408 answers carry CORS and security headers too.
+    // Outside admission, so that 503 and 408 answers carry CORS and security headers too.
     if let Some(cors) = cors {
         router = router.layer(cors);
     }

@@ -4,8 +4,7 @@
 use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::State;
+use axum::extract::{FromRequest, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -88,35 +87,31 @@ pub struct OpenIdConfiguration {
 async fn token(
     State(state): State<AppState>,
     Source(source): Source,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    request: axum::extract::Request,
 ) -> Response {
     let now = Instant::now();
     let limits = &state.limits;
-    let limited = |wait| oauth_error(OAuthError::TooManyRequests(retry_after_secs(wait)));
+    // Counted at the request head, before a byte of the body is waited for: a source over
+    // its limit cannot hold a request slot while it trickles a body in.
     if let Err(wait) = limits.check_token_source(source, now) {
-        return limited(wait);
+        return too_many_requests(wait);
     }
-    let body = match body {
-        Ok(body) => body,
-        Err(rejection) => {
-            // Too large (413), or the body could not be read: in the OAuth error shape.
-            let mut response = oauth_error(OAuthError::InvalidRequest(
-                "the request body could not be read, or is too large".into(),
-            ));
-            *response.status_mut() = rejection.status();
-            return response;
-        }
-    };
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers.clone();
+    let body =
+        match Bytes::from_request(axum::extract::Request::from_parts(parts, body), &state).await {
+            Ok(body) => body,
+            Err(rejection) => return unreadable_body(rejection.status()),
+        };
     let request = match parse_token_request(&headers, &body) {
         Ok(request) => request,
         Err(e) => return oauth_error(e),
     };
     let client_id = request.client_id.clone();
     if let Some(id) = &client_id {
-        if let Err(wait) = limits.check_token_client(id, now) {
+        if let Err(wait) = limits.check_token_client(id, source, now) {
             tracing::debug!("token request refused by a rate limit or lockout");
-            return limited(wait);
+            return too_many_requests(wait);
         }
     }
     let issued = grant::grant(
@@ -130,7 +125,7 @@ async fn token(
     match (issued, client_id) {
         (Ok(grant), client_id) => {
             if let Some(id) = client_id {
-                limits.failed_secrets.succeeded(&id);
+                limits.failed_secrets.succeeded(&id, source);
             }
             let mut response = Json(grant).into_response();
             response
@@ -139,11 +134,25 @@ async fn token(
             response
         }
         (Err(OAuthError::InvalidClient), Some(id)) => {
-            limits.failed_secrets.failed(&id, Instant::now());
+            limits.failed_secrets.failed(&id, source, Instant::now());
             oauth_error(OAuthError::InvalidClient)
         }
         (Err(e), _) => oauth_error(e),
     }
+}
+
+/// 429 in the token endpoint's shape, with `Retry-After`.
+pub(super) fn too_many_requests(wait: std::time::Duration) -> Response {
+    oauth_error(OAuthError::TooManyRequests(retry_after_secs(wait)))
+}
+
+/// A body that is too large (413) or could not be read, in the token endpoint's shape.
+pub(super) fn unreadable_body(status: StatusCode) -> Response {
+    let mut response = oauth_error(OAuthError::InvalidRequest(
+        "the request body could not be read, or is too large".into(),
+    ));
+    *response.status_mut() = status;
+    response
 }
 
 /// Merges the body (form-encoded or JSON) with HTTP Basic client authentication.

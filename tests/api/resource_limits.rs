@@ -115,12 +115,9 @@ async fn bodies_over_the_limit_are_413_and_nothing_is_written() {
     assert_eq!(list, json!([]));
 }
 
-#[tokio::test]
-async fn a_stalled_request_is_408_and_requests_beyond_the_bound_are_shed_with_503() {
-    let app =
-        TestApp::spawn_with(&["--request-timeout", "1s", "--max-concurrent-requests", "1"]).await;
-    // A request whose body never finishes holds the only slot.
-    let mut stalled = TcpStream::connect(app.addr).await.unwrap();
+/// Sends a token request head and the start of its body, then nothing more.
+async fn stalled_token_request(addr: std::net::SocketAddr) -> TcpStream {
+    let mut stalled = TcpStream::connect(addr).await.unwrap();
     stalled
         .write_all(
             b"POST /oauth/token HTTP/1.1\r\nHost: test\r\n\
@@ -129,19 +126,13 @@ async fn a_stalled_request_is_408_and_requests_beyond_the_bound_are_shed_with_50
         )
         .await
         .unwrap();
-    let started = Instant::now();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    stalled
+}
 
-    // Another request is not queued: 503 at once, with Retry-After.
-    let shed = app.http.get(app.url("/healthz")).send().await.unwrap();
-    assert_eq!(shed.headers()["retry-after"], "1");
-    assert_eq!(shed.headers()["cache-control"], "no-store");
-    assert_error(shed, StatusCode::SERVICE_UNAVAILABLE).await;
-
-    // The stalled one gets 408 in the API's error shape after the timeout, and its
-    // connection is closed (its body was never read).
-    let response = read_response(&mut stalled).await;
-    let elapsed = started.elapsed();
+/// Reads a 408 in the API's error shape, with the connection closed after it (its body was
+/// never read).
+async fn assert_408_and_closed(stalled: &mut TcpStream) {
+    let response = read_response(stalled).await;
     assert_eq!(response.status, 408, "{}", response.head);
     assert!(
         response
@@ -153,15 +144,70 @@ async fn a_stalled_request_is_408_and_requests_beyond_the_bound_are_shed_with_50
     );
     let error: Value = serde_json::from_str(&response.body).unwrap();
     assert_eq!(error["status"], 408);
+    closed_within(stalled, Duration::from_secs(2)).await;
+}
+
+#[tokio::test]
+async fn a_stalled_request_is_408_and_requests_beyond_the_bound_are_shed_with_503() {
+    let app = TestApp::spawn_with(&[
+        "--request-timeout",
+        "1s",
+        "--body-read-timeout",
+        "10s",
+        "--max-concurrent-requests",
+        "1",
+    ])
+    .await;
+    // A request whose body never finishes holds the only slot.
+    let mut stalled = stalled_token_request(app.addr).await;
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    // Another request is not queued: 503 at once, with Retry-After.
+    let shed = app
+        .http
+        .get(app.url("/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shed.headers()["retry-after"], "1");
+    assert_eq!(shed.headers()["cache-control"], "no-store");
+    assert_error(shed, StatusCode::SERVICE_UNAVAILABLE).await;
+    // Liveness and readiness never wait behind API work.
+    for probe in ["/healthz", "/readyz"] {
+        let response = app.http.get(app.url(probe)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{probe}");
+    }
+
+    // The stalled one gets 408 after the request timeout.
+    assert_408_and_closed(&mut stalled).await;
+    let elapsed = started.elapsed();
     assert!(
         elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(5),
         "{elapsed:?}"
     );
-    closed_within(&mut stalled, Duration::from_secs(2)).await;
 
     // The slot is free again.
-    let ok = app.http.get(app.url("/healthz")).send().await.unwrap();
+    let ok = app
+        .http
+        .get(app.url("/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_body_that_stops_arriving_is_408_after_the_body_read_timeout_not_the_request_timeout() {
+    let app = TestApp::spawn_with(&["--body-read-timeout", "1s"]).await;
+    let started = Instant::now();
+    let mut stalled = stalled_token_request(app.addr).await;
+    assert_408_and_closed(&mut stalled).await;
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(4),
+        "the default request timeout is 30 s; the body had {elapsed:?}"
+    );
 }
 
 #[tokio::test]

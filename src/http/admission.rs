@@ -1,0 +1,263 @@
+//! Admission: whether a request may start, decided from its head alone, before a byte of
+//! its body is waited for.
+//!
+//! - Liveness (`/healthz`) is never refused or queued; readiness and metrics scrapes have a
+//!   pool of their own. Neither waits behind API work.
+//! - A request with a valid bearer token is *authenticated*; every other request is
+//!   *unauthenticated* and may use at most half of `--max-concurrent-requests`, so a flood
+//!   of anonymous requests cannot take the share of those who hold a token.
+//! - One source address may have at most `--max-requests-per-source` unauthenticated
+//!   requests in progress (429 beyond that).
+//! - Beyond the bounds a request is shed at once (503 or 429 with `Retry-After`), never
+//!   queued; a request, its body included, has `--request-timeout` (408).
+//! - A body has `--body-read-timeout` plus time at a minimum rate to arrive (see `body`),
+//!   and one announced larger than `--max-body-bytes` is answered 413 at once.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header::{AUTHORIZATION, CONNECTION, CONTENT_LENGTH, EXPECT};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::body::{drain_in_background, BodyOutcome, DeadlineBody};
+use super::error::ApiError;
+use super::limits::{PerSourceCounter, SourceSlot};
+use super::{oauth, AppState};
+
+/// Readiness checks and metrics scrapes in progress at once.
+const PROBES_IN_PROGRESS: usize = 32;
+/// Where a refusal must be in the token endpoint's (RFC 6749) shape.
+const TOKEN_PATH: &str = "/oauth/token";
+
+/// The bounds [`admit`] enforces, and the state it counts with.
+pub struct Admission {
+    app: AppState,
+    all: Arc<Semaphore>,
+    unauthenticated: Arc<Semaphore>,
+    probes: Arc<Semaphore>,
+    per_source: PerSourceCounter,
+}
+
+impl Admission {
+    pub fn new(app: AppState) -> Arc<Self> {
+        let settings = &app.settings;
+        let all = settings.max_concurrent_requests.max(1);
+        // Rounded up, so that a bound of 1 still admits anyone.
+        let unauthenticated = all.div_ceil(2);
+        Arc::new(Admission {
+            all: Arc::new(Semaphore::new(all)),
+            unauthenticated: Arc::new(Semaphore::new(unauthenticated)),
+            probes: Arc::new(Semaphore::new(PROBES_IN_PROGRESS)),
+            per_source: PerSourceCounter::new(settings.max_requests_per_source),
+            app,
+        })
+    }
+}
+
+/// What a request holds while it runs.
+#[allow(dead_code)] // held for their drop
+enum Held {
+    Nothing,
+    Probe(OwnedSemaphorePermit),
+    Authenticated(OwnedSemaphorePermit),
+    Unauthenticated(SourceSlot, OwnedSemaphorePermit, OwnedSemaphorePermit),
+}
+
+enum Refusal {
+    /// The server's bound is reached.
+    Busy,
+    /// This source's bound is reached.
+    SourceBusy,
+}
+
+fn is_probe(path: &str) -> bool {
+    path == "/readyz"
+        || path
+            .strip_prefix("/monitoring/")
+            .is_some_and(|rest| rest.ends_with("/metrics") && rest.matches('/').count() == 1)
+}
+
+/// The bearer token of a request, if it carries one.
+fn bearer(request: &Request) -> Option<&str> {
+    let value = request.headers().get(AUTHORIZATION)?.to_str().ok()?;
+    value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+fn try_permit(semaphore: &Arc<Semaphore>) -> Result<OwnedSemaphorePermit, Refusal> {
+    semaphore
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| Refusal::Busy)
+}
+
+/// Decides which share the request runs under; a valid token is remembered in the
+/// request's extensions, so the `Caller` extractor does not verify it again.
+fn admit_request(admission: &Admission, request: &mut Request) -> Result<Held, Refusal> {
+    let path = request.uri().path();
+    if path == "/healthz" {
+        return Ok(Held::Nothing);
+    }
+    if is_probe(path) {
+        return Ok(Held::Probe(try_permit(&admission.probes)?));
+    }
+    let verified = bearer(request).and_then(|token| admission.app.tokens.verify_cached(token).ok());
+    if let Some(verified) = verified {
+        request.extensions_mut().insert(verified);
+        return Ok(Held::Authenticated(try_permit(&admission.all)?));
+    }
+    let source = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| {
+            admission
+                .app
+                .limits
+                .source_address(info.0, request.headers())
+        });
+    // In-process requests (tests without a socket) have no source to count.
+    let slot = match source {
+        Some(source) => Some(
+            admission
+                .per_source
+                .claim(source)
+                .ok_or(Refusal::SourceBusy)?,
+        ),
+        None => None,
+    };
+    let share = try_permit(&admission.unauthenticated)?;
+    let any = try_permit(&admission.all)?;
+    Ok(match slot {
+        Some(slot) => Held::Unauthenticated(slot, share, any),
+        None => Held::Authenticated(any),
+    })
+}
+
+fn refusal_response(refusal: Refusal, path: &str) -> Response {
+    match refusal {
+        Refusal::Busy => {
+            tracing::warn!("too many concurrent requests; shedding one");
+            ApiError {
+                retry_after: Some(1),
+                ..ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the server is busy; retry shortly",
+                )
+            }
+            .into_response()
+        }
+        Refusal::SourceBusy => {
+            tracing::debug!("too many requests in progress from one source; refusing one");
+            let wait = Duration::from_secs(1);
+            if path == TOKEN_PATH {
+                oauth::too_many_requests(wait)
+            } else {
+                ApiError::too_many_requests(wait).into_response()
+            }
+        }
+    }
+}
+
+fn too_large(path: &str, limit: usize) -> Response {
+    let mut response = if path == TOKEN_PATH {
+        oauth::unreadable_body(StatusCode::PAYLOAD_TOO_LARGE)
+    } else {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the request body is larger than {limit} bytes"),
+        )
+        .into_response()
+    };
+    close_connection(&mut response);
+    response
+}
+
+fn close_connection(response: &mut Response) {
+    response
+        .headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
+}
+
+/// The layer around every route: admission, the request timeout, and the body's deadline.
+pub async fn admit(
+    State(admission): State<Arc<Admission>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let settings = &admission.app.settings;
+    let path = request.uri().path().to_owned();
+    let held = match admit_request(&admission, &mut request) {
+        Ok(held) => held,
+        Err(refusal) => return refusal_response(refusal, &path),
+    };
+
+    let announced = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|length| length > settings.max_body_bytes as u64) {
+        // A client waiting for `100 Continue` has sent nothing and will send nothing now.
+        if !request.headers().contains_key(EXPECT) {
+            drain_in_background(std::mem::take(request.body_mut()));
+        }
+        return too_large(&path, settings.max_body_bytes);
+    }
+
+    let outcome = BodyOutcome::default();
+    let request = request.map(|body| {
+        Body::new(DeadlineBody::new(
+            body,
+            settings.body_read_timeout,
+            outcome.clone(),
+        ))
+    });
+    let result = tokio::time::timeout(settings.request_timeout, next.run(request)).await;
+    drop(held);
+    let mut response = match result {
+        Ok(_) if outcome.timed_out() => timed_out("the request body did not arrive in time"),
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(timeout = ?settings.request_timeout, "request timed out");
+            timed_out("the request was not completed in time")
+        }
+    };
+    if let Some(rest) = outcome.take_leftover() {
+        if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            close_connection(&mut response);
+            drain_in_background(rest);
+        }
+    }
+    response
+}
+
+/// 408, closing the connection: the request's body may be unread.
+fn timed_out(message: &str) -> Response {
+    let mut response = ApiError::new(StatusCode::REQUEST_TIMEOUT, message).into_response();
+    close_connection(&mut response);
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_probe;
+
+    #[test]
+    fn probes_are_readiness_and_metrics_scrapes() {
+        assert!(is_probe("/readyz"));
+        assert!(is_probe("/monitoring/5f0e/metrics"));
+        assert!(!is_probe("/monitoring/5f0e/other/metrics"));
+        assert!(!is_probe("/healthz"));
+        assert!(!is_probe("/clusters"));
+        assert!(!is_probe("/oauth/token"));
+    }
+}

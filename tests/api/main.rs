@@ -12,6 +12,7 @@ mod cli;
 mod clients;
 mod clusters;
 mod docs_page;
+mod flood;
 mod headers;
 mod isolation;
 mod lifecycle;

@@ -332,3 +332,66 @@ async fn an_idle_timeout_shorter_than_the_request_timeout_is_refused() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--idle-timeout"), "{stderr}");
 }
+
+/// Writes the whole request, as Python's `requests` and Go's `net/http` do, and only then
+/// reads the answer.
+async fn send_all_then_read(addr: std::net::SocketAddr, head: &str, body: &[u8]) -> RawResponse {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream
+        .write_all(body)
+        .await
+        .expect("the server cut the client off instead of reading the body it refused");
+    read_response(&mut stream).await
+}
+
+#[tokio::test]
+async fn a_client_that_sends_5_mb_before_reading_gets_the_413() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let five_mb = vec![b'x'; 5_000_000];
+
+    // Announced: refused at once, and the body drained so the client reads the answer.
+    let head = format!(
+        "POST /clusters HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        five_mb.len()
+    );
+    let response = send_all_then_read(app.addr, &head, &five_mb).await;
+    assert_eq!(response.status, 413, "{}", response.head);
+    let error: Value = serde_json::from_str(&response.body).unwrap();
+    assert_eq!(error["status"], 413);
+    assert!(
+        error["message"].as_str().unwrap().contains("bytes"),
+        "{error}"
+    );
+
+    // Not announced (chunked): refused when the limit is crossed, then drained the same way.
+    let head = format!(
+        "POST /clusters HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    let mut chunked = Vec::new();
+    for piece in five_mb.chunks(64 * 1024) {
+        chunked.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+        chunked.extend_from_slice(piece);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    let response = send_all_then_read(app.addr, &head, &chunked).await;
+    assert_eq!(response.status, 413, "{}", response.head);
+
+    // The token endpoint, in its own error shape.
+    let head = format!(
+        "POST /oauth/token HTTP/1.1\r\nHost: test\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+        five_mb.len()
+    );
+    let response = send_all_then_read(app.addr, &head, &five_mb).await;
+    assert_eq!(response.status, 413, "{}", response.head);
+    let error: Value = serde_json::from_str(&response.body).unwrap();
+    assert_eq!(error["error"], "invalid_request");
+
+    let list: Value = app.get("/clusters", &token).await.json().await.unwrap();
+    assert_eq!(list, json!([]));
+}

@@ -268,3 +268,38 @@ async fn the_api_limits_each_client_and_a_429_changes_nothing() {
         .count();
     assert_eq!(audited, 3);
 }
+
+#[tokio::test]
+async fn wrong_secrets_from_one_address_do_not_lock_the_client_out_elsewhere() {
+    let app = TestApp::spawn_with(&["--token-failures-before-lockout", "3"]).await;
+    let org = TestApp::org_of(&app.admin_token().await);
+    let (victim, secret) = app.create_api_client(&org, "all").await;
+    // The attacker knows the client id and sends wrong secrets from 127.0.0.2.
+    let attacker = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .unwrap();
+    let attempt = |secret: &'static str| {
+        attacker
+            .post(app.url("/oauth/token"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", victim.as_str()),
+                ("client_secret", secret),
+            ])
+            .send()
+    };
+    for _ in 0..3 {
+        assert_eq!(
+            attempt("guess").await.unwrap().status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // Locked there ...
+    assert_token_429(attempt("guess").await.unwrap()).await;
+    // ... but the client itself, from its own address, keeps getting tokens.
+    for _ in 0..3 {
+        let response = token_request(&app, &victim, &secret, None).await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+}

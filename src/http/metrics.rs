@@ -45,6 +45,11 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     }
     let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
     let (username, password) = decoded.split_once(':')?;
+    // No username holds a NUL (they are letters, digits and `. _ - @ +`), and PostgreSQL
+    // fails a lookup given one: such credentials are simply wrong.
+    if username.contains('\0') {
+        return None;
+    }
     Some((username.to_string(), password.to_string()))
 }
 

@@ -7,7 +7,8 @@
 //! would), then every table of [`TABLES`] is copied, parents first, in one transaction on
 //! the target, read from one consistent snapshot of the source. The row count of every
 //! table is compared between the source snapshot and the target before the target commits;
-//! any difference rolls the whole copy back.
+//! any difference rolls the whole copy back. So does a row the target cannot store (on
+//! PostgreSQL: text with a NUL, which SQLite holds), named by its table and key.
 //!
 //! The columns are read from the target's schema, so a new column needs nothing here. A new
 //! table is one line in [`TABLES`]; until it is there, every copy (and the test that runs

@@ -303,7 +303,7 @@ async fn names_in_paths_are_percent_decoded() {
     // `%5F` is `_`; the SDK sends names raw, other clients encode them.
     assert_no_content(update_secret(&app, &token, &id, "MY%5FNAME", "v2").await).await;
     assert_eq!(secrets(&app, &token, &id).await["MY_NAME"], "v2");
-    // Names that cannot exist are simply not found; `+` is not a space.
+    // Names that are not there are simply not found; `+` is not a space.
     for absent in ["MY%20NAME", "MY+NAME", "%C3%84"] {
         assert_error(
             update_secret(&app, &token, &id, absent, "x").await,

@@ -2,7 +2,7 @@
 
 mod migrate;
 mod org;
-mod table;
+pub(crate) mod table;
 
 use std::process::ExitCode;
 

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use crate::cli::table;
 use crate::config::{ClustersCommand, StorageArgs};
 use crate::domain::audit::{AuditEntry, AuditType};
 use crate::domain::cluster::{Cluster, ComponentStatus};
@@ -119,19 +120,22 @@ impl From<&Cluster> for ClusterSummary {
     }
 }
 
+/// The operator's view; names are escaped by the table (they may predate the name rules).
 fn print_table(clusters: &[Cluster]) {
-    println!(
-        "{:<36}  {:<36}  {:<9}  {:<24}  NAME",
-        "ID", "ORGANIZATION", "STATUS", "SINCE"
+    let rows: Vec<Vec<String>> = clusters
+        .iter()
+        .map(|c| {
+            vec![
+                c.id.clone(),
+                c.org_id.clone(),
+                c.status.as_str().to_string(),
+                c.status_since.to_rfc3339(),
+                c.name.clone(),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        table::render(&["ID", "ORGANIZATION", "STATUS", "SINCE", "NAME"], &rows)
     );
-    for c in clusters {
-        println!(
-            "{:<36}  {:<36}  {:<9}  {:<24}  {}",
-            c.id,
-            c.org_id,
-            c.status.as_str(),
-            c.status_since.to_rfc3339(),
-            c.name
-        );
-    }
 }

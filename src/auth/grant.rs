@@ -92,6 +92,10 @@ pub async fn grant(
     ) else {
         return Err(OAuthError::InvalidClient);
     };
+    // No client id holds a NUL, and PostgreSQL fails a lookup given one: unknown at once.
+    if client_id.contains('\0') {
+        return Err(OAuthError::InvalidClient);
+    }
     let audience = request.audience.as_deref().filter(|a| !a.is_empty());
 
     if let Some(client) = tokens.client_state(store, client_id).await? {

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ip_allowlist::IpAllowlistEntry;
-use super::{DomainError, Timestamp};
+use super::{text, DomainError, Timestamp};
 use crate::catalog::Catalog;
 
 pub const MAX_NAME_CHARS: usize = 50;
@@ -164,7 +164,10 @@ pub struct ClusterDraft {
     pub hardware_packages: Option<f64>,
 }
 
+/// A cluster name: not blank, at most [`MAX_NAME_CHARS`] characters, and shown as written
+/// (see [`text::check_name`]).
 pub fn validate_name(name: &str) -> Result<(), DomainError> {
+    text::check_name("name", name)?;
     if name.trim().is_empty() {
         return Err(DomainError::Invalid("name must not be empty".into()));
     }
@@ -335,6 +338,9 @@ mod tests {
         let cases: Vec<(Mutation, &str)> = vec![
             (|d| d.name = "".into(), "name"),
             (|d| d.name = "x".repeat(51), "name"),
+            (|d| d.name = "a\u{1b}[2Jb".into(), "name"),
+            (|d| d.name = "a\u{0}b".into(), "name"),
+            (|d| d.name = "a\u{202e}b".into(), "name"),
             (|d| d.channel_id = "nope".into(), "channelId"),
             (|d| d.generation_id = "nope".into(), "generationId"),
             (|d| d.region_id = "nope".into(), "regionId"),

@@ -4,7 +4,7 @@
 
 use super::cluster::{validate_hardware_packages, validate_name, Cluster, StageLabel};
 use super::ip_allowlist::{self, IpAllowlistEntry};
-use super::DomainError;
+use super::{text, DomainError};
 
 /// What `PATCH /clusters/{uuid}` asks to change; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
@@ -52,6 +52,7 @@ impl Cluster {
             next.name = name.clone();
         }
         if let Some(description) = &patch.description {
+            text::check_free_text("description", description)?;
             next.description = Some(description.clone()).filter(|d| !d.is_empty());
         }
         if let Some(stage) = patch.stage_label {

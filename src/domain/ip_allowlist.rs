@@ -9,7 +9,7 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use super::DomainError;
+use super::{text, DomainError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IpAllowlistEntry {
@@ -87,7 +87,8 @@ pub fn parse_ranges(text: &str) -> Option<Vec<IpRange>> {
         .collect()
 }
 
-/// Checks every entry; the error names the list field, the entry's index and its value.
+/// Checks every entry (its `ip`, and its description as free text); the error names the
+/// list field, the entry's index and its value.
 pub fn validate(field: &str, entries: &[IpAllowlistEntry]) -> Result<(), DomainError> {
     for (index, entry) in entries.iter().enumerate() {
         if parse_ranges(&entry.ip).is_none() {
@@ -97,6 +98,7 @@ pub fn validate(field: &str, entries: &[IpAllowlistEntry]) -> Result<(), DomainE
                 entry.ip
             )));
         }
+        text::check_free_text(&format!("{field}[{index}].description"), &entry.description)?;
     }
     Ok(())
 }

@@ -15,6 +15,7 @@ pub mod monitoring;
 pub mod organization;
 pub mod scope;
 pub mod secure_connectivity;
+pub mod text;
 pub mod time;
 pub mod zeebe_client;
 

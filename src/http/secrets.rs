@@ -36,9 +36,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = CreateSecretBody, example = json!({"secretName": "API_KEY", "secretValue": "s3cr3t"}))]
 pub struct CreateSecretRequest {
-    /// Letters, digits and underscores, not starting with a digit; fewer than 50 characters.
-    #[schema(max_length = 49, pattern = "^[A-Za-z_][A-Za-z0-9_]*$")]
+    /// Fewer than 50 characters, none of them whitespace, control or invisible
+    /// (`my-key-of-secret` and `a.b-c` are fine). In paths, percent-encode what a path
+    /// segment cannot hold (`/` as `%2F`).
+    #[schema(min_length = 1, max_length = 49)]
     pub secret_name: String,
+    /// Any text without a NUL character.
     pub secret_value: String,
 }
 
@@ -47,6 +50,7 @@ pub struct CreateSecretRequest {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = UpdateSecretBody, example = json!({"secretValue": "n3w-s3cr3t"}))]
 pub struct UpdateSecretRequest {
+    /// Any text without a NUL character.
     pub secret_value: String,
 }
 
@@ -139,7 +143,7 @@ async fn list_secrets(
     security(("bearer" = ["create:secrets"])),
     responses(
         (status = 204, description = "No content"),
-        (status = 400, description = "Secret name must be less than 50 characters (letters, digits, underscores), or a malformed body"),
+        (status = 400, description = "Secret name must be less than 50 characters without whitespace or control characters; a value with a NUL character; or a malformed body"),
         (status = 403, description = "Maximum number of secrets reached, or the token lacks the scope create:secrets"),
         (status = 404, description = "Cluster not found"),
         (status = 409, description = "Secret names must be unique"),
@@ -156,6 +160,7 @@ async fn create_secret(
     let cluster = load_cluster(&state, &caller, &cluster_id).await?;
     let name = request.secret_name;
     connector_secret::validate_name(&name)?;
+    connector_secret::validate_value(&request.secret_value)?;
     let now = Timestamp::now();
     let secret = ConnectorSecret {
         sealed_value: state.keyring.encrypt(
@@ -205,7 +210,7 @@ async fn create_secret(
     security(("bearer" = ["update:secrets"])),
     responses(
         (status = 204, description = "No content"),
-        (status = 400, description = "A malformed body or path"),
+        (status = 400, description = "A value with a NUL character, or a malformed body or path"),
         (status = 403, description = "The token lacks the scope update:secrets"),
         (status = 404, description = "Cluster or secret not found"),
     ),
@@ -218,6 +223,7 @@ async fn update_secret(
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::UpdateSecrets)?;
     let ApiJson(request) = body?;
+    connector_secret::validate_value(&request.secret_value)?;
     let cluster = load_cluster(&state, &caller, &cluster_id).await?;
     let sealed = state.keyring.encrypt(
         request.secret_value.as_bytes(),

@@ -12,6 +12,7 @@ use crate::crypto::{self, Keyring};
 use crate::domain::api_client::ApiClient;
 use crate::domain::audit::{AuditEntry, AuditType};
 use crate::domain::scope::{Scope, ScopeSet};
+use crate::domain::text;
 use crate::domain::Timestamp;
 use crate::storage::Store;
 
@@ -45,6 +46,7 @@ pub async fn create(
 ) -> anyhow::Result<NewCredentials> {
     let name = name.trim();
     anyhow::ensure!(!name.is_empty(), "the client name must not be empty");
+    text::check_name("the client name", name)?;
     anyhow::ensure!(
         name.chars().count() <= MAX_NAME_CHARS,
         "the client name is too long: at most {MAX_NAME_CHARS} characters"

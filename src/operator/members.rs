@@ -6,6 +6,7 @@ use anyhow::Context;
 use super::{orgs, OPERATOR};
 use crate::domain::audit::{AuditEntry, AuditType};
 use crate::domain::member::{normalize_email, Member};
+use crate::domain::text;
 use crate::domain::Timestamp;
 use crate::storage::Store;
 
@@ -29,7 +30,10 @@ pub async fn accept(
     );
     let name = match name.map(str::trim) {
         Some("") => anyhow::bail!("the name must not be empty"),
-        Some(name) => name.to_string(),
+        Some(name) => {
+            text::check_name("the name", name)?;
+            name.to_string()
+        }
         None => member.name.clone(),
     };
     let audit = AuditEntry::new(

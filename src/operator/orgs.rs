@@ -6,6 +6,7 @@ use super::OPERATOR;
 use crate::domain::audit::{AuditEntry, AuditType};
 use crate::domain::member::normalize_email;
 use crate::domain::organization::Organization;
+use crate::domain::text;
 use crate::domain::Timestamp;
 use crate::storage::Store;
 
@@ -33,6 +34,7 @@ pub fn new_organization(
 ) -> anyhow::Result<Organization> {
     let name = name.trim();
     anyhow::ensure!(!name.is_empty(), "the organization name must not be empty");
+    text::check_name("the organization name", name)?;
     anyhow::ensure!(
         name.chars().count() <= MAX_NAME_CHARS,
         "the organization name is too long: at most {MAX_NAME_CHARS} characters"

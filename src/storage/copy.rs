@@ -7,7 +7,8 @@
 //! would), then every table of [`TABLES`] is copied, parents first, in one transaction on
 //! the target, read from one consistent snapshot of the source. The row count of every
 //! table is compared between the source snapshot and the target before the target commits;
-//! any difference rolls the whole copy back.
+//! any difference rolls the whole copy back. So does a row the target cannot store (on
+//! PostgreSQL: text with a NUL, which SQLite holds), named by its table and key.
 //!
 //! The columns are read from the target's schema, so a new column needs nothing here. A new
 //! table is one line in [`TABLES`]; until it is there, every copy (and the test that runs
@@ -147,9 +148,14 @@ pub async fn copy(from: &str, to: &str, options: CopyOptions) -> anyhow::Result<
             .join(", ");
         let select = format!("SELECT {list} FROM {} ORDER BY {order_by}", quote(table));
         let insert = format!("INSERT INTO {} ({list}) VALUES ", quote(table));
-        let copied = copy_rows(&mut source, &mut target, &select, &insert, &kinds)
+        let rows = RowsOf {
+            table,
+            key: order_by,
+            columns: &columns,
+        };
+        let copied = copy_rows(&mut source, &mut target, &select, &insert, &kinds, &rows)
             .await
-            .with_context(|| format!("copying {table}"))?;
+            .with_context(|| format!("copying {table}; nothing was copied"))?;
         target.after_copy(table, &columns).await?;
 
         let source_count = source.count(table).await?;
@@ -324,6 +330,60 @@ fn insert_sql(prefix: &str, width: usize, rows: usize) -> String {
     sql
 }
 
+/// The table being copied, for naming a row in an error.
+struct RowsOf<'a> {
+    table: &'a str,
+    /// The columns that identify a row (the table's entry in [`TABLES`]).
+    key: &'a str,
+    /// In the order of the values of a row.
+    columns: &'a [Column],
+}
+
+impl RowsOf<'_> {
+    /// `id "…"`, or `org_id "…", email "…"`: the key columns of `row`.
+    fn identify(&self, row: &[Value]) -> String {
+        self.key
+            .split(',')
+            .map(str::trim)
+            .map(|key| {
+                let value = self
+                    .columns
+                    .iter()
+                    .position(|c| c.name == key)
+                    .map(|i| match &row[i] {
+                        Value::Text(Some(v)) => format!("{v:?}"),
+                        Value::Int(Some(v)) => v.to_string(),
+                        other => format!("{other:?}"),
+                    })
+                    .unwrap_or_default();
+                format!("{key} {value}")
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// PostgreSQL cannot store a NUL in text (SQLite can, and versions before the rule
+    /// against it let one in): such a row is named instead of failing a whole INSERT
+    /// with a message that names no row.
+    fn check_storable_in_postgres(&self, row: &[Value]) -> anyhow::Result<()> {
+        for (column, value) in self.columns.iter().zip(row) {
+            if let Value::Text(Some(text)) = value {
+                if text.contains('\0') {
+                    bail!(
+                        "table {}, row {}: column {} holds a NUL character (U+0000), which \
+                         PostgreSQL cannot store. Remove it from that row of the source and \
+                         migrate again",
+                        self.table,
+                        self.identify(row),
+                        column.name
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Streams the rows of `select` from the source into the target in multi-row INSERTs;
 /// returns how many were copied.
 async fn copy_rows(
@@ -332,12 +392,17 @@ async fn copy_rows(
     select: &str,
     insert: &str,
     kinds: &[(Kind, Kind)],
+    of: &RowsOf<'_>,
 ) -> anyhow::Result<u64> {
     let per_insert = (PARAMETERS_PER_INSERT / kinds.len().max(1)).max(1);
+    let to_postgres = matches!(target, Side::Postgres(_));
     let mut rows = source.rows(select, kinds);
     let mut batch = Vec::with_capacity(per_insert);
     let mut copied = 0;
     while let Some(row) = rows.try_next().await? {
+        if to_postgres {
+            of.check_storable_in_postgres(&row)?;
+        }
         batch.push(row);
         if batch.len() == per_insert {
             copied += batch.len() as u64;
@@ -649,6 +714,43 @@ mod tests {
         assert_eq!(
             redact_url("sqlite://data/consoled.db"),
             "sqlite://data/consoled.db"
+        );
+    }
+
+    #[test]
+    fn a_row_postgresql_cannot_store_is_named_by_its_key() {
+        let columns = [
+            Column {
+                name: "org_id".into(),
+                kind: Kind::Text,
+            },
+            Column {
+                name: "email".into(),
+                kind: Kind::Text,
+            },
+            Column {
+                name: "name".into(),
+                kind: Kind::Text,
+            },
+        ];
+        let of = RowsOf {
+            table: "members",
+            key: "org_id, email",
+            columns: &columns,
+        };
+        let text = |v: &str| Value::Text(Some(v.into()));
+        let fine = [text("o1"), text("a@example.com"), text("A")];
+        assert!(of.check_storable_in_postgres(&fine).is_ok());
+        let broken = [text("o1"), text("a@example.com"), text("A\0B")];
+        let err = of
+            .check_storable_in_postgres(&broken)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(
+                "table members, row org_id \"o1\", email \"a@example.com\": column name holds a NUL"
+            ),
+            "{err}"
         );
     }
 

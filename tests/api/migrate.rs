@@ -501,3 +501,50 @@ async fn replacing_a_used_target_needs_the_flag() {
     assert!(absent.contains("opening the source"), "{absent}");
     assert!(!dir.path().join("missing.db").exists());
 }
+
+/// An older version let a NUL into SQLite; PostgreSQL cannot store one. The copy names
+/// the row and leaves the target without a single row.
+#[tokio::test]
+async fn a_row_postgresql_cannot_store_is_named_and_nothing_is_copied() {
+    let Some(admin) = crate::postgres::admin_url() else {
+        eprintln!(
+            "skipped: set {} to run the migration test with a row PostgreSQL cannot store",
+            crate::postgres::ENV
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let source = format!("sqlite://{}", dir.path().join("source.db").display());
+    let mut old = start(&source).await;
+    let token = old.admin_token().await;
+    old.create_cluster(&token, "fine").await;
+    let planted = old.create_cluster(&token, "to be broken").await;
+    old.stop().await;
+    {
+        use sqlx::Connection;
+        let mut db = sqlx::SqliteConnection::connect(&source).await.unwrap();
+        sqlx::query(
+            "UPDATE clusters SET description = 'before' || char(0) || 'after' WHERE id = $1",
+        )
+        .bind(&planted)
+        .execute(&mut db)
+        .await
+        .unwrap();
+    }
+
+    let target = crate::postgres::fresh_database(&admin).await;
+    let refused = migrate(&source, &target, &[]).await.unwrap_err();
+    for needle in ["clusters", planted.as_str(), "description", "U+0000"] {
+        assert!(refused.contains(needle), "{needle:?} not in {refused}");
+    }
+
+    use sqlx::Connection;
+    let mut db = sqlx::PgConnection::connect(&target).await.unwrap();
+    for (table, _) in consoled::storage::copy::TABLES {
+        let rows: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+        assert_eq!(rows, 0, "{table} has rows after a failed copy");
+    }
+}

@@ -260,7 +260,7 @@ async fn no_secret_reaches_the_log_the_audit_trail_error_bodies_or_the_database(
             409,
         ),
         (
-            json!({"secretName": "BAD-NAME", "secretValue": connector_values[0]}),
+            json!({"secretName": "BAD NAME", "secretValue": connector_values[0]}),
             400,
         ),
         (

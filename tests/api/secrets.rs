@@ -165,15 +165,21 @@ async fn invalid_secrets_are_400_and_nothing_is_written() {
     )
     .await;
     assert!(message.contains("less than 50"), "{message}");
+    // Empty, whitespace, controls and characters that reorder text on screen.
     for bad in [
         "",
-        "1ABC",
-        "MY-SECRET",
         "MY SECRET",
-        "a.b",
-        "ÄBC",
-        "a/b",
-        "a+b",
+        " LEADING",
+        "TRAILING ",
+        "TAB\tNAME",
+        "LINE\nBREAK",
+        "NUL\u{0}NAME",
+        "ESC\u{1b}[31m",
+        "C1\u{9b}NAME",
+        "NO\u{a0}BREAK",
+        "RLO\u{202e}NAME",
+        "LRI\u{2066}NAME",
+        "RLM\u{200f}NAME",
     ] {
         let message = assert_error(
             create_secret(&app, &token, &id, bad, "x").await,
@@ -212,6 +218,58 @@ async fn invalid_secrets_are_400_and_nothing_is_written() {
     assert_eq!(secrets(&app, &token, &id).await[&"S".repeat(49)], "x");
 }
 
+/// The Terraform provider's documented example names its secret `my-key-of-secret`; the
+/// reference limits a name only by its length.
+#[tokio::test]
+async fn names_with_hyphens_dots_and_other_printable_characters_work_everywhere() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let id = app.create_cluster(&token, "c").await;
+    let names = [
+        "my-key-of-secret",
+        "a.b-c",
+        "1ABC",
+        "ÄBC",
+        "a+b",
+        "a/b",
+        "x@y:z",
+    ];
+    for name in names {
+        assert_no_content(create_secret(&app, &token, &id, name, "v1").await).await;
+    }
+    let listed = secrets(&app, &token, &id).await;
+    for name in names {
+        assert_eq!(listed[name], "v1", "{name} in {listed}");
+    }
+    // In paths: raw as the SDK sends them, or percent-encoded (`/` has to be).
+    let in_path = |name: &str| {
+        percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
+    assert_no_content(update_secret(&app, &token, &id, "my-key-of-secret", "v2").await).await;
+    assert_no_content(update_secret(&app, &token, &id, "a.b-c", "v2").await).await;
+    assert_no_content(update_secret(&app, &token, &id, &in_path("a/b"), "v2").await).await;
+    assert_no_content(update_secret(&app, &token, &id, &in_path("ÄBC"), "v2").await).await;
+    let listed = secrets(&app, &token, &id).await;
+    for name in ["my-key-of-secret", "a.b-c", "a/b", "ÄBC"] {
+        assert_eq!(listed[name], "v2", "{name} in {listed}");
+    }
+    assert_eq!(listed["a+b"], "v1");
+    // A duplicate is still 409.
+    assert_error(
+        create_secret(&app, &token, &id, "my-key-of-secret", "again").await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_no_content(delete_secret(&app, &token, &id, "my-key-of-secret").await).await;
+    assert_no_content(delete_secret(&app, &token, &id, "a.b-c").await).await;
+    assert_no_content(delete_secret(&app, &token, &id, &in_path("a/b")).await).await;
+    let listed = secrets(&app, &token, &id).await;
+    assert_eq!(
+        listed,
+        json!({"1ABC": "v1", "ÄBC": "v2", "a+b": "v1", "x@y:z": "v1"})
+    );
+}
+
 #[tokio::test]
 async fn the_number_of_secrets_per_cluster_is_limited() {
     let app = TestApp::spawn_with(&["--max-secrets-per-cluster", "2"]).await;
@@ -245,7 +303,7 @@ async fn names_in_paths_are_percent_decoded() {
     // `%5F` is `_`; the SDK sends names raw, other clients encode them.
     assert_no_content(update_secret(&app, &token, &id, "MY%5FNAME", "v2").await).await;
     assert_eq!(secrets(&app, &token, &id).await["MY_NAME"], "v2");
-    // Names that cannot exist are simply not found; `+` is not a space.
+    // Names that are not there are simply not found; `+` is not a space.
     for absent in ["MY%20NAME", "MY+NAME", "%C3%84"] {
         assert_error(
             update_secret(&app, &token, &id, absent, "x").await,

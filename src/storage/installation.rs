@@ -108,7 +108,10 @@ pub async fn find_installation(url: &str) -> anyhow::Result<Option<Absence>> {
         db.close().await?;
         Ok(found)
     } else {
-        anyhow::bail!("unsupported database URL {url:?}: use sqlite://PATH or postgres://...")
+        anyhow::bail!(
+            "unsupported database URL {}: use sqlite://PATH or postgres://...",
+            redact_url(url)
+        )
     }
 }
 

@@ -226,6 +226,9 @@ pub async fn open_with(url: &str, pool: PoolSettings) -> anyhow::Result<Arc<dyn 
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         Ok(Arc::new(PgStore::open(url, pool).await?))
     } else {
-        anyhow::bail!("unsupported database URL {url:?}: use sqlite://PATH or postgres://...")
+        anyhow::bail!(
+            "unsupported database URL {}: use sqlite://PATH or postgres://...",
+            copy::redact_url(url)
+        )
     }
 }

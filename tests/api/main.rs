@@ -40,5 +40,6 @@ mod ip_allowlist;
 mod secrecy;
 mod secrets;
 mod secure_connectivity;
+mod settings;
 mod tls;
 mod token_attacks;

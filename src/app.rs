@@ -11,6 +11,7 @@ use tokio_rustls::TlsAcceptor;
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 
+use crate::auth;
 use crate::auth::keys::{self, KeySet};
 use crate::auth::{TokenService, TokenSettings};
 use crate::catalog::Catalog;
@@ -130,7 +131,7 @@ impl Application {
             TokenSettings {
                 issuer: public_url.clone(),
                 lifetime: args.token_lifetime,
-                console_audiences: args.console_audiences.clone(),
+                console_audiences: auth::console_audiences(&args.console_audiences, &public_url),
                 zeebe_audiences: args.zeebe_audiences.clone(),
                 leeway: args.clock_skew,
                 client_state_ttl: args.storage.state_cache_ttl,

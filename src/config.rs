@@ -432,7 +432,10 @@ impl ServeArgs {
             !self.zeebe_audiences.is_empty(),
             "--zeebe-audiences must name at least one audience"
         );
-        check_audiences_apart(&self.console_audiences, &self.zeebe_audiences)?;
+        // The public URL's host is known before the listener is bound; only a port 0 is not.
+        let console_audiences =
+            crate::auth::console_audiences(&self.console_audiences, &self.public_url(self.listen));
+        check_audiences_apart(&console_audiences, &self.zeebe_audiences)?;
         let origins: Vec<&String> = self
             .cors_allowed_origins
             .iter()
@@ -523,7 +526,7 @@ fn zero_or_duration_within(
 /// year as "11months 30days 3h 50m 24s").
 fn format_bound(bound: Duration) -> String {
     let secs = bound.as_secs();
-    if bound > DAY && secs % DAY.as_secs() == 0 {
+    if bound > DAY && secs.is_multiple_of(DAY.as_secs()) {
         format!("{}d", secs / DAY.as_secs())
     } else {
         humantime::format_duration(bound).to_string()

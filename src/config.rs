@@ -170,6 +170,8 @@ pub struct ServeArgs {
     pub listen: SocketAddr,
 
     /// The externally visible base URL; the token issuer and every URL handed out derive from it.
+    /// An absolute `http://` or `https://` URL with a host and no user info, query or
+    /// fragment; its host, with and without the port, is also a Console API audience.
     /// Defaults to `http://<listen address>`.
     #[arg(long, env = "CONSOLED_PUBLIC_URL", value_parser = parse_public_url)]
     pub public_url: Option<String>,
@@ -201,7 +203,8 @@ pub struct ServeArgs {
     #[arg(long, env = "CONSOLED_TOKEN_REUSE_WINDOW", default_value = "30s", value_parser = duration_within(Duration::ZERO, 30 * DAY))]
     pub token_reuse_window: Duration,
 
-    /// Audiences accepted for Console API tokens (comma-separated).
+    /// Audiences accepted for Console API tokens (comma-separated); the first is the default
+    /// audience. The host of the public URL is accepted besides these.
     #[arg(
         long,
         env = "CONSOLED_CONSOLE_AUDIENCES",

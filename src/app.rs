@@ -11,6 +11,7 @@ use tokio_rustls::TlsAcceptor;
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 
+use crate::auth;
 use crate::auth::keys::{self, KeySet};
 use crate::auth::{TokenService, TokenSettings};
 use crate::catalog::Catalog;
@@ -86,26 +87,16 @@ pub async fn load_signing_keys(
 
 impl Application {
     pub async fn build(args: ServeArgs) -> anyhow::Result<Self> {
-        anyhow::ensure!(
-            !args.request_timeout.is_zero()
-                && !args.header_read_timeout.is_zero()
-                && !args.idle_timeout.is_zero()
-                && !args.body_read_timeout.is_zero(),
-            "--request-timeout, --header-read-timeout, --idle-timeout and --body-read-timeout \
-             must be longer than 0s"
-        );
-        anyhow::ensure!(
-            args.idle_timeout >= args.request_timeout,
-            "--idle-timeout ({}) must be at least --request-timeout ({})",
-            humantime::format_duration(args.idle_timeout),
-            humantime::format_duration(args.request_timeout)
-        );
+        // Settings that cannot work are refused before anything is opened or written.
+        args.validate()?;
         let tls = match (&args.tls_cert, &args.tls_key) {
-            (Some(cert), Some(key)) => Some(serve::tls_acceptor(cert, key)?),
+            (Some(cert), Some(key)) => {
+                Some(serve::tls_acceptor(cert, key).context("--tls-cert and --tls-key")?)
+            }
             (None, None) => None,
             _ => anyhow::bail!("set both --tls-cert and --tls-key, or neither"),
         };
-        let catalog = Arc::new(Catalog::load(args.catalog.as_deref())?);
+        let catalog = Arc::new(Catalog::load(args.catalog.as_deref()).context("--catalog")?);
         let (store, keyring) = open_storage(&args.storage).await?;
         let listener = TcpListener::bind(args.listen)
             .await
@@ -140,7 +131,7 @@ impl Application {
             TokenSettings {
                 issuer: public_url.clone(),
                 lifetime: args.token_lifetime,
-                console_audiences: args.console_audiences.clone(),
+                console_audiences: auth::console_audiences(&args.console_audiences, &public_url),
                 zeebe_audiences: args.zeebe_audiences.clone(),
                 leeway: args.clock_skew,
                 client_state_ttl: args.storage.state_cache_ttl,

@@ -51,7 +51,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(*args).await,
         Command::Init(args) => {
-            let (store, keyring) = operator::open(&args.storage).await?;
+            let (store, keyring) = operator::open_or_create(&args.storage).await?;
             let credentials = operator::init(
                 store.as_ref(),
                 &keyring,

@@ -45,9 +45,10 @@ pub async fn run(command: ClustersCommand) -> anyhow::Result<()> {
     }
 }
 
-/// Opens the database only: these commands read and write no secrets, so they need no
-/// master key (and must not create a key file in the data dir).
+/// Opens the database of an existing installation only: these commands read and write no
+/// secrets, so they need no master key (and must not create a key file in the data dir).
 async fn open(args: &StorageArgs) -> anyhow::Result<std::sync::Arc<dyn Store>> {
+    crate::operator::require_existing_installation(args).await?;
     storage::open(&args.database_url()).await
 }
 

@@ -47,7 +47,9 @@ impl Keyring {
     /// generating that file (mode 0600) when neither exists.
     pub fn load(configured: Option<&str>, data_dir: &Path) -> anyhow::Result<Self> {
         let master = match configured {
-            Some(encoded) => decode_master_key(encoded)?,
+            Some(encoded) => {
+                decode_master_key(encoded).context("--master-key (CONSOLED_MASTER_KEY)")?
+            }
             None => load_or_create_key_file(data_dir)?,
         };
         Ok(Self::from_master_key(&master))

@@ -25,10 +25,37 @@ pub const DEFAULT_ORG_NAME: &str = "Default organization";
 /// Owner of an organization created without an explicit owner email (`--owner-email`).
 pub const DEFAULT_OWNER_EMAIL: &str = "owner@consoled.local";
 
-/// Opens the store for an operator command and makes sure the master key is the one the
+/// Opens the existing installation for an operator command (see
+/// [`require_existing_installation`]) and makes sure the master key is the one the
 /// database's secrets were made with: a client created under another key would be stored
 /// fine and then never authenticate.
 pub async fn open(args: &crate::config::StorageArgs) -> anyhow::Result<(Arc<dyn Store>, Keyring)> {
+    require_existing_installation(args).await?;
+    open_or_create(args).await
+}
+
+/// Refuses storage settings that name no installation, before anything is written: only
+/// `serve` (its first start) and `init` create one, so a mistyped `--data-dir` or
+/// `--database-url` is reported rather than turned into a new, empty installation.
+pub async fn require_existing_installation(
+    args: &crate::config::StorageArgs,
+) -> anyhow::Result<()> {
+    crate::storage::require_installation(&args.database_url())
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{e:#}\nSet --data-dir (CONSOLED_DATA_DIR) or --database-url \
+                 (CONSOLED_DATABASE_URL) as for the server; `consoled init` or the first start \
+                 of `consoled serve` creates an installation."
+            )
+        })
+}
+
+/// Opens the store like [`open`], creating the installation (database, master key file,
+/// signing key) when there is none: for `init`.
+pub async fn open_or_create(
+    args: &crate::config::StorageArgs,
+) -> anyhow::Result<(Arc<dyn Store>, Keyring)> {
     let (store, keyring) = crate::app::open_storage(args).await?;
     // Only the master key matters here, not which retired keys still verify.
     crate::app::load_signing_keys(store.as_ref(), &keyring, std::time::Duration::ZERO)

@@ -150,6 +150,9 @@ pub async fn grant(
     Err(OAuthError::InvalidClient)
 }
 
+/// The audience of the token: the requested one if accepted, else the first accepted one.
+/// A refused audience is `invalid_request`, never `invalid_client`: the secret was right,
+/// so it does not count toward the client id's lockout.
 fn pick_audience<'a>(
     requested: Option<&'a str>,
     accepted: &'a [String],

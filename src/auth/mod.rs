@@ -6,4 +6,7 @@ pub mod keys;
 pub mod token;
 
 pub use grant::{OAuthError, TokenGrant, TokenRequest};
-pub use token::{AuthError, Claims, Principal, TokenService, TokenSettings};
+pub use token::{
+    console_audiences, public_url_audiences, AuthError, Claims, Principal, TokenService,
+    TokenSettings,
+};

@@ -89,6 +89,36 @@ pub struct TokenSettings {
     pub reuse_window: Duration,
 }
 
+/// The Console API audiences that come with the public URL: its host, with and without
+/// its port (the scheme's default when the URL names none). Without `audience` in its
+/// provider block, the Camunda Terraform provider asks for `host[:port]` of its API URL,
+/// which is this server's public URL.
+pub fn public_url_audiences(public_url: &str) -> Vec<String> {
+    let Ok(url) = url::Url::parse(public_url) else {
+        return Vec::new();
+    };
+    let Some(host) = url.host_str().filter(|h| !h.is_empty()) else {
+        return Vec::new();
+    };
+    let mut audiences = vec![host.to_string()];
+    if let Some(port) = url.port_or_known_default() {
+        audiences.push(format!("{host}:{port}"));
+    }
+    audiences
+}
+
+/// The configured Console API audiences followed by those of the public URL, each once;
+/// the first configured one stays the default audience.
+pub fn console_audiences(configured: &[String], public_url: &str) -> Vec<String> {
+    let mut audiences = configured.to_vec();
+    for audience in public_url_audiences(public_url) {
+        if !audiences.contains(&audience) {
+            audiences.push(audience);
+        }
+    }
+    audiences
+}
+
 pub struct TokenService {
     issuer: String,
     verified: VerifiedTokens,

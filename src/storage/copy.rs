@@ -87,6 +87,11 @@ pub async fn copy(from: &str, to: &str, options: CopyOptions) -> anyhow::Result<
     if from.trim() == to.trim() {
         bail!("--from and --to name the same database");
     }
+    // Before anything is opened: a mistyped or empty source must not get a schema, nor
+    // cause the target to be created.
+    super::require_installation(from)
+        .await
+        .context("the source (--from)")?;
     let mut source = Side::open(from, Role::Source)
         .await
         .with_context(|| format!("opening the source {}", redact_url(from)))?;

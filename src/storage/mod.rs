@@ -59,6 +59,7 @@ mod connector_secrets;
 pub mod copy;
 mod group_commit;
 mod health;
+mod installation;
 mod keys;
 mod lifecycle;
 mod members;
@@ -78,6 +79,7 @@ pub use backups::BackupStore;
 pub use clusters::{ClusterProgress, ClusterStep, ClusterStore};
 pub use connector_secrets::ConnectorSecretStore;
 pub use health::HealthStore;
+pub use installation::{find_installation, require_installation, Absence};
 pub use keys::{KeyStore, SigningKeyRecord};
 pub use lifecycle::ClusterLifecycleStore;
 pub use members::MemberStore;
@@ -224,6 +226,9 @@ pub async fn open_with(url: &str, pool: PoolSettings) -> anyhow::Result<Arc<dyn 
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         Ok(Arc::new(PgStore::open(url, pool).await?))
     } else {
-        anyhow::bail!("unsupported database URL {url:?}: use sqlite://PATH or postgres://...")
+        anyhow::bail!(
+            "unsupported database URL {}: use sqlite://PATH or postgres://...",
+            copy::redact_url(url)
+        )
     }
 }

@@ -605,3 +605,170 @@ async fn names_given_to_the_cli_refuse_control_and_bidi_characters() {
     );
     assert_eq!(app.activity(&admin).await, before);
 }
+
+/// Runs `consoled <args>` on `data_dir` alone: no database URL and no master key, as an
+/// operator who mistyped the data dir would.
+async fn consoled_in(data_dir: &std::path::Path, args: &[&str]) -> Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_consoled"))
+        .args(args)
+        .env("CONSOLED_DATA_DIR", data_dir)
+        .env_remove("CONSOLED_DATABASE_URL")
+        .env_remove("CONSOLED_MASTER_KEY")
+        .env("CONSOLED_LOG", "warn")
+        .output()
+        .await
+        .expect("the consoled binary runs")
+}
+
+/// Every command that works on an existing installation, none of which may create one.
+const COMMANDS_ON_AN_INSTALLATION: [&[&str]; 11] = [
+    &["orgs", "list"],
+    &["orgs", "create", "--name", "Acme"],
+    &["api-clients", "list"],
+    &["api-clients", "create", "--name", "ci", "--scopes", "all"],
+    &["api-clients", "rotate", "some-client"],
+    &["api-clients", "delete", "some-client"],
+    &["members", "accept", "someone@example.com"],
+    &["clusters", "list"],
+    &[
+        "clusters",
+        "suspend",
+        "00000000-0000-4000-8000-000000000000",
+    ],
+    &["keys", "rotate"],
+    &["orgs", "list", "--json"],
+];
+
+/// The files in `dir`, leaving out SQLite's `-wal` and `-shm` files, which come and go
+/// with connections.
+fn files_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.ends_with("-wal") && !name.ends_with("-shm"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn operator_commands_on_a_mistyped_data_dir_fail_and_create_nothing() {
+    let parent = tempfile::tempdir().unwrap();
+    let typo = parent.path().join("consoled-dta");
+    for args in COMMANDS_ON_AN_INSTALLATION {
+        let output = consoled_in(&typo, args).await;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !output.status.success(),
+            "{args:?} succeeded: {}",
+            stdout(&output)
+        );
+        assert!(
+            stderr.contains("no consoled installation"),
+            "{args:?}: {stderr}"
+        );
+        // Where it looked, so the typo is easy to see.
+        assert!(
+            stderr.contains(typo.to_str().unwrap()),
+            "{args:?}: {stderr}"
+        );
+        assert!(output.stdout.is_empty(), "{args:?}: {}", stdout(&output));
+        assert!(!typo.exists(), "{args:?} created {}", typo.display());
+    }
+}
+
+#[tokio::test]
+async fn operator_commands_on_an_empty_installation_fail_and_write_nothing() {
+    // An empty directory, an empty database file, and a database with the schema but no
+    // organization or signing key (a first start that stopped halfway).
+    let empty_dir = tempfile::tempdir().unwrap();
+    let empty_file = tempfile::tempdir().unwrap();
+    std::fs::File::create(empty_file.path().join("consoled.db")).unwrap();
+    let schema_only = tempfile::tempdir().unwrap();
+    let schema_url = format!(
+        "sqlite://{}",
+        schema_only.path().join("consoled.db").display()
+    );
+    drop(consoled::storage::open(&schema_url).await.unwrap());
+    for dir in [&empty_dir, &empty_file, &schema_only] {
+        let before = files_in(dir.path());
+        for args in COMMANDS_ON_AN_INSTALLATION {
+            let output = consoled_in(dir.path(), args).await;
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(
+                !output.status.success(),
+                "{args:?} succeeded: {}",
+                stdout(&output)
+            );
+            assert!(
+                stderr.contains("no consoled installation"),
+                "{args:?}: {stderr}"
+            );
+            assert!(
+                stderr.contains(dir.path().to_str().unwrap()),
+                "{args:?}: {stderr}"
+            );
+            assert_eq!(files_in(dir.path()), before, "{args:?} left files behind");
+        }
+    }
+    assert_eq!(
+        std::fs::metadata(empty_file.path().join("consoled.db"))
+            .unwrap()
+            .len(),
+        0,
+        "the empty database file was written to"
+    );
+    let store = consoled::storage::open(&schema_url).await.unwrap();
+    assert!(store.signing_keys().await.unwrap().is_empty());
+    assert!(store.organizations().await.unwrap().is_empty());
+}
+
+/// `init` and the first start of `serve` are what create an installation; the commands
+/// then work on it.
+#[tokio::test]
+async fn init_creates_the_installation_the_other_commands_need() {
+    let parent = tempfile::tempdir().unwrap();
+    let data_dir = parent.path().join("fresh");
+    let created = json_of(&consoled_in(&data_dir, &["init"]).await);
+    assert!(data_dir.join("master.key").exists());
+    let listed = json_of(&consoled_in(&data_dir, &["orgs", "list", "--json"]).await);
+    assert_eq!(listed[0]["id"], created["orgId"]);
+}
+
+/// On PostgreSQL, a database without consoled's schema is no installation: the commands
+/// refuse it, name it, and create no tables in it.
+#[tokio::test]
+async fn operator_commands_on_a_postgres_database_without_the_schema_fail() {
+    let Some(admin) = crate::postgres::admin_url() else {
+        eprintln!("skipped: set CONSOLED_TEST_POSTGRES_URL to run it");
+        return;
+    };
+    let url = crate::postgres::fresh_database(&admin).await;
+    let data_dir = tempfile::tempdir().unwrap();
+    for args in COMMANDS_ON_AN_INSTALLATION {
+        let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_consoled"))
+            .args(args)
+            .env("CONSOLED_DATA_DIR", data_dir.path())
+            .env("CONSOLED_DATABASE_URL", &url)
+            .env_remove("CONSOLED_MASTER_KEY")
+            .output()
+            .await
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?} succeeded");
+        assert!(stderr.contains("no consoled tables"), "{args:?}: {stderr}");
+        let database = url.rsplit('/').next().unwrap();
+        assert!(stderr.contains(database), "{args:?}: {stderr}");
+    }
+    assert!(files_in(data_dir.path()).is_empty());
+    let mut db = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()",
+    )
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    assert_eq!(tables, 0, "the database was written to");
+}

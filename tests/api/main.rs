@@ -41,6 +41,7 @@ mod ip_allowlist;
 mod secrecy;
 mod secrets;
 mod secure_connectivity;
+mod settings;
 mod stored_text;
 mod tls;
 mod token_attacks;

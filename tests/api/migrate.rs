@@ -491,15 +491,48 @@ async fn replacing_a_used_target_needs_the_flag() {
         .clone();
     assert_eq!(clusters["target"], 1);
 
-    // The same database twice, and a source that does not exist, are refused.
+    // The same database twice is refused.
     let same = migrate(&source, &source, &[]).await.unwrap_err();
     assert!(same.contains("same database"), "{same}");
-    let missing = format!("sqlite://{}", dir.path().join("missing.db").display());
-    let absent = migrate(&missing, &target, &["--replace-target"])
+}
+
+#[tokio::test]
+async fn a_source_that_is_no_installation_is_refused_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let target_path = dir.path().join("target.db");
+    let target = format!("sqlite://{}", target_path.display());
+    let missing_path = dir.path().join("typo").join("consoled.db");
+    let empty_path = dir.path().join("empty.db");
+    std::fs::File::create(&empty_path).unwrap();
+    for source_path in [&missing_path, &empty_path] {
+        let source = format!("sqlite://{}", source_path.display());
+        let refused = migrate(&source, &target, &["--replace-target"])
+            .await
+            .unwrap_err();
+        assert!(refused.contains("--from"), "{refused}");
+        assert!(refused.contains("no consoled installation"), "{refused}");
+        assert!(refused.contains(source_path.to_str().unwrap()), "{refused}");
+    }
+    assert!(!dir.path().join("typo").exists());
+    assert_eq!(std::fs::metadata(&empty_path).unwrap().len(), 0);
+    assert!(!target_path.exists(), "the target was created");
+
+    // A PostgreSQL database without consoled's schema is no installation either.
+    if let Some(admin) = crate::postgres::admin_url() {
+        let blank = crate::postgres::fresh_database(&admin).await;
+        let refused = migrate(&blank, &target, &[]).await.unwrap_err();
+        assert!(refused.contains("no consoled tables"), "{refused}");
+        let mut db = <sqlx::PgConnection as sqlx::Connection>::connect(&blank)
+            .await
+            .unwrap();
+        let tables: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()",
+        )
+        .fetch_one(&mut db)
         .await
-        .unwrap_err();
-    assert!(absent.contains("opening the source"), "{absent}");
-    assert!(!dir.path().join("missing.db").exists());
+        .unwrap();
+        assert_eq!(tables, 0, "the source was written to");
+    }
 }
 
 /// An older version let a NUL into SQLite; PostgreSQL cannot store one. The copy names

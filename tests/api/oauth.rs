@@ -303,3 +303,62 @@ async fn the_api_requires_a_valid_console_token() {
         .unwrap();
     assert_error(basic, StatusCode::UNAUTHORIZED).await;
 }
+
+/// The Camunda Terraform provider, without `audience` in its provider block, asks for the
+/// host of its API URL: first with HTTP Basic client authentication, then with the
+/// credentials in the form. Both work, with and without the port, and the token opens the
+/// Console API.
+#[tokio::test]
+async fn the_public_url_host_is_a_console_audience_as_terraform_asks_for_it() {
+    let app = TestApp::spawn().await;
+    let with_port = format!("127.0.0.1:{}", app.addr.port());
+    for audience in [with_port.as_str(), "127.0.0.1"] {
+        let basic = app
+            .http
+            .post(app.url("/oauth/token"))
+            .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+            .form(&[("grant_type", "client_credentials"), ("audience", audience)])
+            .send()
+            .await
+            .unwrap();
+        let form = token_request(
+            &app,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", CLIENT_ID),
+                ("client_secret", CLIENT_SECRET),
+                ("audience", audience),
+            ],
+        )
+        .await;
+        for response in [basic, form] {
+            assert_eq!(response.status(), StatusCode::OK, "audience {audience}");
+            let body: Value = response.json().await.unwrap();
+            let token = body["access_token"].as_str().unwrap();
+            assert_eq!(jwt_claims(token)["aud"], audience);
+            assert_eq!(app.get("/clusters", token).await.status(), StatusCode::OK);
+        }
+    }
+}
+
+/// A right secret with an audience that is not accepted is a bad request, never a wrong
+/// secret: it does not count toward the client id's lockout (5 failures by default).
+#[tokio::test]
+async fn a_refused_audience_never_counts_as_a_wrong_secret() {
+    let app = TestApp::spawn().await;
+    for _ in 0..6 {
+        let refused = token_request(
+            &app,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", CLIENT_ID),
+                ("client_secret", CLIENT_SECRET),
+                ("audience", "somewhere-else.example.com"),
+            ],
+        )
+        .await;
+        oauth_error(refused, StatusCode::BAD_REQUEST, "invalid_request").await;
+    }
+    let token = app.admin_token().await;
+    assert_eq!(app.get("/clusters", &token).await.status(), StatusCode::OK);
+}

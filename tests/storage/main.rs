@@ -1,5 +1,6 @@
 //! The storage suite: the same checks against every backend through the `Store` interface.
-//! SQLite always runs; PostgreSQL runs when CONSOLED_TEST_POSTGRES_URL is set.
+//! SQLite always runs; PostgreSQL runs when CONSOLED_TEST_POSTGRES_URL is set (and must be,
+//! under CI).
 
 #[path = "../common/postgres.rs"]
 mod postgres;
@@ -38,20 +39,14 @@ pub async fn backends() -> Vec<Backend> {
         url,
         _dir: Some(dir),
     }];
-    match postgres::admin_url() {
-        Some(admin) => {
-            let url = postgres::fresh_database(&admin).await;
-            list.push(Backend {
-                name: "postgres",
-                store: storage::open(&url).await.unwrap(),
-                url,
-                _dir: None,
-            });
-        }
-        None => eprintln!(
-            "skipped: PostgreSQL storage tests ({} is not set)",
-            postgres::ENV
-        ),
+    if let Some(admin) = postgres::admin_url_or_skip("the PostgreSQL storage tests") {
+        let url = postgres::fresh_database(&admin).await;
+        list.push(Backend {
+            name: "postgres",
+            store: storage::open(&url).await.unwrap(),
+            url,
+            _dir: None,
+        });
     }
     list
 }

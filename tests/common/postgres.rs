@@ -20,9 +20,10 @@ pub fn admin_url_or_skip(what: &str) -> Option<String> {
         let in_ci = std::env::var_os("CI").is_some_and(|ci| !ci.is_empty());
         assert!(
             !in_ci,
-            "PostgreSQL is required in CI: {what} needs {ENV} (CI is set, so it is not skipped)"
+            "PostgreSQL is required in CI, but {ENV} is not set ({what}; CI is set, so they \
+             fail instead of being skipped)"
         );
-        eprintln!("skipped: {what} needs {ENV}");
+        eprintln!("skipped: {what} ({ENV} is not set)");
     }
     url
 }

@@ -1,7 +1,6 @@
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::fixtures::*;
 use crate::helpers::*;
 
 const STATUS_FIELDS: [&str; 5] = [
@@ -40,16 +39,16 @@ async fn wait_complete(app: &TestApp, token: &str, cluster: &str, backup: &str) 
 async fn a_backup_runs_to_complete_and_deleting_answers_with_it() {
     let app = TestApp::spawn_with(&["--provision-delay", "600ms"]).await;
     let token = app.admin_token().await;
-    let cluster = healthy_cluster(&app, &token, "backed-up").await;
+    let cluster = app.healthy_cluster(&token, "backed-up").await;
     assert!(list(&app, &token, &cluster).await.is_empty());
 
-    let response = send_empty(
-        &app,
-        Method::POST,
-        &format!("/clusters/{cluster}/backups"),
-        &token,
-    )
-    .await;
+    let response = app
+        .send_empty(
+            Method::POST,
+            &format!("/clusters/{cluster}/backups"),
+            &token,
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let backup: Value = response.json().await.unwrap();
     let id = backup["uuid"].as_str().unwrap().to_string();
@@ -99,17 +98,17 @@ async fn a_backup_runs_to_complete_and_deleting_answers_with_it() {
 async fn a_running_backup_can_be_deleted() {
     let app = TestApp::spawn_with(&["--provision-delay", "300ms"]).await;
     let token = app.admin_token().await;
-    let cluster = healthy_cluster(&app, &token, "cancel").await;
-    let backup: Value = send_empty(
-        &app,
-        Method::POST,
-        &format!("/clusters/{cluster}/backups"),
-        &token,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let cluster = app.healthy_cluster(&token, "cancel").await;
+    let backup: Value = app
+        .send_empty(
+            Method::POST,
+            &format!("/clusters/{cluster}/backups"),
+            &token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let id = backup["uuid"].as_str().unwrap();
     let response = app
         .call(
@@ -132,13 +131,13 @@ async fn only_a_healthy_cluster_can_be_backed_up() {
     let app = TestApp::spawn_with(&["--provision-delay", "1h"]).await;
     let token = app.admin_token().await;
     let creating = app.create_cluster(&token, "creating").await;
-    let response = send_empty(
-        &app,
-        Method::POST,
-        &format!("/clusters/{creating}/backups"),
-        &token,
-    )
-    .await;
+    let response = app
+        .send_empty(
+            Method::POST,
+            &format!("/clusters/{creating}/backups"),
+            &token,
+        )
+        .await;
     let message = assert_error(response, StatusCode::PRECONDITION_FAILED).await;
     assert!(message.contains("Healthy"), "{message}");
     assert!(list(&app, &token, &creating).await.is_empty());
@@ -148,17 +147,17 @@ async fn only_a_healthy_cluster_can_be_backed_up() {
 async fn unknown_and_foreign_clusters_and_backups_are_not_found() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
-    let cluster = healthy_cluster(&app, &token, "mine").await;
-    let backup: Value = send_empty(
-        &app,
-        Method::POST,
-        &format!("/clusters/{cluster}/backups"),
-        &token,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let cluster = app.healthy_cluster(&token, "mine").await;
+    let backup: Value = app
+        .send_empty(
+            Method::POST,
+            &format!("/clusters/{cluster}/backups"),
+            &token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let backup_id = backup["uuid"].as_str().unwrap();
     let unknown = "00000000-0000-4000-8000-000000000000";
 
@@ -168,13 +167,13 @@ async fn unknown_and_foreign_clusters_and_backups_are_not_found() {
             .get(&format!("/clusters/{cluster_id}/backups"), who)
             .await;
         assert_error(get, StatusCode::NOT_FOUND).await;
-        let post = send_empty(
-            &app,
-            Method::POST,
-            &format!("/clusters/{cluster_id}/backups"),
-            who,
-        )
-        .await;
+        let post = app
+            .send_empty(
+                Method::POST,
+                &format!("/clusters/{cluster_id}/backups"),
+                who,
+            )
+            .await;
         assert_error(post, StatusCode::NOT_FOUND).await;
         let delete = app
             .call(
@@ -203,20 +202,21 @@ async fn unknown_and_foreign_clusters_and_backups_are_not_found() {
 async fn each_backup_operation_needs_its_scope() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
-    let cluster = healthy_cluster(&app, &token, "scoped").await;
+    let cluster = app.healthy_cluster(&token, "scoped").await;
     let path = format!("/clusters/{cluster}/backups");
-    let read_only = scoped_token(&app, "get:backups").await;
+    let read_only = app.scoped_token("get:backups").await;
     assert_eq!(app.get(&path, &read_only).await.status(), StatusCode::OK);
     let message = assert_error(
-        send_empty(&app, Method::POST, &path, &read_only).await,
+        app.send_empty(Method::POST, &path, &read_only).await,
         StatusCode::FORBIDDEN,
     )
     .await;
     assert!(message.contains("create:backups"), "{message}");
 
-    let create_only = scoped_token(&app, "create:backups").await;
+    let create_only = app.scoped_token("create:backups").await;
     assert_error(app.get(&path, &create_only).await, StatusCode::FORBIDDEN).await;
-    let backup: Value = send_empty(&app, Method::POST, &path, &create_only)
+    let backup: Value = app
+        .send_empty(Method::POST, &path, &create_only)
         .await
         .json()
         .await
@@ -233,17 +233,17 @@ async fn each_backup_operation_needs_its_scope() {
 async fn a_backup_in_flight_survives_a_restart() {
     let mut app = TestApp::spawn_with(&["--provision-delay", "1500ms"]).await;
     let token = app.admin_token().await;
-    let cluster = healthy_cluster(&app, &token, "restarted").await;
-    let backup: Value = send_empty(
-        &app,
-        Method::POST,
-        &format!("/clusters/{cluster}/backups"),
-        &token,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let cluster = app.healthy_cluster(&token, "restarted").await;
+    let backup: Value = app
+        .send_empty(
+            Method::POST,
+            &format!("/clusters/{cluster}/backups"),
+            &token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let id = backup["uuid"].as_str().unwrap().to_string();
 
     app.restart().await;

@@ -7,19 +7,6 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-/// Runs `consoled <args>` on the app's database, with the server's master key.
-async fn consoled(app: &TestApp, args: &[&str]) -> Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_consoled"))
-        .args(args)
-        .env("CONSOLED_DATA_DIR", app.data_dir.path())
-        .env("CONSOLED_DATABASE_URL", &app.database_url)
-        .env("CONSOLED_MASTER_KEY", MASTER_KEY)
-        .env("CONSOLED_LOG", "warn")
-        .output()
-        .await
-        .expect("the consoled binary runs")
-}
-
 fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).unwrap()
 }
@@ -56,17 +43,14 @@ async fn a_cli_client_can_do_exactly_what_it_was_granted() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
     let created = json_of(
-        &consoled(
-            &app,
-            &[
-                "api-clients",
-                "create",
-                "--name",
-                "reader",
-                "--scopes",
-                "get:clusters,get:members",
-            ],
-        )
+        &app.consoled(&[
+            "api-clients",
+            "create",
+            "--name",
+            "reader",
+            "--scopes",
+            "get:clusters,get:members",
+        ])
         .await,
     );
     let keys: Vec<&str> = created
@@ -97,10 +81,10 @@ async fn a_cli_client_can_do_exactly_what_it_was_granted() {
     // The secret is shown once: listings never carry it.
     let secret = created["clientSecret"].as_str().unwrap();
     let client_id = created["clientId"].as_str().unwrap();
-    let table = stdout(&consoled(&app, &["api-clients", "list"]).await);
+    let table = stdout(&app.consoled(&["api-clients", "list"]).await);
     assert!(table.starts_with("CLIENT ID"), "{table}");
     assert!(table.contains(client_id) && table.contains("get:clusters get:members"));
-    let listed = json_of(&consoled(&app, &["api-clients", "list", "--json"]).await);
+    let listed = json_of(&app.consoled(&["api-clients", "list", "--json"]).await);
     let entry = listed
         .as_array()
         .unwrap()
@@ -128,11 +112,8 @@ async fn rotate_revokes_live_tokens_on_the_running_server() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
     let created = json_of(
-        &consoled(
-            &app,
-            &["api-clients", "create", "--name", "ci", "--scopes", "all"],
-        )
-        .await,
+        &app.consoled(&["api-clients", "create", "--name", "ci", "--scopes", "all"])
+            .await,
     );
     let client_id = created["clientId"].as_str().unwrap();
     let old_token = console_token(&app, &created).await;
@@ -141,7 +122,7 @@ async fn rotate_revokes_live_tokens_on_the_running_server() {
         StatusCode::OK
     );
 
-    let rotated = json_of(&consoled(&app, &["api-clients", "rotate", client_id]).await);
+    let rotated = json_of(&app.consoled(&["api-clients", "rotate", client_id]).await);
     assert_eq!(rotated["clientId"], client_id);
     assert_eq!(rotated["orgId"], created["orgId"]);
     assert_eq!(rotated["scopes"], created["scopes"]);
@@ -184,7 +165,8 @@ async fn rotate_revokes_live_tokens_on_the_running_server() {
     }
 
     assert_fails(
-        &consoled(&app, &["api-clients", "rotate", "no-such-client"]).await,
+        &app.consoled(&["api-clients", "rotate", "no-such-client"])
+            .await,
         "no Console API client",
     );
 }
@@ -194,28 +176,25 @@ async fn delete_revokes_live_tokens_on_the_running_server() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
     let created = json_of(
-        &consoled(
-            &app,
-            &[
-                "api-clients",
-                "create",
-                "--name",
-                "gone",
-                "--scopes",
-                "get:clusters",
-            ],
-        )
+        &app.consoled(&[
+            "api-clients",
+            "create",
+            "--name",
+            "gone",
+            "--scopes",
+            "get:clusters",
+        ])
         .await,
     );
     let client_id = created["clientId"].as_str().unwrap();
     let token = console_token(&app, &created).await;
     assert_eq!(app.get("/clusters", &token).await.status(), StatusCode::OK);
 
-    let deleted = consoled(&app, &["api-clients", "delete", client_id]).await;
+    let deleted = app.consoled(&["api-clients", "delete", client_id]).await;
     assert!(deleted.status.success());
     assert!(stdout(&deleted).contains(client_id));
     assert_error(app.get("/clusters", &token).await, StatusCode::UNAUTHORIZED).await;
-    let listed = json_of(&consoled(&app, &["api-clients", "list", "--json"]).await);
+    let listed = json_of(&app.consoled(&["api-clients", "list", "--json"]).await);
     assert!(!listed.to_string().contains(client_id));
 
     let events = app.activity(&admin).await;
@@ -224,7 +203,7 @@ async fn delete_revokes_live_tokens_on_the_running_server() {
     assert_eq!(events[0]["userId"], "operator");
 
     assert_fails(
-        &consoled(&app, &["api-clients", "delete", client_id]).await,
+        &app.consoled(&["api-clients", "delete", client_id]).await,
         "no Console API client",
     );
     assert_eq!(
@@ -239,18 +218,15 @@ async fn orgs_are_created_with_their_owner_and_listed() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
     let created = json_of(
-        &consoled(
-            &app,
-            &[
-                "orgs",
-                "create",
-                "--name",
-                "Acme",
-                "--owner-email",
-                "Boss@Acme.example",
-                "--json",
-            ],
-        )
+        &app.consoled(&[
+            "orgs",
+            "create",
+            "--name",
+            "Acme",
+            "--owner-email",
+            "Boss@Acme.example",
+            "--json",
+        ])
         .await,
     );
     let org = &created;
@@ -258,7 +234,7 @@ async fn orgs_are_created_with_their_owner_and_listed() {
     assert_eq!(org["name"], "Acme");
     assert_eq!(org["ownerEmail"], "boss@acme.example");
 
-    let table = stdout(&consoled(&app, &["orgs", "list"]).await);
+    let table = stdout(&app.consoled(&["orgs", "list"]).await);
     let lines: Vec<&str> = table.lines().collect();
     assert!(
         lines[0].starts_with("ID") && lines[0].contains("OWNER"),
@@ -270,19 +246,16 @@ async fn orgs_are_created_with_their_owner_and_listed() {
 
     // A client of the new organization sees its owner and its activity, nothing of the first.
     let credentials = json_of(
-        &consoled(
-            &app,
-            &[
-                "api-clients",
-                "create",
-                "--name",
-                "acme",
-                "--scopes",
-                "all",
-                "--org",
-                org_id,
-            ],
-        )
+        &app.consoled(&[
+            "api-clients",
+            "create",
+            "--name",
+            "acme",
+            "--scopes",
+            "all",
+            "--org",
+            org_id,
+        ])
         .await,
     );
     assert_eq!(credentials["orgId"], org_id);
@@ -311,8 +284,10 @@ async fn orgs_are_created_with_their_owner_and_listed() {
         .await
         .iter()
         .all(|e| e["orgId"] != org_id));
-    let listed =
-        json_of(&consoled(&app, &["api-clients", "list", "--org", org_id, "--json"]).await);
+    let listed = json_of(
+        &app.consoled(&["api-clients", "list", "--org", org_id, "--json"])
+            .await,
+    );
     assert_eq!(listed.as_array().unwrap().len(), 1);
 }
 
@@ -321,7 +296,7 @@ async fn bad_cli_input_fails_clearly_and_writes_nothing() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
     let before = app.activity(&admin).await;
-    let orgs_before = stdout(&consoled(&app, &["orgs", "list"]).await);
+    let orgs_before = stdout(&app.consoled(&["orgs", "list"]).await);
     let cases: [(&[&str], &str); 8] = [
         (
             &[
@@ -374,12 +349,9 @@ async fn bad_cli_input_fails_clearly_and_writes_nothing() {
         (&["members", "accept", "nobody@example.com"], "not a member"),
     ];
     for (args, needle) in cases {
-        assert_fails(&consoled(&app, args).await, needle);
+        assert_fails(&app.consoled(args).await, needle);
     }
-    assert_eq!(
-        stdout(&consoled(&app, &["orgs", "list"]).await),
-        orgs_before
-    );
+    assert_eq!(stdout(&app.consoled(&["orgs", "list"]).await), orgs_before);
     assert_eq!(app.activity(&admin).await, before);
 
     // The wrong master key is refused before anything is written.
@@ -443,17 +415,14 @@ async fn members_accept_ends_a_pending_invite() {
     assert_eq!(invited.status(), StatusCode::NO_CONTENT);
 
     let accepted = json_of(
-        &consoled(
-            &app,
-            &[
-                "members",
-                "accept",
-                "New+Hire@example.com",
-                "--name",
-                "New Hire",
-                "--json",
-            ],
-        )
+        &app.consoled(&[
+            "members",
+            "accept",
+            "New+Hire@example.com",
+            "--name",
+            "New Hire",
+            "--json",
+        ])
         .await,
     );
     assert_eq!(accepted["email"], "new+hire@example.com");
@@ -474,11 +443,13 @@ async fn members_accept_ends_a_pending_invite() {
     assert_eq!(events[0]["entityAttributeValueTo"], "false");
 
     assert_fails(
-        &consoled(&app, &["members", "accept", "new+hire@example.com"]).await,
+        &app.consoled(&["members", "accept", "new+hire@example.com"])
+            .await,
         "no pending invite",
     );
     assert_fails(
-        &consoled(&app, &["members", "accept", "owner@consoled.local"]).await,
+        &app.consoled(&["members", "accept", "owner@consoled.local"])
+            .await,
         "no pending invite",
     );
     assert_eq!(app.activity(&admin).await, events);

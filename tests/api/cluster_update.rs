@@ -5,7 +5,6 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::helpers::*;
-use crate::ops_support::*;
 
 async fn patch(app: &TestApp, token: &str, cluster: &str, body: Value) -> reqwest::Response {
     app.call(
@@ -15,14 +14,6 @@ async fn patch(app: &TestApp, token: &str, cluster: &str, body: Value) -> reqwes
         Some(body),
     )
     .await
-}
-
-async fn cluster_json(app: &TestApp, token: &str, cluster: &str) -> Value {
-    app.get(&format!("/clusters/{cluster}"), token)
-        .await
-        .json()
-        .await
-        .unwrap()
 }
 
 /// The properties of the reference's `Cluster` schema (additionalProperties: false) plus
@@ -60,7 +51,7 @@ async fn a_patch_changes_the_cluster_and_records_each_change() {
     });
     assert_no_content(patch(&app, &token, &id, body).await).await;
 
-    let cluster = cluster_json(&app, &token, &id).await;
+    let cluster = app.cluster_json(&token, &id).await;
     assert_eq!(cluster["name"], "after");
     assert_eq!(cluster["labels"], json!(["prod"]));
     assert_eq!(
@@ -78,17 +69,24 @@ async fn a_patch_changes_the_cluster_and_records_each_change() {
 
     // A new stage replaces the old one; other fields stay.
     assert_no_content(patch(&app, &token, &id, json!({"stageLabel": "dev"})).await).await;
-    let cluster = cluster_json(&app, &token, &id).await;
+    let cluster = app.cluster_json(&token, &id).await;
     assert_eq!(cluster["labels"], json!(["dev"]));
     assert_eq!(cluster["name"], "after");
 
-    let events = audit_events(&app, &org_of(&token)).await;
+    let events = app.activity(&token).await;
+    let text = |value: &Value| value.as_str().map(str::to_string);
     let change = |attribute: &str| {
         events
             .iter()
-            .filter(|e| e.entity == "cluster" && e.entity_id == id)
-            .filter(|e| e.entity_attribute.as_deref() == Some(attribute))
-            .map(|e| (e.value_from.clone(), e.value_to.clone(), e.user_id.clone()))
+            .filter(|e| e["entity"] == "cluster" && e["entityId"] == id.as_str())
+            .filter(|e| e["entityAttribute"] == attribute)
+            .map(|e| {
+                (
+                    text(&e["entityAttributeValueFrom"]),
+                    text(&e["entityAttributeValueTo"]),
+                    text(&e["userId"]).unwrap(),
+                )
+            })
             .collect::<Vec<_>>()
     };
     let some = |s: &str| Some(s.to_string());
@@ -121,10 +119,10 @@ async fn an_empty_or_repeated_patch_is_accepted_and_records_nothing() {
     let id = app.create_cluster(&token, "same").await;
     assert_no_content(patch(&app, &token, &id, json!({})).await).await;
     assert_no_content(patch(&app, &token, &id, json!({"name": "same"})).await).await;
-    let events = audit_events(&app, &org_of(&token)).await;
+    let events = app.activity(&token).await;
     let updates_by_the_client = events
         .iter()
-        .filter(|e| e.user_id == CLIENT_ID && e.audit_type == AuditType::Update)
+        .filter(|e| e["userId"] == CLIENT_ID && e["auditType"] == AuditType::Update.code())
         .count();
     assert_eq!(updates_by_the_client, 0, "{events:?}");
 }
@@ -150,7 +148,7 @@ async fn concurrent_changes_to_different_settings_are_all_kept() {
         for response in [a, b, c] {
             assert_no_content(response).await;
         }
-        let cluster = cluster_json(&app, &token, &id).await;
+        let cluster = app.cluster_json(&token, &id).await;
         assert_eq!(cluster["name"], name);
         assert_eq!(cluster["labels"], json!([stage]));
         assert_eq!(cluster["ipallowlist"][0]["ip"], ip);
@@ -164,7 +162,7 @@ async fn invalid_patches_are_400_naming_the_field_and_change_nothing() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
     let id = app.create_cluster(&token, "kept").await;
-    let before = cluster_json(&app, &token, &id).await;
+    let before = app.cluster_json(&token, &id).await;
     let cases = [
         (json!({"name": ""}), "name"),
         (json!({"name": "x".repeat(51)}), "name"),
@@ -204,7 +202,7 @@ async fn invalid_patches_are_400_naming_the_field_and_change_nothing() {
         .await
         .unwrap();
     assert_error(malformed, StatusCode::BAD_REQUEST).await;
-    let mut after = cluster_json(&app, &token, &id).await;
+    let mut after = app.cluster_json(&token, &id).await;
     after["status"] = before["status"].clone();
     assert_eq!(after, before);
 }
@@ -227,7 +225,7 @@ async fn patching_an_unknown_foreign_or_deleted_cluster_is_404() {
         StatusCode::NOT_FOUND,
     )
     .await;
-    assert_eq!(cluster_json(&app, &token, &id).await["name"], "mine");
+    assert_eq!(app.cluster_json(&token, &id).await["name"], "mine");
 
     let deleted = app
         .call(Method::DELETE, &format!("/clusters/{id}"), &token, None)
@@ -241,13 +239,13 @@ async fn patching_needs_the_update_clusters_scope() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
     let id = app.create_cluster(&token, "c").await;
-    let narrow = scoped_token(&app, "get:clusters").await;
+    let narrow = app.scoped_token("get:clusters").await;
     let message = assert_error(
         patch(&app, &narrow, &id, json!({"name": "x"})).await,
         StatusCode::FORBIDDEN,
     )
     .await;
     assert!(message.contains("update:clusters"), "{message}");
-    let allowed = scoped_token(&app, "update:clusters").await;
+    let allowed = app.scoped_token("update:clusters").await;
     assert_no_content(patch(&app, &allowed, &id, json!({"name": "x"})).await).await;
 }

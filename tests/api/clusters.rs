@@ -131,15 +131,8 @@ async fn invalid_create_requests_are_400_naming_the_field_and_write_nothing() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
     let valid = app.create_cluster_body(&token, "ok").await;
-    let alpha_generation = {
-        let params: Value = app
-            .get("/clusters/parameters", &token)
-            .await
-            .json()
-            .await
-            .unwrap();
-        params["channels"][1]["defaultGeneration"]["uuid"].clone()
-    };
+    let alpha_generation =
+        app.parameters(&token).await["channels"][1]["defaultGeneration"]["uuid"].clone();
     let cases: Vec<(&str, Value, &str)> = vec![
         ("name", json!(""), "name"),
         ("name", json!("x".repeat(51)), "name"),

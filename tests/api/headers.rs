@@ -4,7 +4,6 @@
 use reqwest::{Method, Response, StatusCode};
 use serde_json::json;
 
-use crate::fixtures::send_empty;
 use crate::helpers::*;
 
 fn assert_not_cacheable(response: &Response, what: &str) {
@@ -62,8 +61,7 @@ async fn responses_carrying_secrets_are_never_cached() {
     assert_eq!(secrets.status(), StatusCode::OK);
     assert_not_cacheable(&secrets, "connector secrets");
 
-    send_empty(
-        &app,
+    app.send_empty(
         Method::POST,
         &format!("/clusters/{cluster}/monitoring"),
         &token,

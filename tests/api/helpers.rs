@@ -1,6 +1,9 @@
-//! The test harness: a real server on port 0 with a fresh SQLite database, driven over HTTP.
+//! The test harness: a real server on port 0 with a fresh SQLite database, driven over HTTP,
+//! and every helper the HTTP tests share (tokens, clusters, organizations, the audit trail,
+//! direct database access, the operator CLI, assertions).
 
 use std::net::SocketAddr;
+use std::process::Output;
 use std::time::Duration;
 
 use clap::Parser;
@@ -8,6 +11,7 @@ use consoled::app::Application;
 use consoled::config::{Cli, Command, ServeArgs};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
+use sqlx::{PgPool, SqlitePool};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -15,6 +19,11 @@ use tokio::task::JoinHandle;
 pub const CLIENT_ID: &str = "test-admin-client";
 pub const CLIENT_SECRET: &str = "test-admin-secret-0123456789abcdef";
 pub const MASTER_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+/// The audience of Console API tokens.
+pub const CONSOLE_AUDIENCE: &str = "api.cloud.camunda.io";
+
+// ---------------------------------------------------------------------------------------
+// The server
 
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -133,31 +142,128 @@ impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
     }
+}
 
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// With CONSOLED_TEST_BACKEND=postgres (and CONSOLED_TEST_POSTGRES_URL), every test server
+/// runs on a fresh PostgreSQL database instead of SQLite.
+pub async fn test_backend_url() -> Option<String> {
+    if std::env::var("CONSOLED_TEST_BACKEND").ok().as_deref() != Some("postgres") {
+        return None;
+    }
+    let admin = crate::postgres::admin_url()
+        .expect("CONSOLED_TEST_BACKEND=postgres needs CONSOLED_TEST_POSTGRES_URL");
+    Some(crate::postgres::fresh_database(&admin).await)
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+fn init_logging() {
+    if std::env::var_os("TEST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("debug,sqlx=warn")
+            .try_init();
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Tokens
+
+/// A client-credentials request to the token endpoint of the server at `base` (a `TestApp`,
+/// a `ServerProcess` or a replica); asserts a 200 and returns the token response.
+pub async fn token_response(http: &reqwest::Client, base: &str, form: &[(&str, &str)]) -> Value {
+    let mut fields = vec![("grant_type", "client_credentials")];
+    fields.extend_from_slice(form);
+    let response = http
+        .post(format!("{base}/oauth/token"))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "token request failed");
+    response.json().await.unwrap()
+}
+
+/// A Console API token of the bootstrap client from the server at `base`.
+pub async fn bootstrap_token(http: &reqwest::Client, base: &str) -> String {
+    let form = [("client_id", CLIENT_ID), ("client_secret", CLIENT_SECRET)];
+    access_token(&token_response(http, base, &form).await)
+}
+
+fn access_token(response: &Value) -> String {
+    response["access_token"].as_str().unwrap().to_string()
+}
+
+/// Decodes the payload of a JWT without verifying it.
+pub fn jwt_claims(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+impl TestApp {
     /// A Console API token for the bootstrap client.
     pub async fn admin_token(&self) -> String {
-        self.token_for(CLIENT_ID, CLIENT_SECRET, "api.cloud.camunda.io")
+        self.token_for(CLIENT_ID, CLIENT_SECRET, CONSOLE_AUDIENCE)
             .await
     }
 
     pub async fn token_for(&self, id: &str, secret: &str, audience: &str) -> String {
-        let response = self
-            .http
-            .post(self.url("/oauth/token"))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", id),
-                ("client_secret", secret),
-                ("audience", audience),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK, "token request failed");
-        let body: Value = response.json().await.unwrap();
-        body["access_token"].as_str().unwrap().to_string()
+        let form = [
+            ("client_id", id),
+            ("client_secret", secret),
+            ("audience", audience),
+        ];
+        access_token(&token_response(&self.http, &self.base_url, &form).await)
     }
 
+    /// A Console API token for the bootstrap client narrowed to `scopes` (space-separated).
+    pub async fn scoped_token(&self, scopes: &str) -> String {
+        let form = [
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+            ("audience", CONSOLE_AUDIENCE),
+            ("scope", scopes),
+        ];
+        let body = token_response(&self.http, &self.base_url, &form).await;
+        assert_eq!(body["scope"], scopes, "narrowing to {scopes:?}");
+        access_token(&body)
+    }
+
+    /// Creates another organization with an all-scopes client and returns a token for it.
+    pub async fn other_org_token(&self) -> String {
+        let org = self.create_org("other").await;
+        self.token_for(&org.client_id, &org.client_secret, CONSOLE_AUDIENCE)
+            .await
+    }
+
+    /// The organization id a token was issued for.
+    pub fn org_of(token: &str) -> String {
+        jwt_claims(token)["https://camunda.com/orgId"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Requests
+
+impl TestApp {
     /// Sends a request with a bearer token and an optional JSON body.
     pub async fn call(
         &self,
@@ -177,32 +283,95 @@ impl TestApp {
         self.call(Method::GET, path, token, None).await
     }
 
-    /// The catalog's first channel, default generation, first region and first plan type.
+    /// A POST or PUT the way the JS SDK sends body-less ones: `content-type:
+    /// application/json` and an empty body.
+    pub async fn send_empty(&self, method: Method, path: &str, token: &str) -> Response {
+        self.http
+            .request(method, self.url(path))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body("")
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Clusters
+
+/// `GET /clusters/parameters` of the server at `base`: the catalog.
+pub async fn cluster_parameters(http: &reqwest::Client, base: &str, token: &str) -> Value {
+    let response = http
+        .get(format!("{base}/clusters/parameters"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+/// A create body from the catalog's first channel, its default generation, the first region
+/// and the second plan type.
+pub fn default_cluster_body(params: &Value, name: &str) -> Value {
+    json!({
+        "name": name,
+        "channelId": params["channels"][0]["uuid"],
+        "generationId": params["channels"][0]["defaultGeneration"]["uuid"],
+        "regionId": params["regions"][0]["uuid"],
+        "planTypeId": params["clusterPlanTypes"][1]["uuid"],
+    })
+}
+
+/// The built-in catalog's Stable channel lists an older generation first.
+pub struct Generations {
+    pub old: String,
+    pub new: String,
+}
+
+impl TestApp {
+    /// `GET /clusters/parameters`: the catalog.
+    pub async fn parameters(&self, token: &str) -> Value {
+        cluster_parameters(&self.http, &self.base_url, token).await
+    }
+
+    /// The catalog's first channel, default generation, first region and second plan type.
     pub async fn create_cluster_body(&self, token: &str, name: &str) -> Value {
-        let params: Value = self
-            .get("/clusters/parameters", token)
-            .await
-            .json()
-            .await
-            .unwrap();
-        json!({
-            "name": name,
-            "channelId": params["channels"][0]["uuid"],
-            "generationId": params["channels"][0]["defaultGeneration"]["uuid"],
-            "regionId": params["regions"][0]["uuid"],
-            "planTypeId": params["clusterPlanTypes"][1]["uuid"],
-        })
+        default_cluster_body(&self.parameters(token).await, name)
     }
 
     /// Creates a cluster and returns its id.
     pub async fn create_cluster(&self, token: &str, name: &str) -> String {
-        let body = self.create_cluster_body(token, name).await;
+        self.create_cluster_with(token, name, json!({})).await
+    }
+
+    /// Creates a cluster from the default body with `overrides` merged in; returns its id.
+    pub async fn create_cluster_with(&self, token: &str, name: &str, overrides: Value) -> String {
+        let mut body = self.create_cluster_body(token, name).await;
+        for (key, value) in overrides.as_object().unwrap() {
+            body[key] = value.clone();
+        }
         let response = self
             .call(Method::POST, "/clusters", token, Some(body))
             .await;
         assert_eq!(response.status(), StatusCode::OK);
         let created: Value = response.json().await.unwrap();
         created["clusterId"].as_str().unwrap().to_string()
+    }
+
+    /// Creates a cluster and waits until it is Healthy; returns its id.
+    pub async fn healthy_cluster(&self, token: &str, name: &str) -> String {
+        let id = self.create_cluster(token, name).await;
+        self.wait_healthy(token, &id).await;
+        id
+    }
+
+    /// `GET /clusters/{id}`, asserting a 200.
+    pub async fn cluster_json(&self, token: &str, id: &str) -> Value {
+        let response = self.get(&format!("/clusters/{id}"), token).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
     }
 
     /// Polls the cluster until `ready` is Healthy.
@@ -229,67 +398,55 @@ impl TestApp {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
-}
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
+    /// The older and the default generation of the Stable channel.
+    pub async fn stable_generations(&self, token: &str) -> Generations {
+        let params = self.parameters(token).await;
+        let stable = &params["channels"][0];
+        let allowed = stable["allowedGenerations"].as_array().unwrap();
+        Generations {
+            old: allowed[0]["uuid"].as_str().unwrap().to_string(),
+            new: stable["defaultGeneration"]["uuid"]
+                .as_str()
+                .unwrap()
+                .to_string(),
         }
     }
-}
 
-/// Asserts the status and the API's error shape; returns the message.
-pub async fn assert_error(response: Response, status: StatusCode) -> String {
-    assert_eq!(response.status(), status);
-    assert_eq!(
-        response.headers()["content-type"].to_str().unwrap(),
-        "application/json"
-    );
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["status"], status.as_u16(), "{body}");
-    let message = body["message"]
-        .as_str()
-        .expect("error has a message")
-        .to_string();
-    assert!(!message.is_empty());
-    message
-}
-
-/// Decodes the payload of a JWT without verifying it.
-pub fn jwt_claims(token: &str) -> Value {
-    use base64::Engine;
-    let payload = token.split('.').nth(1).unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .unwrap();
-    serde_json::from_slice(&bytes).unwrap()
-}
-
-/// With CONSOLED_TEST_BACKEND=postgres (and CONSOLED_TEST_POSTGRES_URL), every test server
-/// runs on a fresh PostgreSQL database instead of SQLite.
-pub async fn test_backend_url() -> Option<String> {
-    if std::env::var("CONSOLED_TEST_BACKEND").ok().as_deref() != Some("postgres") {
-        return None;
-    }
-    let admin = crate::postgres::admin_url()
-        .expect("CONSOLED_TEST_BACKEND=postgres needs CONSOLED_TEST_POSTGRES_URL");
-    Some(crate::postgres::fresh_database(&admin).await)
-}
-
-fn init_logging() {
-    if std::env::var_os("TEST_LOG").is_some() {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter("debug,sqlx=warn")
-            .try_init();
+    /// Plan types of the built-in catalog by position: 0 is the (suspendable) trial plan.
+    pub async fn plan_type(&self, token: &str, index: usize) -> String {
+        self.parameters(token).await["clusterPlanTypes"][index]["uuid"]
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Organizations, the audit trail, the database and the operator CLI
 
 /// An organization created directly in the database, with an all-scopes Console API client.
 pub struct OrgFixture {
     pub org_id: String,
     pub client_id: String,
     pub client_secret: String,
+}
+
+/// Runs `$body` with `$db` a pool on the app's database, on either backend.
+macro_rules! with_database {
+    ($app:expr, |$db:ident| $body:expr) => {
+        if $app.database_url.starts_with("postgres") {
+            let $db = PgPool::connect(&$app.database_url).await.unwrap();
+            let value = $body;
+            $db.close().await;
+            value
+        } else {
+            let $db = SqlitePool::connect(&$app.database_url).await.unwrap();
+            let value = $body;
+            $db.close().await;
+            value
+        }
+    };
 }
 
 impl TestApp {
@@ -341,45 +498,114 @@ impl TestApp {
         (credentials.client_id, credentials.client_secret)
     }
 
-    /// Creates another organization with an all-scopes client and returns a token for it.
-    pub async fn other_org_token(&self) -> String {
-        let org = self.create_org("other").await;
-        self.token_for(&org.client_id, &org.client_secret, "api.cloud.camunda.io")
-            .await
-    }
-
-    /// A token for the bootstrap client narrowed to `scopes` (space-separated).
-    pub async fn scoped_token(&self, scopes: &str) -> String {
-        let response = self
-            .http
-            .post(self.url("/oauth/token"))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", CLIENT_ID),
-                ("client_secret", CLIENT_SECRET),
-                ("scope", scopes),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK, "narrowing to {scopes:?}");
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(body["scope"], scopes);
-        body["access_token"].as_str().unwrap().to_string()
-    }
-
-    /// `GET /activity/json`, newest first.
+    /// The token's organization's audit trail: `GET /activity/json`, newest first.
     pub async fn activity(&self, token: &str) -> Vec<Value> {
         let response = self.get("/activity/json", token).await;
         assert_eq!(response.status(), StatusCode::OK);
         response.json().await.unwrap()
     }
 
-    /// The organization id a token was issued for.
-    pub fn org_of(token: &str) -> String {
-        jwt_claims(token)["https://camunda.com/orgId"]
-            .as_str()
-            .unwrap()
-            .to_string()
+    /// Runs a scalar query (`$1`-style placeholders) directly on the server's database, for
+    /// checks the API cannot express. Works on either backend.
+    pub async fn query_i64(&self, sql: &str, args: &[&str]) -> i64 {
+        with_database!(self, |db| {
+            let mut query = sqlx::query_scalar(sql);
+            for arg in args {
+                query = query.bind(*arg);
+            }
+            query.fetch_one(&db).await.unwrap()
+        })
+    }
+
+    /// Runs a statement directly on the server's database (as someone with database access
+    /// could). Works on either backend.
+    pub async fn execute_sql(&self, sql: &str) {
+        with_database!(self, |db| {
+            sqlx::query(sql).execute(&db).await.unwrap();
+        })
+    }
+
+    /// Rows of `table` that belong to `cluster_id`.
+    pub async fn rows_of_cluster(&self, table: &str, cluster_id: &str) -> i64 {
+        let sql = format!("SELECT COUNT(*) FROM {table} WHERE cluster_id = $1");
+        self.query_i64(&sql, &[cluster_id]).await
+    }
+
+    /// Runs the real `consoled <args>` on the app's data dir and database, with the server's
+    /// master key, as an operator would.
+    pub async fn consoled(&self, args: &[&str]) -> Output {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_consoled"))
+            .args(args)
+            .env("CONSOLED_DATA_DIR", self.data_dir.path())
+            .env("CONSOLED_DATABASE_URL", &self.database_url)
+            .env("CONSOLED_MASTER_KEY", MASTER_KEY)
+            .env("CONSOLED_LOG", "warn")
+            .output()
+            .await
+            .expect("the consoled binary runs")
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Assertions and polling
+
+/// Asserts the status and the API's error shape; returns the message.
+pub async fn assert_error(response: Response, status: StatusCode) -> String {
+    assert_eq!(response.status(), status);
+    assert_eq!(
+        response.headers()["content-type"].to_str().unwrap(),
+        "application/json"
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status.as_u16(), "{body}");
+    let message = body["message"]
+        .as_str()
+        .expect("error has a message")
+        .to_string();
+    assert!(!message.is_empty());
+    message
+}
+
+/// Asserts a 204 with a really empty body (the JS SDK parses it as JSON).
+pub async fn assert_no_content(response: Response) {
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert!(
+        response.bytes().await.unwrap().is_empty(),
+        "a 204 has no body"
+    );
+}
+
+/// Asserts that `text` is an RFC 3339 time.
+pub fn assert_rfc3339(text: &str) {
+    assert!(
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).is_ok(),
+        "{text:?} is not RFC 3339"
+    );
+}
+
+/// Whether `needle` (not empty) occurs in `haystack`, byte for byte.
+pub fn contains(haystack: &[u8], needle: &str) -> bool {
+    !needle.is_empty()
+        && haystack
+            .windows(needle.len())
+            .any(|w| w == needle.as_bytes())
+}
+
+/// Polls `probe` until it returns `Some`, for at most 15 seconds.
+pub async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(found) = probe().await {
+            return found;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

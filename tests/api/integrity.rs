@@ -5,7 +5,6 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::helpers::*;
-use crate::ops_support::*;
 
 async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
     app.call(Method::POST, path, token, Some(body)).await
@@ -160,18 +159,18 @@ async fn deleting_a_cluster_removes_everything_it_owns() {
         let created = post(&app, &token, &path, json!({"clientName": "w"})).await;
         assert_eq!(created.status(), StatusCode::OK);
     }
-    assert_eq!(rows_of_cluster(&app, "connector_secrets", &doomed).await, 2);
-    assert_eq!(rows_of_cluster(&app, "zeebe_clients", &doomed).await, 1);
+    assert_eq!(app.rows_of_cluster("connector_secrets", &doomed).await, 2);
+    assert_eq!(app.rows_of_cluster("zeebe_clients", &doomed).await, 1);
 
     assert_no_content(
         app.call(Method::DELETE, &format!("/clusters/{doomed}"), &token, None)
             .await,
     )
     .await;
-    assert_eq!(rows_of_cluster(&app, "connector_secrets", &doomed).await, 0);
-    assert_eq!(rows_of_cluster(&app, "zeebe_clients", &doomed).await, 0);
-    assert_eq!(rows_of_cluster(&app, "connector_secrets", &kept).await, 2);
-    assert_eq!(rows_of_cluster(&app, "zeebe_clients", &kept).await, 1);
+    assert_eq!(app.rows_of_cluster("connector_secrets", &doomed).await, 0);
+    assert_eq!(app.rows_of_cluster("zeebe_clients", &doomed).await, 0);
+    assert_eq!(app.rows_of_cluster("connector_secrets", &kept).await, 2);
+    assert_eq!(app.rows_of_cluster("zeebe_clients", &kept).await, 1);
 
     // A new cluster never inherits anything, even under a reused name.
     let again = app.create_cluster(&token, "doomed").await;
@@ -226,7 +225,7 @@ async fn writes_racing_a_cluster_delete_leave_no_orphans() {
             "{}",
             patched.status()
         );
-        assert_eq!(rows_of_cluster(&app, "connector_secrets", &id).await, 0);
-        assert_eq!(rows_of_cluster(&app, "zeebe_clients", &id).await, 0);
+        assert_eq!(app.rows_of_cluster("connector_secrets", &id).await, 0);
+        assert_eq!(app.rows_of_cluster("zeebe_clients", &id).await, 0);
     }
 }

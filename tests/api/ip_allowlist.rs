@@ -4,7 +4,6 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::helpers::*;
-use crate::ops_support::*;
 
 async fn put_list(
     app: &TestApp,
@@ -73,10 +72,10 @@ async fn the_allowlist_is_shown_under_both_names_and_an_empty_list_clears_it() {
     let (allowlist, _) = shown(&app, &token, &id).await;
     assert_eq!(allowlist, json!([{"ip": "10.1.0.0/16", "description": ""}]));
 
-    let events = audit_events(&app, &org_of(&token)).await;
+    let events = app.activity(&token).await;
     let recorded = events
         .iter()
-        .filter(|e| e.entity_attribute.as_deref() == Some("ipallowlist"))
+        .filter(|e| e["entityAttribute"] == "ipallowlist")
         .count();
     assert_eq!(recorded, 5, "one record per change");
 }
@@ -191,7 +190,7 @@ async fn the_update_ipallowlist_scope_is_required() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
     let id = app.create_cluster(&token, "c").await;
-    let narrow = scoped_token(&app, "get:clusters update:clusters").await;
+    let narrow = app.scoped_token("get:clusters update:clusters").await;
     for key in ["ipallowlist", "ipwhitelist"] {
         let message = assert_error(
             put_list(&app, &narrow, &id, key, json!([])).await,
@@ -200,6 +199,6 @@ async fn the_update_ipallowlist_scope_is_required() {
         .await;
         assert!(message.contains("update:ipallowlist"), "{message}");
     }
-    let allowed = scoped_token(&app, "update:ipallowlist").await;
+    let allowed = app.scoped_token("update:ipallowlist").await;
     assert_no_content(put_list(&app, &allowed, &id, "ipallowlist", json!([])).await).await;
 }

@@ -9,7 +9,6 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::fixtures::{eventually, send_empty};
 use crate::helpers::*;
 use crate::routes::server_routes;
 
@@ -161,16 +160,12 @@ async fn first_org_fixture(app: &TestApp, token: &str) -> Fixture {
         )
         .await;
     assert_eq!(created.status(), StatusCode::NO_CONTENT);
-    let backup: Value = send_empty(
-        app,
-        Method::POST,
-        &format!("/clusters/{cluster}/backups"),
-        token,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let backup: Value = app
+        .send_empty(Method::POST, &format!("/clusters/{cluster}/backups"), token)
+        .await
+        .json()
+        .await
+        .unwrap();
     // Finished before anything is compared: the reconciler's records are not the other
     // organization's doing.
     eventually("the backup to complete", || async {
@@ -183,13 +178,13 @@ async fn first_org_fixture(app: &TestApp, token: &str) -> Fixture {
         (backups[0]["status"] == "Complete").then_some(())
     })
     .await;
-    let activated = send_empty(
-        app,
-        Method::POST,
-        &format!("/clusters/{cluster}/monitoring"),
-        token,
-    )
-    .await;
+    let activated = app
+        .send_empty(
+            Method::POST,
+            &format!("/clusters/{cluster}/monitoring"),
+            token,
+        )
+        .await;
     assert_eq!(activated.status(), StatusCode::NO_CONTENT);
     let monitoring_client: Value = app
         .call(
@@ -294,7 +289,7 @@ async fn another_organizations_things_are_not_found() {
             }
             // Body-less writes the way the JS SDK sends them.
             None if *method == Method::POST || *method == Method::PUT => {
-                send_empty(&app, method.clone(), &path, &second).await
+                app.send_empty(method.clone(), &path, &second).await
             }
             None => app.call(method.clone(), &path, &second, None).await,
         };

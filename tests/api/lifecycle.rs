@@ -5,31 +5,32 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::fixtures::*;
 use crate::helpers::*;
 
 const UNKNOWN: &str = "00000000-0000-4000-8000-000000000000";
 
 /// A cluster on the Stable channel's older generation without auto-update, Healthy.
 async fn old_cluster(app: &TestApp, token: &str, name: &str) -> (String, Generations) {
-    let generations = stable_generations(app, token).await;
-    let id = create_cluster_with(
-        app,
-        token,
-        name,
-        json!({ "generationId": generations.old, "autoUpdate": false }),
-    )
-    .await;
+    let generations = app.stable_generations(token).await;
+    let id = app
+        .create_cluster_with(
+            token,
+            name,
+            json!({ "generationId": generations.old, "autoUpdate": false }),
+        )
+        .await;
     app.wait_healthy(token, &id).await;
     (id, generations)
 }
 
 async fn upgrade(app: &TestApp, token: &str, id: &str) -> reqwest::Response {
-    send_empty(app, Method::PUT, &format!("/clusters/{id}/upgrade"), token).await
+    app.send_empty(Method::PUT, &format!("/clusters/{id}/upgrade"), token)
+        .await
 }
 
 async fn wake(app: &TestApp, token: &str, id: &str) -> reqwest::Response {
-    send_empty(app, Method::PUT, &format!("/clusters/{id}/wake"), token).await
+    app.send_empty(Method::PUT, &format!("/clusters/{id}/wake"), token)
+        .await
 }
 
 #[tokio::test]
@@ -52,7 +53,7 @@ async fn upgrade_moves_a_healthy_cluster_to_the_newest_generation() {
         })
     );
 
-    let updating = cluster_json(&app, &token, &id).await;
+    let updating = app.cluster_json(&token, &id).await;
     assert_eq!(updating["status"]["ready"], "Updating");
     assert_eq!(updating["generation"]["uuid"], generations.old);
     let message = assert_error(
@@ -78,12 +79,12 @@ async fn upgrade_needs_an_existing_cluster_of_the_org_and_the_scope() {
     let other = app.other_org_token().await;
     assert_error(upgrade(&app, &other, &id).await, StatusCode::NOT_FOUND).await;
     assert_error(wake(&app, &other, &id).await, StatusCode::NOT_FOUND).await;
-    let read_only = scoped_token(&app, "get:clusters").await;
+    let read_only = app.scoped_token("get:clusters").await;
     let message = assert_error(upgrade(&app, &read_only, &id).await, StatusCode::FORBIDDEN).await;
     assert!(message.contains("update:clusters"), "{message}");
     assert_error(wake(&app, &read_only, &id).await, StatusCode::FORBIDDEN).await;
     // Nothing of that changed the cluster.
-    let cluster = cluster_json(&app, &token, &id).await;
+    let cluster = app.cluster_json(&token, &id).await;
     assert_eq!(cluster["status"]["ready"], "Healthy");
     assert_eq!(cluster["generation"]["uuid"], generations.old);
 }
@@ -97,7 +98,7 @@ async fn an_upgrade_in_flight_survives_a_restart() {
 
     app.restart().await;
 
-    let cluster = cluster_json(&app, &token, &id).await;
+    let cluster = app.cluster_json(&token, &id).await;
     assert_eq!(cluster["status"]["ready"], "Updating");
     let healthy = app.wait_healthy(&token, &id).await;
     assert_eq!(healthy["generation"]["uuid"], generations.new);
@@ -107,24 +108,24 @@ async fn an_upgrade_in_flight_survives_a_restart() {
 async fn auto_update_clusters_follow_the_default_generation() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
-    let generations = stable_generations(&app, &token).await;
-    let following = create_cluster_with(
-        &app,
-        &token,
-        "follows",
-        json!({ "generationId": generations.old }),
-    )
-    .await;
-    let pinned = create_cluster_with(
-        &app,
-        &token,
-        "pinned",
-        json!({ "generationId": generations.old, "autoUpdate": false }),
-    )
-    .await;
+    let generations = app.stable_generations(&token).await;
+    let following = app
+        .create_cluster_with(
+            &token,
+            "follows",
+            json!({ "generationId": generations.old }),
+        )
+        .await;
+    let pinned = app
+        .create_cluster_with(
+            &token,
+            "pinned",
+            json!({ "generationId": generations.old, "autoUpdate": false }),
+        )
+        .await;
 
     let updated = eventually("the auto-update", || async {
-        let c = cluster_json(&app, &token, &following).await;
+        let c = app.cluster_json(&token, &following).await;
         (c["status"]["ready"] == "Healthy" && c["generation"]["uuid"] == generations.new.as_str())
             .then_some(c)
     })
@@ -133,7 +134,9 @@ async fn auto_update_clusters_follow_the_default_generation() {
 
     let pinned = app.wait_healthy(&token, &pinned).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let pinned = cluster_json(&app, &token, pinned["uuid"].as_str().unwrap()).await;
+    let pinned = app
+        .cluster_json(&token, pinned["uuid"].as_str().unwrap())
+        .await;
     assert_eq!(pinned["status"]["ready"], "Healthy");
     assert_eq!(pinned["generation"]["uuid"], generations.old);
 }
@@ -142,10 +145,11 @@ async fn auto_update_clusters_follow_the_default_generation() {
 async fn idle_trial_clusters_are_suspended_and_wake_resumes_them() {
     let app = TestApp::spawn_with(&["--suspend-after", "700ms"]).await;
     let token = app.admin_token().await;
-    let trial_plan = plan_type(&app, &token, 0).await;
-    let trial =
-        create_cluster_with(&app, &token, "trial", json!({ "planTypeId": trial_plan })).await;
-    let basic = healthy_cluster(&app, &token, "basic").await;
+    let trial_plan = app.plan_type(&token, 0).await;
+    let trial = app
+        .create_cluster_with(&token, "trial", json!({ "planTypeId": trial_plan }))
+        .await;
+    let basic = app.healthy_cluster(&token, "basic").await;
 
     let suspended = app.wait_status(&token, &trial, "Suspended").await;
     for component in [
@@ -158,14 +162,14 @@ async fn idle_trial_clusters_are_suspended_and_wake_resumes_them() {
     }
     // Plans that are not suspendable stay up however idle they are.
     assert_eq!(
-        cluster_json(&app, &token, &basic).await["status"]["ready"],
+        app.cluster_json(&token, &basic).await["status"]["ready"],
         "Healthy"
     );
 
     let response = wake(&app, &token, &trial).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert!(response.bytes().await.unwrap().is_empty());
-    let resuming = cluster_json(&app, &token, &trial).await;
+    let resuming = app.cluster_json(&token, &trial).await;
     assert_eq!(resuming["status"]["ready"], "Resuming");
     app.wait_healthy(&token, &trial).await;
 }
@@ -174,36 +178,23 @@ async fn idle_trial_clusters_are_suspended_and_wake_resumes_them() {
 async fn wake_on_an_awake_cluster_changes_nothing() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
-    let id = healthy_cluster(&app, &token, "awake").await;
-    let before = cluster_json(&app, &token, &id).await;
+    let id = app.healthy_cluster(&token, "awake").await;
+    let before = app.cluster_json(&token, &id).await;
     assert_eq!(
         wake(&app, &token, &id).await.status(),
         StatusCode::NO_CONTENT
     );
-    assert_eq!(cluster_json(&app, &token, &id).await, before);
+    assert_eq!(app.cluster_json(&token, &id).await, before);
     assert_error(wake(&app, &token, UNKNOWN).await, StatusCode::NOT_FOUND).await;
-}
-
-/// Runs the real binary against the test server's data dir, as an operator would.
-async fn consoled(app: &TestApp, args: &[&str]) -> std::process::Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_consoled"))
-        .args(args)
-        .arg("--data-dir")
-        .arg(app.data_dir.path())
-        .env("CONSOLED_MASTER_KEY", MASTER_KEY)
-        .env("CONSOLED_DATABASE_URL", &app.database_url)
-        .output()
-        .await
-        .expect("the consoled binary runs")
 }
 
 #[tokio::test]
 async fn the_operator_suspends_a_cluster_from_the_cli() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
-    let id = healthy_cluster(&app, &token, "operated").await;
+    let id = app.healthy_cluster(&token, "operated").await;
 
-    let output = consoled(&app, &["clusters", "suspend", &id]).await;
+    let output = app.consoled(&["clusters", "suspend", &id]).await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
@@ -212,15 +203,15 @@ async fn the_operator_suspends_a_cluster_from_the_cli() {
     );
     assert!(stdout.contains("Suspended cluster"), "{stdout}");
     assert_eq!(
-        cluster_json(&app, &token, &id).await["status"]["ready"],
+        app.cluster_json(&token, &id).await["status"]["ready"],
         "Suspended"
     );
 
-    let again = consoled(&app, &["clusters", "suspend", &id]).await;
+    let again = app.consoled(&["clusters", "suspend", &id]).await;
     assert!(again.status.success());
     assert!(String::from_utf8_lossy(&again.stdout).contains("already suspended"));
 
-    let listed = consoled(&app, &["clusters", "list", "--json"]).await;
+    let listed = app.consoled(&["clusters", "list", "--json"]).await;
     assert!(listed.status.success());
     let clusters: Value = serde_json::from_slice(&listed.stdout).unwrap();
     let row = clusters
@@ -231,10 +222,10 @@ async fn the_operator_suspends_a_cluster_from_the_cli() {
         .expect("the cluster is listed");
     assert_eq!(row["status"], "Suspended");
     assert_eq!(row["name"], "operated");
-    let table = consoled(&app, &["clusters", "list"]).await;
+    let table = app.consoled(&["clusters", "list"]).await;
     assert!(String::from_utf8_lossy(&table.stdout).contains(&id));
 
-    let unknown = consoled(&app, &["clusters", "suspend", UNKNOWN]).await;
+    let unknown = app.consoled(&["clusters", "suspend", UNKNOWN]).await;
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no cluster"));
 
@@ -250,12 +241,12 @@ async fn the_cli_refuses_to_suspend_a_cluster_that_is_not_healthy() {
     let app = TestApp::spawn_with(&["--provision-delay", "1h"]).await;
     let token = app.admin_token().await;
     let id = app.create_cluster(&token, "still-creating").await;
-    let output = consoled(&app, &["clusters", "suspend", &id]).await;
+    let output = app.consoled(&["clusters", "suspend", &id]).await;
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("only a Healthy cluster"), "{stderr}");
     assert_eq!(
-        cluster_json(&app, &token, &id).await["status"]["ready"],
+        app.cluster_json(&token, &id).await["status"]["ready"],
         "Creating"
     );
 }

@@ -1,6 +1,5 @@
 //! Integration tests: one binary, one module per resource.
 
-mod fixtures;
 mod helpers;
 #[path = "../common/postgres.rs"]
 mod postgres;
@@ -22,7 +21,6 @@ mod migrate;
 mod monitoring;
 mod oauth;
 mod openapi;
-mod ops_support;
 mod outage;
 mod rate_limits;
 mod reconciler;

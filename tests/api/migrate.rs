@@ -6,7 +6,6 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::fixtures::*;
 use crate::helpers::*;
 
 /// Both servers hand out the same URLs (token issuer, connection details).
@@ -37,7 +36,7 @@ async fn start(database_url: &str) -> TestApp {
 /// Fills a server with one of everything: so every table has rows to copy.
 async fn populate(app: &TestApp) -> Installation {
     let token = app.admin_token().await;
-    let cluster = healthy_cluster(app, &token, "to-be-moved").await;
+    let cluster = app.healthy_cluster(&token, "to-be-moved").await;
     let patch = app
         .call(
             Method::PATCH,
@@ -84,16 +83,16 @@ async fn populate(app: &TestApp) -> Installation {
         .await;
     assert_eq!(created.status(), StatusCode::NO_CONTENT);
 
-    let backup: Value = send_empty(
-        app,
-        Method::POST,
-        &format!("/clusters/{cluster}/backups"),
-        &token,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let backup: Value = app
+        .send_empty(
+            Method::POST,
+            &format!("/clusters/{cluster}/backups"),
+            &token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     eventually("the backup to complete", || async {
         let backups: Value = app
             .get(&format!("/clusters/{cluster}/backups"), &token)
@@ -120,13 +119,13 @@ async fn populate(app: &TestApp) -> Installation {
         .await;
     assert_eq!(invited.status(), StatusCode::NO_CONTENT);
 
-    let activated = send_empty(
-        app,
-        Method::POST,
-        &format!("/clusters/{cluster}/monitoring"),
-        &token,
-    )
-    .await;
+    let activated = app
+        .send_empty(
+            Method::POST,
+            &format!("/clusters/{cluster}/monitoring"),
+            &token,
+        )
+        .await;
     assert_eq!(activated.status(), StatusCode::NO_CONTENT);
     let monitoring: Value = app
         .call(
@@ -364,24 +363,24 @@ async fn move_and_check(target: &str) -> (TestApp, Installation) {
     assert_eq!(activity[0]["entityId"], "ADDED_AFTER", "{}", activity[0]);
     assert_eq!(activity[1..], old_activity[..]);
     // The reconciler works on the copy too.
-    let response = send_empty(
-        &new,
-        Method::PUT,
-        &format!("/clusters/{cluster}/wake"),
-        &installation.admin_token,
-    )
-    .await;
+    let response = new
+        .send_empty(
+            Method::PUT,
+            &format!("/clusters/{cluster}/wake"),
+            &installation.admin_token,
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    let backup: Value = send_empty(
-        &new,
-        Method::POST,
-        &format!("/clusters/{cluster}/backups"),
-        &installation.admin_token,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let backup: Value = new
+        .send_empty(
+            Method::POST,
+            &format!("/clusters/{cluster}/backups"),
+            &installation.admin_token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(backup["status"], "In progress");
     eventually("the new backup to complete", || async {
         let backups: Value = new
@@ -442,11 +441,8 @@ async fn an_installation_moves_to_another_sqlite_database() {
 
 #[tokio::test]
 async fn an_installation_moves_from_sqlite_to_postgresql_and_back() {
-    let Some(admin) = crate::postgres::admin_url() else {
-        eprintln!(
-            "skipped: set {} to run the SQLite to PostgreSQL migration test",
-            crate::postgres::ENV
-        );
+    let Some(admin) = crate::postgres::admin_url_or_skip("the SQLite to PostgreSQL migration test")
+    else {
         return;
     };
     let target = crate::postgres::fresh_database(&admin).await;

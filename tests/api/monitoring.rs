@@ -5,7 +5,6 @@ use base64::Engine;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 
-use crate::fixtures::*;
 use crate::helpers::*;
 
 const UNKNOWN: &str = "00000000-0000-4000-8000-000000000000";
@@ -29,8 +28,7 @@ async fn create_client(app: &TestApp, token: &str, cluster: &str, username: &str
 }
 
 async fn activate(app: &TestApp, token: &str, cluster: &str) -> Response {
-    send_empty(
-        app,
+    app.send_empty(
         Method::POST,
         &format!("/clusters/{cluster}/monitoring"),
         token,
@@ -67,7 +65,7 @@ async fn assert_unauthorized(response: Response) {
 async fn monitoring_clients_scrape_the_metrics_endpoint() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
-    let cluster = healthy_cluster(&app, &token, "watched").await;
+    let cluster = app.healthy_cluster(&token, "watched").await;
 
     // Inactive: no clients, an empty status, and no way to create a client.
     assert_eq!(
@@ -154,13 +152,13 @@ async fn monitoring_clients_scrape_the_metrics_endpoint() {
     assert_rfc3339(used["clients"][0]["lastUsed"].as_str().unwrap());
 
     // Rotation: a new password, and the old one stops working.
-    let response = send_empty(
-        &app,
-        Method::POST,
-        &format!("/clusters/{cluster}/monitoring/clients/{client_id}/rotate"),
-        &token,
-    )
-    .await;
+    let response = app
+        .send_empty(
+            Method::POST,
+            &format!("/clusters/{cluster}/monitoring/clients/{client_id}/rotate"),
+            &token,
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let rotated: Value = response.json().await.unwrap();
     assert_eq!(rotated["uuid"], client_id.as_str());
@@ -182,8 +180,9 @@ async fn monitoring_clients_scrape_the_metrics_endpoint() {
         StatusCode::NOT_FOUND,
     )
     .await;
-    let rotate_gone =
-        send_empty(&app, Method::POST, &format!("{delete_path}/rotate"), &token).await;
+    let rotate_gone = app
+        .send_empty(Method::POST, &format!("{delete_path}/rotate"), &token)
+        .await;
     assert_error(rotate_gone, StatusCode::NOT_FOUND).await;
     assert_unauthorized(scrape(&app, &cluster, basic("prometheus", new_password)).await).await;
 
@@ -206,7 +205,7 @@ async fn monitoring_clients_scrape_the_metrics_endpoint() {
 async fn deactivating_monitoring_or_deleting_the_cluster_revokes_its_clients() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
-    let cluster = healthy_cluster(&app, &token, "revoked").await;
+    let cluster = app.healthy_cluster(&token, "revoked").await;
     activate(&app, &token, &cluster).await;
     let created: Value = create_client(&app, &token, &cluster, "p1")
         .await
@@ -255,26 +254,26 @@ async fn deactivating_monitoring_or_deleting_the_cluster_revokes_its_clients() {
 async fn passwords_are_stored_only_as_keyed_hashes() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
-    let cluster = healthy_cluster(&app, &token, "hashed").await;
+    let cluster = app.healthy_cluster(&token, "hashed").await;
     activate(&app, &token, &cluster).await;
     let created: Value = create_client(&app, &token, &cluster, "p")
         .await
         .json()
         .await
         .unwrap();
-    let rotated: Value = send_empty(
-        &app,
-        Method::POST,
-        &format!(
-            "/clusters/{cluster}/monitoring/clients/{}/rotate",
-            created["uuid"].as_str().unwrap()
-        ),
-        &token,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let rotated: Value = app
+        .send_empty(
+            Method::POST,
+            &format!(
+                "/clusters/{cluster}/monitoring/clients/{}/rotate",
+                created["uuid"].as_str().unwrap()
+            ),
+            &token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     // Every file of the database (the WAL included) and the audit trail.
     for password in [&created["password"], &rotated["password"]] {
         let password = password.as_str().unwrap().as_bytes();
@@ -289,7 +288,7 @@ async fn passwords_are_stored_only_as_keyed_hashes() {
 async fn monitoring_of_unknown_or_foreign_clusters_is_not_found() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
-    let cluster = healthy_cluster(&app, &token, "private").await;
+    let cluster = app.healthy_cluster(&token, "private").await;
     activate(&app, &token, &cluster).await;
     let created: Value = create_client(&app, &token, &cluster, "p")
         .await
@@ -301,7 +300,7 @@ async fn monitoring_of_unknown_or_foreign_clusters_is_not_found() {
     for (who, id) in [(&token, UNKNOWN), (&other, cluster.as_str())] {
         let base = format!("/clusters/{id}/monitoring");
         assert_error(
-            send_empty(&app, Method::POST, &base, who).await,
+            app.send_empty(Method::POST, &base, who).await,
             StatusCode::NOT_FOUND,
         )
         .await;
@@ -320,13 +319,13 @@ async fn monitoring_of_unknown_or_foreign_clusters_is_not_found() {
             StatusCode::NOT_FOUND,
         )
         .await;
-        let rotate = send_empty(
-            &app,
-            Method::POST,
-            &format!("{base}/clients/{client_id}/rotate"),
-            who,
-        )
-        .await;
+        let rotate = app
+            .send_empty(
+                Method::POST,
+                &format!("{base}/clients/{client_id}/rotate"),
+                who,
+            )
+            .await;
         assert_error(rotate, StatusCode::NOT_FOUND).await;
         let delete = app
             .call(
@@ -346,7 +345,7 @@ async fn monitoring_of_unknown_or_foreign_clusters_is_not_found() {
             .len(),
         1
     );
-    let read_only = scoped_token(&app, "get:clusters").await;
+    let read_only = app.scoped_token("get:clusters").await;
     assert_eq!(
         clients(&app, &read_only, &cluster).await["clients"]
             .as_array()

@@ -88,8 +88,7 @@ async fn wait_for(app: &TestApp, token: &str, wanted: StatusCode) -> reqwest::Re
 
 #[tokio::test]
 async fn database_outage_is_503_and_recovers() {
-    let Some(admin) = crate::postgres::admin_url() else {
-        eprintln!("skipped: the outage test needs {}", crate::postgres::ENV);
+    let Some(admin) = crate::postgres::admin_url_or_skip("the outage test") else {
         return;
     };
     let direct = crate::postgres::fresh_database(&admin).await;

@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use serde_json::Value;
 use tokio::process::{Child, Command};
 
-use crate::helpers::{test_backend_url, CLIENT_ID, CLIENT_SECRET, MASTER_KEY};
+use crate::helpers::{
+    bootstrap_token, free_port, test_backend_url, CLIENT_ID, CLIENT_SECRET, MASTER_KEY,
+};
 
 pub struct ServerProcess {
     child: Option<Child>,
@@ -21,12 +22,6 @@ pub struct ServerProcess {
     pub database_url: String,
     args: Vec<String>,
     env: Vec<(String, String)>,
-}
-
-/// A port nobody listens on right now.
-pub fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
 }
 
 impl ServerProcess {
@@ -121,17 +116,6 @@ impl ServerProcess {
 
     /// A Console API token for the bootstrap client.
     pub async fn admin_token(&self, http: &reqwest::Client) -> String {
-        let response = http
-            .post(self.url("/oauth/token"))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", CLIENT_ID),
-                ("client_secret", CLIENT_SECRET),
-            ])
-            .send()
-            .await
-            .unwrap();
-        let body: Value = response.json().await.unwrap();
-        body["access_token"].as_str().unwrap().to_string()
+        bootstrap_token(http, &self.base).await
     }
 }

@@ -261,8 +261,10 @@ async fn the_api_limits_each_client_and_a_429_changes_nothing() {
     stored.sort_unstable();
     created.sort_unstable();
     assert_eq!(stored, created);
-    let audited = crate::ops_support::audit_events(&app, &org)
+    let audited = store
+        .audit_events(&org, 1000)
         .await
+        .unwrap()
         .into_iter()
         .filter(|e| e.entity == "cluster" && e.audit_type.code() == "c")
         .count();

@@ -1,5 +1,5 @@
 //! Several `consoled serve` processes on one PostgreSQL database behave as one server.
-//! Runs when CONSOLED_TEST_POSTGRES_URL is set (`.ci/run` sets it).
+//! Runs when CONSOLED_TEST_POSTGRES_URL is set (`.ci/run` sets it; under CI it must be).
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -8,21 +8,16 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::process::{Child, Command};
 
-use crate::helpers::{CLIENT_ID, CLIENT_SECRET, MASTER_KEY};
+use crate::helpers::{
+    bootstrap_token, cluster_parameters, default_cluster_body, free_port, CLIENT_ID, CLIENT_SECRET,
+    MASTER_KEY,
+};
 
 const PUBLIC_URL: &str = "http://consoled.replicas.test";
 
 struct Replica {
     child: Child,
     base: String,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn start_replica(database_url: &str, extra: &[&str]) -> Replica {
@@ -59,10 +54,7 @@ async fn start_replica(database_url: &str, extra: &[&str]) -> Replica {
 }
 
 async fn replicas(n: usize) -> Option<(String, Vec<Replica>)> {
-    let Some(admin) = crate::postgres::admin_url() else {
-        eprintln!("skipped: replica tests need {}", crate::postgres::ENV);
-        return None;
-    };
+    let admin = crate::postgres::admin_url_or_skip("the replica tests")?;
     let url = crate::postgres::fresh_database(&admin).await;
     // Started together, so they race to create the signing key and the bootstrap client.
     let handles: Vec<_> = (0..n)
@@ -78,44 +70,14 @@ async fn replicas(n: usize) -> Option<(String, Vec<Replica>)> {
     Some((url, started))
 }
 
-async fn token(http: &reqwest::Client, base: &str) -> String {
-    let response = http
-        .post(format!("{base}/oauth/token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", CLIENT_ID),
-            ("client_secret", CLIENT_SECRET),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = response.json().await.unwrap();
-    body["access_token"].as_str().unwrap().to_string()
-}
-
 async fn create_cluster(
     http: &reqwest::Client,
     base: &str,
     token: &str,
     name: &str,
 ) -> reqwest::Response {
-    let params: Value = http
-        .get(format!("{base}/clusters/parameters"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let body = json!({
-        "name": name,
-        "channelId": params["channels"][0]["uuid"],
-        "generationId": params["channels"][0]["defaultGeneration"]["uuid"],
-        "regionId": params["regions"][0]["uuid"],
-        "planTypeId": params["clusterPlanTypes"][1]["uuid"],
-    });
+    let params = cluster_parameters(http, base, token).await;
+    let body = default_cluster_body(&params, name);
     http.post(format!("{base}/clusters"))
         .bearer_auth(token)
         .json(&body)
@@ -132,7 +94,7 @@ async fn three_replicas_behave_as_one_server() {
     let http = reqwest::Client::new();
 
     // A token issued by one replica works on every other.
-    let token = token(&http, &replicas[0].base).await;
+    let token = bootstrap_token(&http, &replicas[0].base).await;
     for replica in &replicas {
         let response = http
             .get(format!("{}/clusters", replica.base))
@@ -255,7 +217,7 @@ async fn key_rotation_reaches_every_replica_and_old_tokens_keep_working() {
         return;
     };
     let http = reqwest::Client::new();
-    let old_token = token(&http, &replicas[0].base).await;
+    let old_token = bootstrap_token(&http, &replicas[0].base).await;
     let old_kid = jsonwebtoken::decode_header(&old_token)
         .unwrap()
         .kid
@@ -280,7 +242,7 @@ async fn key_rotation_reaches_every_replica_and_old_tokens_keep_working() {
     for replica in &replicas {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
         loop {
-            let fresh = token(&http, &replica.base).await;
+            let fresh = bootstrap_token(&http, &replica.base).await;
             if jsonwebtoken::decode_header(&fresh).unwrap().kid.as_deref() == Some(new_kid.as_str())
             {
                 break;
@@ -325,7 +287,7 @@ async fn revocation_takes_effect_on_every_replica() {
         return;
     };
     let http = reqwest::Client::new();
-    let token = token(&http, &replicas[0].base).await;
+    let token = bootstrap_token(&http, &replicas[0].base).await;
     for replica in &replicas {
         let ok = http
             .get(format!("{}/clusters", replica.base))

@@ -191,21 +191,9 @@ async fn a_burst_of_writes_survives_kill_9_mid_way() {
     let mut server = ServerProcess::start(data_dir.path(), &args, &[], false).await;
     let http = reqwest::Client::new();
     let token = server.admin_token(&http).await;
-    let params: Value = http
-        .get(server.url("/clusters/parameters"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let body = json!({
-        "channelId": params["channels"][0]["uuid"],
-        "generationId": params["channels"][0]["defaultGeneration"]["uuid"],
-        "regionId": params["regions"][0]["uuid"],
-        "planTypeId": params["clusterPlanTypes"][1]["uuid"],
-    });
+    // Each worker names its clusters.
+    let params = cluster_parameters(&http, &server.base, &token).await;
+    let body = default_cluster_body(&params, "");
 
     let stop = Arc::new(AtomicBool::new(false));
     let acked = Arc::new(AtomicUsize::new(0));

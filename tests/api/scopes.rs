@@ -14,7 +14,6 @@ use std::collections::HashMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::fixtures::{send_empty, stable_generations};
 use crate::helpers::*;
 use crate::routes::server_routes;
 
@@ -306,14 +305,9 @@ const ENDPOINTS: &[Endpoint] = &[
 
 /// Everything a row may refer to, created with the admin token.
 async fn fixture(app: &TestApp, admin: &str) -> HashMap<&'static str, String> {
-    let params: Value = app
-        .get("/clusters/parameters", admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let params = app.parameters(admin).await;
     // On the older Stable generation, without auto-update, so that it can be upgraded.
-    let generations = stable_generations(app, admin).await;
+    let generations = app.stable_generations(admin).await;
     let mut body = app.create_cluster_body(admin, "matrix-fixture").await;
     body["generationId"] = json!(generations.old);
     body["autoUpdate"] = json!(false);
@@ -335,23 +329,19 @@ async fn fixture(app: &TestApp, admin: &str) -> HashMap<&'static str, String> {
         )
         .await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    let backup: Value = send_empty(
-        app,
-        Method::POST,
-        &format!("/clusters/{cluster}/backups"),
-        admin,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
-    let response = send_empty(
-        app,
-        Method::POST,
-        &format!("/clusters/{cluster}/monitoring"),
-        admin,
-    )
-    .await;
+    let backup: Value = app
+        .send_empty(Method::POST, &format!("/clusters/{cluster}/backups"), admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let response = app
+        .send_empty(
+            Method::POST,
+            &format!("/clusters/{cluster}/monitoring"),
+            admin,
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let monitoring_client: Value = app
         .call(
@@ -424,7 +414,7 @@ async fn send(
     body: Option<Value>,
 ) -> reqwest::Response {
     if body.is_none() && (method == Method::POST || method == Method::PUT) {
-        return send_empty(app, method.clone(), path, token).await;
+        return app.send_empty(method.clone(), path, token).await;
     }
     app.call(method.clone(), path, token, body).await
 }

@@ -4,7 +4,6 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::helpers::*;
-use crate::ops_support::*;
 
 async fn create_secret(
     app: &TestApp,
@@ -54,12 +53,6 @@ async fn secrets(app: &TestApp, token: &str, cluster: &str) -> Value {
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     response.json().await.unwrap()
-}
-
-fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w == needle.as_bytes())
 }
 
 /// Checks that no value is in the database in plain text. On SQLite that is the database
@@ -333,7 +326,7 @@ async fn values_are_encrypted_at_rest_and_survive_a_restart() {
     assert_no_content(update_secret(&app, &token, &id, "FIRST", first).await).await;
     assert_no_content(create_secret(&app, &token, &id, "SECOND", second).await).await;
 
-    let org = org_of(&token);
+    let org = TestApp::org_of(&token);
     assert_not_at_rest(&app, &org, &id, &[first, second, replaced]).await;
 
     app.restart().await;
@@ -352,8 +345,7 @@ async fn a_sealed_value_moved_to_another_row_does_not_decrypt() {
     assert_no_content(create_secret(&app, &token, &id, "A", "value-a").await).await;
     assert_no_content(create_secret(&app, &token, &id, "B", "value-b").await).await;
     // Someone with write access to the database swaps the ciphertexts.
-    execute_sql(
-        &app,
+    app.execute_sql(
         "UPDATE connector_secrets SET sealed_value = \
          (SELECT sealed_value FROM connector_secrets WHERE name = 'B') WHERE name = 'A'",
     )
@@ -373,19 +365,24 @@ async fn audit_records_name_the_secret_but_never_its_value() {
     assert_no_content(update_secret(&app, &token, &id, "AUDITED", values[1]).await).await;
     assert_no_content(delete_secret(&app, &token, &id, "AUDITED").await).await;
 
-    let events = audit_events(&app, &org_of(&token)).await;
-    let secret_events: Vec<_> = events.iter().filter(|e| e.entity == "secret").collect();
+    let events = app.activity(&token).await;
+    let secret_events: Vec<_> = events.iter().filter(|e| e["entity"] == "secret").collect();
     let kinds: Vec<_> = secret_events
         .iter()
-        .map(|e| (e.audit_type.code(), e.entity_id.as_str()))
+        .map(|e| {
+            (
+                e["auditType"].as_str().unwrap(),
+                e["entityId"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         kinds,
         vec![("d", "AUDITED"), ("u", "AUDITED"), ("c", "AUDITED")]
     );
     for event in &secret_events {
-        assert_eq!(event.parent_entity_id.as_deref(), Some(id.as_str()));
-        assert_eq!(event.user_id, CLIENT_ID);
+        assert_eq!(event["parentEntityId"], id.as_str());
+        assert_eq!(event["userId"], CLIENT_ID);
     }
     let everything = format!("{events:?}");
     for value in values {
@@ -440,7 +437,7 @@ async fn each_operation_needs_its_scope() {
     let token = app.admin_token().await;
     let id = app.create_cluster(&token, "c").await;
     assert_no_content(create_secret(&app, &token, &id, "S", "v").await).await;
-    let narrow = scoped_token(&app, "get:clusters").await;
+    let narrow = app.scoped_token("get:clusters").await;
     let attempts = [
         (
             app.get(&format!("/clusters/{id}/secrets"), &narrow).await,
@@ -465,11 +462,9 @@ async fn each_operation_needs_its_scope() {
     }
     assert_eq!(secrets(&app, &token, &id).await, json!({"S": "v"}));
 
-    let all = scoped_token(
-        &app,
-        "get:secrets create:secrets update:secrets delete:secrets",
-    )
-    .await;
+    let all = app
+        .scoped_token("get:secrets create:secrets update:secrets delete:secrets")
+        .await;
     assert_no_content(create_secret(&app, &all, &id, "T", "v").await).await;
     assert_no_content(update_secret(&app, &all, &id, "T", "w").await).await;
     assert_eq!(secrets(&app, &all, &id).await["T"], "w");

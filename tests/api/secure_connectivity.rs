@@ -1,7 +1,6 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::fixtures::*;
 use crate::helpers::*;
 
 async fn status(app: &TestApp, token: &str, cluster: &str) -> Value {
@@ -27,7 +26,7 @@ async fn secure_connectivity_is_activated_changed_and_deactivated() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
     let org_id = jwt_claims(&token)["https://camunda.com/orgId"].clone();
-    let cluster = healthy_cluster(&app, &token, "private-link").await;
+    let cluster = app.healthy_cluster(&token, "private-link").await;
     assert_eq!(
         status(&app, &token, &cluster).await,
         json!({ "status": {} })
@@ -99,7 +98,7 @@ async fn secure_connectivity_is_activated_changed_and_deactivated() {
 async fn invalid_requests_are_rejected_and_change_nothing() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
-    let cluster = healthy_cluster(&app, &token, "validated").await;
+    let cluster = app.healthy_cluster(&token, "validated").await;
     let cases = [
         (
             json!({ "allowedPrincipals": ["*"], "allowedRegions": [] }),
@@ -145,7 +144,7 @@ async fn invalid_requests_are_rejected_and_change_nothing() {
 async fn secure_connectivity_of_unknown_or_foreign_clusters_is_not_found() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
-    let cluster = healthy_cluster(&app, &token, "mine").await;
+    let cluster = app.healthy_cluster(&token, "mine").await;
     let body = json!({ "allowedPrincipals": ["123456789012"], "allowedRegions": ["eu-west-1"] });
     activate(&app, &token, &cluster, body.clone()).await;
     let other = app.other_org_token().await;
@@ -171,7 +170,7 @@ async fn secure_connectivity_of_unknown_or_foreign_clusters_is_not_found() {
         doc["status"]["spec"]["allowedRegions"],
         json!(["eu-west-1"])
     );
-    let read_only = scoped_token(&app, "get:clusters").await;
+    let read_only = app.scoped_token("get:clusters").await;
     let response = activate(&app, &read_only, &cluster, body).await;
     assert_error(response, StatusCode::FORBIDDEN).await;
 }

@@ -8,7 +8,6 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::fixtures::send_empty;
 use crate::helpers::*;
 
 struct Certificate {
@@ -93,13 +92,13 @@ async fn https_is_served_and_every_url_handed_out_is_https() {
         details["ZEEBE_AUTHORIZATION_SERVER_URL"],
         format!("{}/oauth/token", app.base_url)
     );
-    let activated = send_empty(
-        &app,
-        Method::POST,
-        &format!("/clusters/{cluster}/monitoring"),
-        &token,
-    )
-    .await;
+    let activated = app
+        .send_empty(
+            Method::POST,
+            &format!("/clusters/{cluster}/monitoring"),
+            &token,
+        )
+        .await;
     assert_eq!(activated.status(), StatusCode::NO_CONTENT);
     let monitoring: Value = app
         .get(&format!("/clusters/{cluster}/monitoring/clients"), &token)

@@ -1,6 +1,7 @@
 //! Scratch PostgreSQL databases for tests. Tests that need one run when
 //! CONSOLED_TEST_POSTGRES_URL points at a server (any database on it); each gets a fresh
-//! database of its own, so tests never share state.
+//! database of its own, so tests never share state. Without it they are skipped, except
+//! under CI (`CI` set and not empty, as `.ci/run` sets it), where they fail.
 
 use sqlx::Connection;
 
@@ -9,6 +10,22 @@ pub const ENV: &str = "CONSOLED_TEST_POSTGRES_URL";
 /// The admin URL when PostgreSQL tests are enabled.
 pub fn admin_url() -> Option<String> {
     std::env::var(ENV).ok().filter(|u| !u.is_empty())
+}
+
+/// The admin URL, or `None` after saying that `what` is skipped. Under CI a missing
+/// PostgreSQL fails the test instead of letting it pass without running.
+pub fn admin_url_or_skip(what: &str) -> Option<String> {
+    let url = admin_url();
+    if url.is_none() {
+        let in_ci = std::env::var_os("CI").is_some_and(|ci| !ci.is_empty());
+        assert!(
+            !in_ci,
+            "PostgreSQL is required in CI, but {ENV} is not set ({what}; CI is set, so they \
+             fail instead of being skipped)"
+        );
+        eprintln!("skipped: {what} ({ENV} is not set)");
+    }
+    url
 }
 
 /// Creates an empty database and returns its URL.

@@ -1,48 +1,12 @@
-use consoled::catalog::Catalog;
 use consoled::domain::api_client::ApiClient;
-use consoled::domain::audit::{AuditEntry, AuditType};
-use consoled::domain::cluster::{Cluster, ClusterDraft, ComponentStatus, Components};
-use consoled::domain::organization::Organization;
+use consoled::domain::audit::AuditEntry;
+use consoled::domain::cluster::{Cluster, ComponentStatus, Components};
 use consoled::domain::scope::ScopeSet;
 use consoled::domain::zeebe_client::{Permission, ZeebeClient};
 use consoled::domain::Timestamp;
-use consoled::storage::{ClusterProgress, ClusterStep, SigningKeyRecord, Store, StoreError};
+use consoled::storage::{ClusterProgress, ClusterStep, SigningKeyRecord, StoreError};
 
-use crate::{on_every_backend, Backend};
-
-fn audit(org: &str, entity_id: &str) -> AuditEntry {
-    AuditEntry::new(
-        org,
-        "tester",
-        AuditType::Create,
-        "thing",
-        entity_id,
-        "test".into(),
-        Timestamp(1),
-    )
-}
-
-async fn org(store: &dyn Store, name: &str) -> Organization {
-    let org = Organization::new(name, &format!("owner@{name}.example.com"), Timestamp::now());
-    store
-        .insert_organization(&org, &audit(&org.id, &org.id))
-        .await
-        .unwrap();
-    org
-}
-
-fn cluster(org_id: &str, name: &str, at: i64) -> Cluster {
-    let catalog = Catalog::builtin();
-    let draft = ClusterDraft {
-        name: name.into(),
-        channel_id: catalog.channels[0].id.clone(),
-        generation_id: catalog.channels[0].default_generation.clone(),
-        region_id: catalog.regions[0].id.clone(),
-        plan_type_id: catalog.plan_types[0].id.clone(),
-        ..Default::default()
-    };
-    Cluster::create(draft, org_id, &catalog, Timestamp(at)).unwrap()
-}
+use crate::{audit, new_cluster, on_every_backend, org, Backend};
 
 fn zeebe_client(cluster: &Cluster, name: &str) -> ZeebeClient {
     ZeebeClient {
@@ -110,9 +74,9 @@ async fn organizations_and_api_clients(b: &Backend) {
 async fn clusters_are_confined_to_their_organization(b: &Backend) {
     let store = b.store.as_ref();
     let (a, other) = (org(store, "a").await, org(store, "b").await);
-    let first = cluster(&a.id, "first", 10);
-    let second = cluster(&a.id, "second", 20);
-    let foreign = cluster(&other.id, "foreign", 15);
+    let first = new_cluster(&a.id, "first", 10);
+    let second = new_cluster(&a.id, "second", 20);
+    let foreign = new_cluster(&other.id, "foreign", 15);
     for c in [&second, &first, &foreign] {
         store
             .insert_cluster(c, &audit(&c.org_id, &c.id))
@@ -144,7 +108,7 @@ async fn clusters_are_confined_to_their_organization(b: &Backend) {
 async fn reconciler_steps_apply_once(b: &Backend) {
     let store = b.store.as_ref();
     let a = org(store, "a").await;
-    let c = cluster(&a.id, "c", 10);
+    let c = new_cluster(&a.id, "c", 10);
     store
         .insert_cluster(&c, &audit(&a.id, &c.id))
         .await
@@ -190,7 +154,7 @@ async fn concurrent_creates_commit_alone_or_together(b: &Backend) {
     let a = org(store.as_ref(), "a").await;
     let mut creates: Vec<(Cluster, AuditEntry)> = (0..40)
         .map(|i| {
-            let c = cluster(&a.id, &format!("c{i}"), i);
+            let c = new_cluster(&a.id, &format!("c{i}"), i);
             let record = audit(&a.id, &c.id);
             (c, record)
         })
@@ -231,7 +195,7 @@ async fn reconciler_pass_skips_stale_steps(b: &Backend) {
     let a = org(store, "a").await;
     let mut clusters = Vec::new();
     for i in 0..5 {
-        let c = cluster(&a.id, &format!("c{i}"), i);
+        let c = new_cluster(&a.id, &format!("c{i}"), i);
         store
             .insert_cluster(&c, &audit(&a.id, &c.id))
             .await
@@ -279,7 +243,7 @@ async fn reconciler_pass_skips_stale_steps(b: &Backend) {
 async fn zeebe_clients_enforce_limits_and_uniqueness(b: &Backend) {
     let store = b.store.as_ref();
     let a = org(store, "a").await;
-    let c = cluster(&a.id, "c", 10);
+    let c = new_cluster(&a.id, "c", 10);
     store
         .insert_cluster(&c, &audit(&a.id, &c.id))
         .await
@@ -387,7 +351,7 @@ async fn activity_is_newest_first(b: &Backend) {
     let store = b.store.as_ref();
     let a = org(store, "a").await;
     for name in ["one", "two", "three"] {
-        let c = cluster(&a.id, name, 1);
+        let c = new_cluster(&a.id, name, 1);
         store.insert_cluster(&c, &audit(&a.id, name)).await.unwrap();
     }
     let records = store.audit_events(&a.id, 2).await.unwrap();
@@ -454,7 +418,7 @@ async fn a_failed_group_commit_fails_its_creates_together() {
         .unwrap();
     let creates: Vec<(Cluster, AuditEntry)> = (0..10)
         .map(|i| {
-            let c = cluster(&a.id, &format!("c{i}"), i);
+            let c = new_cluster(&a.id, &format!("c{i}"), i);
             let record = audit(&a.id, &c.id);
             (c, record)
         })

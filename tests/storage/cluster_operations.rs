@@ -1,44 +1,17 @@
 //! Storage rules for cluster operations: settings updates, connector secrets.
 
-use consoled::catalog::Catalog;
-use consoled::domain::audit::{AuditEntry, AuditType};
-use consoled::domain::cluster::{Cluster, ClusterDraft, StageLabel};
+use consoled::domain::cluster::{Cluster, StageLabel};
 use consoled::domain::connector_secret::ConnectorSecret;
 use consoled::domain::ip_allowlist::IpAllowlistEntry;
 use consoled::domain::organization::Organization;
 use consoled::domain::Timestamp;
 use consoled::storage::{Store, StoreError};
 
-use crate::{on_every_backend, Backend};
-
-fn audit(org: &str, entity_id: &str) -> AuditEntry {
-    AuditEntry::new(
-        org,
-        "tester",
-        AuditType::Update,
-        "thing",
-        entity_id,
-        "test".into(),
-        Timestamp(1),
-    )
-}
+use crate::{audit, entity_ids, new_cluster, on_every_backend, org, Backend};
 
 async fn org_with_cluster(store: &dyn Store, name: &str) -> (Organization, Cluster) {
-    let org = Organization::new(name, &format!("owner@{name}.example.com"), Timestamp::now());
-    store
-        .insert_organization(&org, &audit(&org.id, &org.id))
-        .await
-        .unwrap();
-    let catalog = Catalog::builtin();
-    let draft = ClusterDraft {
-        name: format!("{name}-cluster"),
-        channel_id: catalog.channels[0].id.clone(),
-        generation_id: catalog.channels[0].default_generation.clone(),
-        region_id: catalog.regions[0].id.clone(),
-        plan_type_id: catalog.plan_types[0].id.clone(),
-        ..Default::default()
-    };
-    let cluster = Cluster::create(draft, &org.id, &catalog, Timestamp(1)).unwrap();
+    let org = org(store, name).await;
+    let cluster = new_cluster(&org.id, &format!("{name}-cluster"), 1);
     store
         .insert_cluster(&cluster, &audit(&org.id, &cluster.id))
         .await
@@ -55,16 +28,6 @@ fn secret(cluster: &Cluster, name: &str) -> ConnectorSecret {
         created_at: Timestamp(2),
         updated_at: Timestamp(2),
     }
-}
-
-async fn entity_ids(store: &dyn Store, org_id: &str) -> Vec<String> {
-    store
-        .audit_events(org_id, 1000)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.entity_id)
-        .collect()
 }
 
 async fn settings_updates_are_conditional_on_the_version(b: &Backend) {

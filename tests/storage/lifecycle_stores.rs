@@ -3,10 +3,8 @@
 
 use std::time::Duration;
 
-use consoled::catalog::Catalog;
-use consoled::domain::audit::{AuditEntry, AuditType};
 use consoled::domain::backup::{Backup, BackupComponents, BackupStatus};
-use consoled::domain::cluster::{Cluster, ClusterDraft, ComponentStatus, Components};
+use consoled::domain::cluster::{Cluster, ComponentStatus, Components};
 use consoled::domain::member::{Member, OrgRole};
 use consoled::domain::monitoring::MonitoringClient;
 use consoled::domain::organization::Organization;
@@ -14,51 +12,12 @@ use consoled::domain::secure_connectivity::SecureConnectivity;
 use consoled::domain::Timestamp;
 use consoled::storage::{ClusterProgress, Store, StoreError};
 
-use crate::{on_every_backend, Backend};
-
-fn audit(org: &str, entity_id: &str) -> AuditEntry {
-    AuditEntry::new(
-        org,
-        "tester",
-        AuditType::Update,
-        "thing",
-        entity_id,
-        "test".into(),
-        Timestamp(1),
-    )
-}
-
-async fn entity_ids(store: &dyn Store, org_id: &str) -> Vec<String> {
-    store
-        .audit_events(org_id, 1000)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.entity_id)
-        .collect()
-}
-
-async fn org(store: &dyn Store, name: &str) -> Organization {
-    let org = Organization::new(name, &format!("owner@{name}.example.com"), Timestamp::now());
-    store
-        .insert_organization(&org, &audit(&org.id, &org.id))
-        .await
-        .unwrap();
-    org
-}
+use crate::{audit, entity_ids, new_cluster, on_every_backend, org, Backend};
 
 /// A cluster of `org`, Creating unless `healthy`.
 async fn cluster(store: &dyn Store, org: &Organization, healthy: bool) -> Cluster {
-    let catalog = Catalog::builtin();
-    let draft = ClusterDraft {
-        name: format!("c-{}", uuid::Uuid::new_v4().simple()),
-        channel_id: catalog.channels[0].id.clone(),
-        generation_id: catalog.channels[0].default_generation.clone(),
-        region_id: catalog.regions[0].id.clone(),
-        plan_type_id: catalog.plan_types[0].id.clone(),
-        ..Default::default()
-    };
-    let cluster = Cluster::create(draft, &org.id, &catalog, Timestamp(1)).unwrap();
+    let name = format!("c-{}", uuid::Uuid::new_v4().simple());
+    let cluster = new_cluster(&org.id, &name, 1);
     store
         .insert_cluster(&cluster, &audit(&org.id, &cluster.id))
         .await

@@ -455,31 +455,6 @@ async fn members_accept_ends_a_pending_invite() {
     assert_eq!(app.activity(&admin).await, events);
 }
 
-/// Runs one statement with text parameters on the app's database, behind the server's
-/// back: how a name an older version accepted gets into the tables.
-async fn execute_sql(app: &TestApp, sql: &str, params: &[&str]) {
-    use sqlx::Connection;
-    if app.database_url.starts_with("sqlite:") {
-        let mut db = sqlx::SqliteConnection::connect(&app.database_url)
-            .await
-            .unwrap();
-        let mut query = sqlx::query(sql);
-        for p in params {
-            query = query.bind(*p);
-        }
-        query.execute(&mut db).await.unwrap();
-    } else {
-        let mut db = sqlx::PgConnection::connect(&app.database_url)
-            .await
-            .unwrap();
-        let mut query = sqlx::query(sql);
-        for p in params {
-            query = query.bind(*p);
-        }
-        query.execute(&mut db).await.unwrap();
-    }
-}
-
 /// What a terminal would act on instead of showing: controls other than the line ends of
 /// the output itself, and the characters that reorder text.
 fn terminal_effects(text: &str) -> Vec<char> {
@@ -499,9 +474,12 @@ async fn tables_show_control_and_bidi_characters_escaped() {
     // `ESC ] 0 ; … BEL` retitles the terminal, `ESC [ 2 J` clears it, U+202E shows the
     // rest backwards: all of them stored raw, as an older version allowed.
     let evil = "x\u{1b}]0;owned\u{7}\u{1b}[2J\r\u{202e}gnp.exe\u{9b}";
-    execute_sql(&app, "UPDATE clusters SET name = $1", &[evil]).await;
-    execute_sql(&app, "UPDATE organizations SET name = $1", &[evil]).await;
-    execute_sql(&app, "UPDATE api_clients SET name = $1", &[evil]).await;
+    app.execute_sql("UPDATE clusters SET name = $1", &[evil])
+        .await;
+    app.execute_sql("UPDATE organizations SET name = $1", &[evil])
+        .await;
+    app.execute_sql("UPDATE api_clients SET name = $1", &[evil])
+        .await;
     let escaped = r"x\u{1b}]0;owned\u{7}\u{1b}[2J\r\u{202e}gnp.exe\u{9b}";
 
     for args in [
@@ -509,7 +487,7 @@ async fn tables_show_control_and_bidi_characters_escaped() {
         &["orgs", "list"][..],
         &["api-clients", "list"][..],
     ] {
-        let output = consoled(&app, args).await;
+        let output = app.consoled(args).await;
         assert!(output.status.success(), "{args:?}");
         let shown = stdout(&output);
         assert_eq!(
@@ -520,12 +498,12 @@ async fn tables_show_control_and_bidi_characters_escaped() {
         assert!(shown.contains(escaped), "{args:?}: {shown}");
     }
     // Columns stay aligned: the escaped text is what is measured.
-    let listed = stdout(&consoled(&app, &["clusters", "list"]).await);
+    let listed = stdout(&app.consoled(&["clusters", "list"]).await);
     let lines: Vec<&str> = listed.lines().collect();
     assert_eq!(lines[0].find("NAME"), lines[1].find(escaped), "{listed}");
     assert!(lines[1].starts_with(&cluster));
     // JSON output is for programs: it holds the name as stored (JSON escapes controls).
-    let json = json_of(&consoled(&app, &["clusters", "list", "--json"]).await);
+    let json = json_of(&app.consoled(&["clusters", "list", "--json"]).await);
     assert_eq!(json[0]["name"], evil);
 }
 
@@ -543,7 +521,7 @@ async fn names_given_to_the_cli_refuse_control_and_bidi_characters() {
         .await;
     assert_eq!(invited.status(), StatusCode::NO_CONTENT);
     let before = app.activity(&admin).await;
-    let orgs_before = stdout(&consoled(&app, &["orgs", "list"]).await);
+    let orgs_before = stdout(&app.consoled(&["orgs", "list"]).await);
     for bad in [
         "a\u{1b}[2Jb",
         "a\nb",
@@ -564,16 +542,13 @@ async fn names_given_to_the_cli_refuse_control_and_bidi_characters() {
             &["members", "accept", "new@example.com", "--name", bad],
         ];
         for args in cases {
-            let output = consoled(&app, args).await;
+            let output = app.consoled(args).await;
             assert_fails(&output, "name must not contain");
             let stderr = String::from_utf8_lossy(&output.stderr).to_string();
             assert_eq!(terminal_effects(&stderr), Vec::<char>::new(), "{stderr:?}");
         }
     }
-    assert_eq!(
-        stdout(&consoled(&app, &["orgs", "list"]).await),
-        orgs_before
-    );
+    assert_eq!(stdout(&app.consoled(&["orgs", "list"]).await), orgs_before);
     assert_eq!(app.activity(&admin).await, before);
 }
 

@@ -519,9 +519,13 @@ impl TestApp {
 
     /// Runs a statement directly on the server's database (as someone with database access
     /// could). Works on either backend.
-    pub async fn execute_sql(&self, sql: &str) {
+    pub async fn execute_sql(&self, sql: &str, args: &[&str]) {
         with_database!(self, |db| {
-            sqlx::query(sql).execute(&db).await.unwrap();
+            let mut query = sqlx::query(sql);
+            for arg in args {
+                query = query.bind(*arg);
+            }
+            query.execute(&db).await.unwrap();
         })
     }
 

@@ -348,6 +348,7 @@ async fn a_sealed_value_moved_to_another_row_does_not_decrypt() {
     app.execute_sql(
         "UPDATE connector_secrets SET sealed_value = \
          (SELECT sealed_value FROM connector_secrets WHERE name = 'B') WHERE name = 'A'",
+        &[],
     )
     .await;
     let response = app.get(&format!("/clusters/{id}/secrets"), &token).await;

@@ -6,7 +6,6 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::fixtures::*;
 use crate::helpers::*;
 
 /// Everything a refused request could have changed: the clusters (with their allowlists
@@ -32,7 +31,7 @@ async fn observable_state(app: &TestApp, token: &str, cluster: &str) -> Vec<Stri
 
 /// A healthy cluster with a secret `KEPT` and monitoring switched on.
 async fn prepared_cluster(app: &TestApp, token: &str) -> String {
-    let cluster = healthy_cluster(app, token, "target").await;
+    let cluster = app.healthy_cluster(token, "target").await;
     let created = app
         .call(
             Method::POST,
@@ -42,13 +41,13 @@ async fn prepared_cluster(app: &TestApp, token: &str) -> String {
         )
         .await;
     assert_eq!(created.status(), StatusCode::NO_CONTENT);
-    let activated = send_empty(
-        app,
-        Method::POST,
-        &format!("/clusters/{cluster}/monitoring"),
-        token,
-    )
-    .await;
+    let activated = app
+        .send_empty(
+            Method::POST,
+            &format!("/clusters/{cluster}/monitoring"),
+            token,
+        )
+        .await;
     assert_eq!(activated.status(), StatusCode::NO_CONTENT);
     cluster
 }
@@ -318,7 +317,7 @@ async fn descriptions_keep_tabs_and_line_breaks_but_refuse_other_controls() {
         )
         .await;
     assert_eq!(allowlist.status(), StatusCode::NO_CONTENT);
-    let shown = cluster_json(&app, &token, &cluster).await;
+    let shown = app.cluster_json(&token, &cluster).await;
     assert_eq!(shown["ipallowlist"][0]["description"], "office\tVPN\n");
     let activity = app.activity(&token).await;
     assert!(

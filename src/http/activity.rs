@@ -1,4 +1,10 @@
 //! `/activity/json` and `/activity/csv`: the organization's audit trail, newest first.
+//!
+//! The CSV is written here, not with the `csv` crate: besides RFC 4180 quoting, a cell
+//! holding `;` must be quoted too (spreadsheets of many locales split on it, which could
+//! let part of a cell start a formula), and the `csv` crate quotes only for its own
+//! delimiter, quote and line breaks (or always, or by type). The writer is the two short
+//! functions below; the formula defusing sits in front of either.
 
 use axum::extract::State;
 use axum::http::{header, HeaderValue};

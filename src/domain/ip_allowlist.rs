@@ -4,8 +4,14 @@
 //! them (the hosted API documents "a valid comma separated list of CIDRs"). The text is
 //! kept exactly as the client sent it, because clients read the list back and compare it
 //! with what they wrote.
+//!
+//! Parsing stays ours: `ipnet`'s parser requires a prefix and accepts leading zeros in IPv4
+//! octets (`010.0.0.1/8`, octal to some tools), which std's address parser refuses;
+//! containment is `ipnet`'s.
 
 use std::net::IpAddr;
+
+use ipnet::IpNet;
 
 use serde::{Deserialize, Serialize};
 
@@ -50,18 +56,7 @@ impl IpRange {
     /// Whether `ip` lies in the range. An IPv4 range does not hold IPv6 addresses (map
     /// `::ffff:a.b.c.d` to IPv4 first), nor the other way round.
     pub fn contains(&self, ip: IpAddr) -> bool {
-        let (net, ip, width) = match (self.addr, ip) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                (u128::from(u32::from(net)), u128::from(u32::from(ip)), 32)
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => (u128::from(net), u128::from(ip), 128),
-            _ => return false,
-        };
-        if self.prefix == 0 {
-            return true;
-        }
-        let shift = u32::from(width - self.prefix.min(width));
-        (net >> shift) == (ip >> shift)
+        IpNet::new(self.addr, self.prefix).is_ok_and(|net| net.contains(&ip))
     }
 }
 

@@ -1,6 +1,6 @@
 //! The server's settings ([`ServeArgs`]) and where the data lives ([`StorageArgs`], which
 //! the operator commands take too), with their validation. Every setting is a flag with an
-//! environment fallback; the commands themselves are in [`crate::cli`].
+//! environment fallback; the commands themselves are in `cli`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -1,8 +1,8 @@
 //! Operator actions that work directly on the store: first-start bootstrap and `init` (here),
 //! and the `orgs`, `api-clients`, `members`, `clusters` and `keys` commands (one submodule
-//! each; their flags and printing are in [`crate::cli`]). They may run while
-//! the server runs: SQLite in WAL mode admits one writer at a time and the others wait.
-//! Every change is recorded with [`OPERATOR`] as its user.
+//! each; their flags and printing are in `cli`). They may run while the server runs:
+//! SQLite in WAL mode admits one writer at a time and the others wait. Every change is
+//! recorded with [`OPERATOR`] as its user.
 
 pub mod api_clients;
 pub mod clusters;

@@ -12,20 +12,19 @@ use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 
 use crate::auth;
-use crate::auth::keys::{self, KeySet};
+use crate::auth::keys::KeySet;
 use crate::auth::{TokenService, TokenSettings};
 use crate::catalog::Catalog;
 use crate::config::ServeArgs;
-use crate::crypto::Keyring;
 use crate::domain::Timestamp;
 use crate::http::limits::{Limits, LockoutPolicy};
 use crate::http::read_cache::ReadCache;
 use crate::http::{self, AppContext, AppState, Settings};
+use crate::installation::{load_signing_keys, open_storage};
 use crate::operator;
 use crate::reconciler::driver::SimulatedDriver;
 use crate::reconciler::Reconciler;
 use crate::serve::{self, ConnectionLimits};
-use crate::storage::{self, Store};
 
 /// Memory for cached response bodies.
 const READ_CACHE_BYTES: usize = 16 * 1024 * 1024;
@@ -43,46 +42,6 @@ pub struct Application {
     suspend_after: Option<Duration>,
     /// Credentials created on an empty database, to be shown once.
     pub first_credentials: Option<operator::NewCredentials>,
-}
-
-/// Opens the store and the keyring named by the storage settings; creates a master key
-/// file only for a database without keys.
-pub async fn open_storage(
-    args: &crate::config::StorageArgs,
-) -> anyhow::Result<(Arc<dyn Store>, Keyring)> {
-    let store = storage::open_with(&args.database_url(), args.pool_settings())
-        .await
-        .context("opening the database")?;
-    // A new key file is only for a new installation: a database that already holds keys
-    // was set up under a master key, and a fresh file would only be left behind to break
-    // the next start (of the server or of an operator command).
-    if !Keyring::exists(args.master_key.as_deref(), &args.data_dir) {
-        anyhow::ensure!(
-            store.signing_keys().await?.is_empty(),
-            "no master key for a database that holds keys: set CONSOLED_MASTER_KEY, or \
-             --data-dir to the directory with its master.key"
-        );
-    }
-    let keyring = Keyring::load(args.master_key.as_deref(), &args.data_dir)?;
-    Ok((store, keyring))
-}
-
-/// Loads the signing keys, creating the first one if the database has none. Retired keys
-/// keep verifying for `retired_grace` (the server passes the token lifetime plus the
-/// accepted clock skew).
-pub async fn load_signing_keys(
-    store: &dyn Store,
-    keyring: &Keyring,
-    retired_grace: Duration,
-) -> anyhow::Result<KeySet> {
-    let mut records = store.signing_keys().await?;
-    if !records.iter().any(|r| r.retired_at.is_none()) {
-        let record = keys::generate(keyring, Timestamp::now())?;
-        // Another process may have won the race; reading back picks whichever key exists.
-        store.insert_first_signing_key(&record).await?;
-        records = store.signing_keys().await?;
-    }
-    KeySet::from_records(&records, keyring, Timestamp::now(), retired_grace)
 }
 
 impl Application {

@@ -1,6 +1,6 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    let cli = consoled::config::Cli::parse();
+    let cli = consoled::cli::Cli::parse();
     consoled::cli::run(cli)
 }

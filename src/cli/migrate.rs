@@ -1,11 +1,34 @@
 //! `consoled migrate`: copies an installation into another database and reports the row
 //! count of every table (a table by default, JSON with `--json`).
 
+use clap::Args;
 use serde::Serialize;
 
 use super::table;
-use crate::config::MigrateArgs;
 use crate::storage::copy::{self, CopyOptions, TableCount};
+
+/// `consoled migrate --from URL --to URL`
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    /// The database to copy from (`sqlite://PATH` or `postgres://...`). Its schema is
+    /// brought up to date first, as `consoled serve` would; it is otherwise only read.
+    #[arg(long)]
+    pub from: String,
+
+    /// The database to copy into; it must be empty. A SQLite file is created if missing;
+    /// a PostgreSQL database must exist (its tables are created).
+    #[arg(long)]
+    pub to: String,
+
+    /// Delete everything in the target first, in the same transaction as the copy,
+    /// instead of refusing a target that has data (e.g. from a server started on it).
+    #[arg(long)]
+    pub replace_target: bool,
+
+    /// Print the report as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]

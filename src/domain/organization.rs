@@ -1,4 +1,10 @@
-use super::Timestamp;
+use super::member::normalize_email;
+use super::{text, DomainError, Timestamp};
+
+/// Owner of an organization created without an explicit owner email (`--owner-email`).
+pub const DEFAULT_OWNER_EMAIL: &str = "owner@consoled.local";
+/// Longest organization name, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Organization {
@@ -18,4 +24,31 @@ impl Organization {
             created_at: now,
         }
     }
+
+    /// A new organization after the rules: a valid name ([`check_name`]) and an owner
+    /// email normalized as members' emails are.
+    pub fn create(name: &str, owner_email: &str, now: Timestamp) -> Result<Self, DomainError> {
+        let name = check_name(name)?;
+        let owner = normalize_email(owner_email)
+            .map_err(|e| DomainError::Invalid(format!("the owner email: {e}")))?;
+        Ok(Organization::new(name, &owner, now))
+    }
+}
+
+/// The organization-name rule: trimmed, not empty, text a name may hold
+/// ([`text::check_name`]), at most [`MAX_NAME_CHARS`] characters. Returns the trimmed name.
+pub fn check_name(name: &str) -> Result<&str, DomainError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(DomainError::Invalid(
+            "the organization name must not be empty".into(),
+        ));
+    }
+    text::check_name("the organization name", name)?;
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(DomainError::Invalid(format!(
+            "the organization name is too long: at most {MAX_NAME_CHARS} characters"
+        )));
+    }
+    Ok(name)
 }

@@ -1,16 +1,12 @@
-//! `consoled orgs create|list`.
+//! `consoled orgs create|list`; the name rule is [`Organization::create`]'s.
 
 use anyhow::Context;
 
 use super::OPERATOR;
 use crate::domain::audit::{AuditEntry, AuditType};
-use crate::domain::member::normalize_email;
 use crate::domain::organization::Organization;
-use crate::domain::text;
 use crate::domain::Timestamp;
 use crate::storage::Store;
-
-const MAX_NAME_CHARS: usize = 100;
 
 /// Creates an organization and its owner member, recorded as one change.
 pub async fn create(
@@ -19,28 +15,11 @@ pub async fn create(
     owner_email: &str,
     now: Timestamp,
 ) -> anyhow::Result<Organization> {
-    let org = new_organization(name, owner_email, now)?;
+    let org = Organization::create(name, owner_email, now)?;
     store
         .insert_organization(&org, &creation_audit(&org, now))
         .await?;
     Ok(org)
-}
-
-/// Validates the name and owner of a new organization.
-pub fn new_organization(
-    name: &str,
-    owner_email: &str,
-    now: Timestamp,
-) -> anyhow::Result<Organization> {
-    let name = name.trim();
-    anyhow::ensure!(!name.is_empty(), "the organization name must not be empty");
-    text::check_name("the organization name", name)?;
-    anyhow::ensure!(
-        name.chars().count() <= MAX_NAME_CHARS,
-        "the organization name is too long: at most {MAX_NAME_CHARS} characters"
-    );
-    let owner = normalize_email(owner_email).context("the owner email")?;
-    Ok(Organization::new(name, &owner, now))
 }
 
 /// The activity record of an organization's creation.

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use consoled::app::Application;
-use consoled::config::{Cli, Command, ServeArgs};
+use consoled::cli::{Cli, Command};
+use consoled::config::ServeArgs;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 use sqlx::{PgPool, SqlitePool};

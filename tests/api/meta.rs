@@ -1,5 +1,5 @@
 use clap::Parser;
-use consoled::config::Cli;
+use consoled::cli::Cli;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

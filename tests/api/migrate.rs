@@ -417,7 +417,7 @@ async fn an_installation_moves_to_another_sqlite_database() {
     // another one refuses to start instead of failing every request.
     use clap::Parser;
     let other_key = "HyAdHBsaGRgXFhUUExIREA8ODQwLCgkIBwYFBAMCAQA=";
-    let cli = consoled::config::Cli::parse_from([
+    let cli = consoled::cli::Cli::parse_from([
         "consoled",
         "serve",
         "--listen",
@@ -429,7 +429,7 @@ async fn an_installation_moves_to_another_sqlite_database() {
         "--master-key",
         other_key,
     ]);
-    let consoled::config::Command::Serve(args) = cli.command else {
+    let consoled::cli::Command::Serve(args) = cli.command else {
         unreachable!()
     };
     let refused = consoled::app::Application::build(*args).await.err();

@@ -1,22 +1,42 @@
-//! `consoled clusters ...`: operator commands on clusters of every organization. They work
-//! on the database directly, next to a running server or without one; their writes are the
-//! same conditional transitions the API and the reconciler make, so they cannot clash.
+//! `consoled clusters list|suspend`: the flags and the printing (a table, or JSON with
+//! `--json`); the actions are [`crate::operator::clusters`]. These commands read and write
+//! no secrets, so they open the database without the master key.
 
+use clap::Subcommand;
 use serde::Serialize;
 
-use crate::cli::table;
-use crate::config::{ClustersCommand, StorageArgs};
-use crate::domain::audit::{AuditEntry, AuditType};
-use crate::domain::cluster::{Cluster, ComponentStatus};
+use super::table;
+use crate::config::StorageArgs;
+use crate::domain::cluster::Cluster;
 use crate::domain::Timestamp;
-use crate::operator::OPERATOR;
-use crate::storage::{self, Store};
+use crate::installation;
+use crate::operator::clusters::{self, Suspension};
+
+/// `consoled clusters ...`
+#[derive(Debug, Subcommand)]
+pub enum ClustersCommand {
+    /// List the clusters of every organization.
+    List {
+        #[command(flatten)]
+        storage: StorageArgs,
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Suspend a Healthy cluster now (`PUT /clusters/{uuid}/wake` resumes it).
+    Suspend {
+        #[command(flatten)]
+        storage: StorageArgs,
+        /// The cluster's id (its `uuid` in the API).
+        cluster_id: String,
+    },
+}
 
 pub async fn run(command: ClustersCommand) -> anyhow::Result<()> {
     match command {
         ClustersCommand::List { storage, json } => {
-            let store = open(&storage).await?;
-            let clusters = store.all_clusters().await?;
+            let store = installation::open_database(&storage).await?;
+            let clusters = clusters::list(store.as_ref()).await?;
             if json {
                 let rows: Vec<ClusterSummary> = clusters.iter().map(Into::into).collect();
                 println!("{}", serde_json::to_string_pretty(&rows)?);
@@ -29,8 +49,8 @@ pub async fn run(command: ClustersCommand) -> anyhow::Result<()> {
             storage,
             cluster_id,
         } => {
-            let store = open(&storage).await?;
-            match suspend(store.as_ref(), &cluster_id, Timestamp::now()).await? {
+            let store = installation::open_database(&storage).await?;
+            match clusters::suspend(store.as_ref(), &cluster_id, Timestamp::now()).await? {
                 Suspension::Suspended(c) => {
                     // Servers may serve what they read up to this long ago.
                     tokio::time::sleep(storage.state_cache_ttl).await;
@@ -43,50 +63,6 @@ pub async fn run(command: ClustersCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
-}
-
-/// Opens the database of an existing installation only: these commands read and write no
-/// secrets, so they need no master key (and must not create a key file in the data dir).
-async fn open(args: &StorageArgs) -> anyhow::Result<std::sync::Arc<dyn Store>> {
-    crate::operator::require_existing_installation(args).await?;
-    storage::open(&args.database_url()).await
-}
-
-#[derive(Debug)]
-pub enum Suspension {
-    Suspended(Cluster),
-    AlreadySuspended(Cluster),
-}
-
-/// Suspends a Healthy cluster. A concurrent change (the reconciler finishing a step, an
-/// API request) makes the conditional write lose; the cluster is then read again.
-pub async fn suspend(store: &dyn Store, id: &str, now: Timestamp) -> anyhow::Result<Suspension> {
-    for _ in 0..3 {
-        let Some(cluster) = store.cluster_by_id(id).await? else {
-            anyhow::bail!("no cluster has the id {id:?}");
-        };
-        if cluster.status == ComponentStatus::Suspended {
-            return Ok(Suspension::AlreadySuspended(cluster));
-        }
-        let suspended = cluster.suspend(now)?;
-        let audit = AuditEntry::new(
-            &cluster.org_id,
-            OPERATOR,
-            AuditType::Update,
-            "cluster",
-            &cluster.id,
-            format!("Operator suspended cluster {:?}", cluster.name),
-            now,
-        )
-        .with_change("status", Some("Healthy".into()), Some("Suspended".into()));
-        if store
-            .transition_cluster(&cluster, &suspended, &audit)
-            .await?
-        {
-            return Ok(Suspension::Suspended(suspended));
-        }
-    }
-    anyhow::bail!("cluster {id:?} keeps changing; try again")
 }
 
 #[derive(Debug, Serialize)]

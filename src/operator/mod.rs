@@ -1,15 +1,15 @@
-//! Operator actions that work directly on the store: first-start bootstrap and `init`, and
-//! the `orgs`, `api-clients` and `members` commands (one submodule each). They may run while
-//! the server runs: SQLite in WAL mode admits one writer at a time and the others wait.
-//! Every change is recorded with [`OPERATOR`] as its user.
+//! Operator actions that work directly on the store: first-start bootstrap and `init` (here),
+//! and the `orgs`, `api-clients`, `members`, `clusters` and `keys` commands (one submodule
+//! each; their flags and printing are in `cli`). They may run while the server runs:
+//! SQLite in WAL mode admits one writer at a time and the others wait. Every change is
+//! recorded with [`OPERATOR`] as its user.
 
 pub mod api_clients;
+pub mod clusters;
+pub mod keys;
 pub mod members;
 pub mod orgs;
 
-use std::sync::Arc;
-
-use anyhow::Context;
 use serde::Serialize;
 
 use crate::crypto::{self, Keyring};
@@ -22,47 +22,6 @@ use crate::storage::Store;
 
 pub const OPERATOR: &str = "operator";
 pub const DEFAULT_ORG_NAME: &str = "Default organization";
-/// Owner of an organization created without an explicit owner email (`--owner-email`).
-pub const DEFAULT_OWNER_EMAIL: &str = "owner@consoled.local";
-
-/// Opens the existing installation for an operator command (see
-/// [`require_existing_installation`]) and makes sure the master key is the one the
-/// database's secrets were made with: a client created under another key would be stored
-/// fine and then never authenticate.
-pub async fn open(args: &crate::config::StorageArgs) -> anyhow::Result<(Arc<dyn Store>, Keyring)> {
-    require_existing_installation(args).await?;
-    open_or_create(args).await
-}
-
-/// Refuses storage settings that name no installation, before anything is written: only
-/// `serve` (its first start) and `init` create one, so a mistyped `--data-dir` or
-/// `--database-url` is reported rather than turned into a new, empty installation.
-pub async fn require_existing_installation(
-    args: &crate::config::StorageArgs,
-) -> anyhow::Result<()> {
-    crate::storage::require_installation(&args.database_url())
-        .await
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "{e:#}\nSet --data-dir (CONSOLED_DATA_DIR) or --database-url \
-                 (CONSOLED_DATABASE_URL) as for the server; `consoled init` or the first start \
-                 of `consoled serve` creates an installation."
-            )
-        })
-}
-
-/// Opens the store like [`open`], creating the installation (database, master key file,
-/// signing key) when there is none: for `init`.
-pub async fn open_or_create(
-    args: &crate::config::StorageArgs,
-) -> anyhow::Result<(Arc<dyn Store>, Keyring)> {
-    let (store, keyring) = crate::app::open_storage(args).await?;
-    // Only the master key matters here, not which retired keys still verify.
-    crate::app::load_signing_keys(store.as_ref(), &keyring, std::time::Duration::ZERO)
-        .await
-        .context("checking the master key (set CONSOLED_MASTER_KEY as for the server)")?;
-    Ok((store, keyring))
-}
 
 /// Credentials shown once, when they are created.
 #[derive(Debug, Serialize)]
@@ -81,7 +40,7 @@ pub async fn default_organization(
     owner_email: &str,
     now: Timestamp,
 ) -> anyhow::Result<(Organization, bool)> {
-    let org = orgs::new_organization(DEFAULT_ORG_NAME, owner_email, now)?;
+    let org = Organization::create(DEFAULT_ORG_NAME, owner_email, now)?;
     let audit = orgs::creation_audit(&org, now);
     Ok(store.ensure_first_organization(&org, &audit).await?)
 }

@@ -1,0 +1,19 @@
+//! `consoled serve`: runs the server with the settings of [`crate::config::ServeArgs`].
+
+use crate::app::{self, Application};
+use crate::config::ServeArgs;
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let app = Application::build(args).await?;
+    if let Some(credentials) = &app.first_credentials {
+        // Straight to the terminal, never through the logger: the secret is shown only here.
+        println!(
+            "Created the default organization and an admin Console API client.\n\
+             Save these credentials now; the secret is not shown again.\n\
+             \n  organization:  {}\n  client id:     {}\n  client secret: {}\n",
+            credentials.org_id, credentials.client_id, credentials.client_secret
+        );
+    }
+    tracing::info!(address = %app.local_addr(), public_url = %app.state().settings.public_url, "consoled listening");
+    app.run_until(app::shutdown_signal()).await
+}

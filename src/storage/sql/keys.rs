@@ -29,18 +29,7 @@ impl crate::storage::KeyStore for Backend {
         if active > 0 {
             return Ok(false);
         }
-        sqlx::query(
-            "INSERT INTO signing_keys (kid, algorithm, private_key, public_key, created_at, retired_at) \
-             VALUES ($1, $2, $3, $4, $5, NULL)",
-        )
-        .bind(&key.kid)
-        .bind(&key.algorithm)
-        .bind(&key.private_key)
-        .bind(&key.public_key)
-        .bind(key.created_at.millis())
-        .execute(&mut *tx)
-        .await
-        .db()?;
+        Backend::insert_signing_key(&mut tx, key).await?;
         self.commit(tx).await?;
         Ok(true)
     }
@@ -57,6 +46,17 @@ impl crate::storage::KeyStore for Backend {
             .execute(&mut *tx)
             .await
             .db()?;
+        Backend::insert_signing_key(&mut tx, key).await?;
+        self.commit(tx).await
+    }
+}
+
+impl Backend {
+    /// Inserts `key` as the active signing key, inside the caller's transaction.
+    async fn insert_signing_key(
+        tx: &mut sqlx::Transaction<'_, Db>,
+        key: &SigningKeyRecord,
+    ) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO signing_keys (kid, algorithm, private_key, public_key, created_at, retired_at) \
              VALUES ($1, $2, $3, $4, $5, NULL)",
@@ -66,9 +66,9 @@ impl crate::storage::KeyStore for Backend {
         .bind(&key.private_key)
         .bind(&key.public_key)
         .bind(key.created_at.millis())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .db()?;
-        self.commit(tx).await
+        Ok(())
     }
 }

@@ -142,11 +142,6 @@ impl crate::storage::MemberStore for Backend {
                 .await
                 .db()?
                 .rows_affected();
-        if deleted == 0 {
-            return Ok(false);
-        }
-        Backend::insert_audit(&mut tx, audit).await?;
-        self.commit(tx).await?;
-        Ok(true)
+        self.commit_audited(tx, deleted, audit).await
     }
 }

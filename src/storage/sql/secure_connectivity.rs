@@ -132,11 +132,6 @@ impl crate::storage::SecureConnectivityStore for Backend {
                 .await
                 .db()?
                 .rows_affected();
-        if deleted == 0 {
-            return Ok(false);
-        }
-        Backend::insert_audit(&mut tx, audit).await?;
-        self.commit(tx).await?;
-        Ok(true)
+        self.commit_audited(tx, deleted, audit).await
     }
 }

@@ -15,6 +15,24 @@ use sqlx::{Connection, PgConnection, SqliteConnection};
 
 use super::copy::redact_url;
 
+/// What is missing from a database (on either backend's connection `$db`) that has
+/// (`$schema`) or lacks consoled's tables.
+macro_rules! absence {
+    ($schema:expr, $db:ident) => {
+        if !$schema {
+            Some(Absence::NoSchema)
+        } else {
+            let filled: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM organizations) \
+                 AND EXISTS (SELECT 1 FROM signing_keys)",
+            )
+            .fetch_one(&mut $db)
+            .await?;
+            (!filled).then_some(Absence::Empty)
+        }
+    };
+}
+
 /// Why `url` names no installation, or `None` when it names one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Absence {
@@ -64,23 +82,13 @@ pub async fn find_installation(url: &str) -> anyhow::Result<Option<Absence>> {
         let mut db = SqliteConnection::connect_with(&options)
             .await
             .with_context(|| format!("opening {}", path.display()))?;
-        let tables: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' \
+        let schema: bool = sqlx::query_scalar(
+            "SELECT count(*) = 3 FROM sqlite_master WHERE type = 'table' \
              AND name IN ('_sqlx_migrations', 'organizations', 'signing_keys')",
         )
         .fetch_one(&mut db)
         .await?;
-        let found = if tables < 3 {
-            Some(Absence::NoSchema)
-        } else {
-            let filled: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM organizations) \
-                 AND EXISTS (SELECT 1 FROM signing_keys)",
-            )
-            .fetch_one(&mut db)
-            .await?;
-            (!filled).then_some(Absence::Empty)
-        };
+        let found = absence!(schema, db);
         db.close().await?;
         Ok(found)
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
@@ -94,17 +102,7 @@ pub async fn find_installation(url: &str) -> anyhow::Result<Option<Absence>> {
         )
         .fetch_one(&mut db)
         .await?;
-        let found = if !schema {
-            Some(Absence::NoSchema)
-        } else {
-            let filled: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM organizations) \
-                 AND EXISTS (SELECT 1 FROM signing_keys)",
-            )
-            .fetch_one(&mut db)
-            .await?;
-            (!filled).then_some(Absence::Empty)
-        };
+        let found = absence!(schema, db);
         db.close().await?;
         Ok(found)
     } else {

@@ -1,94 +1,94 @@
 //! Storage behind one interface. The database URL picks the implementation: SQLite
 //! (embedded, the default) or PostgreSQL (several replicas on one database).
 //!
-//! The queries are written once, in `sql/`, with `$N` placeholders both drivers accept, and
-//! included into each backend module, which supplies the connection handling and the few
-//! dialect-specific statements. Row types live in `rows`.
+//! The interface is split by resource, one trait per file (`orgs.rs`: [`OrgStore`]);
+//! [`Store`] is all of them. The queries are written once, in `sql/`, with `$N`
+//! placeholders both drivers accept, and compiled into each backend (`sqlite`,
+//! `postgres`), which implements `backend::SqlBackend`: connections, transactions and the
+//! few dialect-specific statements. Row types live in `rows`. Every write that changes
+//! what the API shows takes the [`AuditEntry`](crate::domain::audit::AuditEntry)
+//! describing it and commits both in one transaction.
 //!
-//! The interface is split by resource (one trait per file); [`Store`] is all of them.
-//! Every write that changes what the API shows takes the [`AuditEntry`] describing it and
-//! commits both in one transaction.
+//! Adding a resource `things`:
+//! 1. `things.rs`: the trait `ThingStore` (its methods and the types they take);
+//! 2. `sql/things.rs`: `impl ThingStore for Backend`, using `SqlBackend`'s methods, with
+//!    its row types in `rows.rs`;
+//! 3. a migration in each of `migrations/sqlite` and `migrations/postgres`;
+//! 4. one line in the `resources!` list below: module, trait and tables, parents first.
+//!    [`Store`], both backends and `consoled migrate` ([`TABLES`]) follow from it.
 
-/// Compiles the shared queries (`sql/*.rs`) into the backend module it is called in, one
-/// submodule per file; the backend supplies `Backend`, `Db` and its dialect hooks.
-macro_rules! shared_queries {
-    () => {
-        mod audit {
-            include!("sql/audit.rs");
-        }
-        mod backups {
-            include!("sql/backups.rs");
-        }
-        mod clusters {
-            include!("sql/clusters.rs");
-        }
-        mod connector_secrets {
-            include!("sql/connector_secrets.rs");
-        }
-        mod health {
-            include!("sql/health.rs");
-        }
-        mod keys {
-            include!("sql/keys.rs");
-        }
-        mod lifecycle {
-            include!("sql/lifecycle.rs");
-        }
-        mod members {
-            include!("sql/members.rs");
-        }
-        mod monitoring {
-            include!("sql/monitoring.rs");
-        }
-        mod orgs {
-            include!("sql/orgs.rs");
-        }
-        mod secure_connectivity {
-            include!("sql/secure_connectivity.rs");
-        }
-        mod zeebe_clients {
-            include!("sql/zeebe_clients.rs");
+/// Declares the resources: for each, its module (the trait in `X.rs`, the queries in
+/// `sql/X.rs`), its trait and its tables with the columns that order and identify their
+/// rows. From the one list come the modules, [`Store`], [`TABLES`] and `shared_queries!`,
+/// which compiles the queries into the backend module it is called in.
+macro_rules! resources {
+    ($($module:ident: $store:ident [$($table:literal by $key:literal),*],)*) => {
+        $(
+            mod $module;
+            pub use $module::$store;
+        )*
+
+        /// Everything the server stores.
+        pub trait Store: $($store +)* {}
+
+        impl<T> Store for T where T: $($store +)* {}
+
+        /// Every table of the schema, parents before the tables that refer to them, with
+        /// the columns its rows are copied in order of (and named by in errors).
+        pub const TABLES: &[(&str, &str)] = &[$($(($table, $key),)*)*];
+
+        macro_rules! shared_queries {
+            ($backend:ty) => {
+                type Backend = $backend;
+                type Db = <$backend as crate::storage::backend::SqlBackend>::Db;
+                $(
+                    mod $module {
+                        include!(concat!(
+                            env!("CARGO_MANIFEST_DIR"),
+                            "/src/storage/sql/",
+                            stringify!($module),
+                            ".rs"
+                        ));
+                    }
+                )*
+            };
         }
     };
 }
 
-mod audit;
-mod backups;
-mod clusters;
-mod connector_secrets;
+resources! {
+    health: HealthStore [],
+    orgs: OrgStore ["organizations" by "id", "api_clients" by "client_id"],
+    keys: KeyStore ["signing_keys" by "kid"],
+    members: MemberStore ["members" by "org_id, email"],
+    clusters: ClusterStore ["clusters" by "id"],
+    lifecycle: ClusterLifecycleStore [],
+    zeebe_clients: ZeebeClientStore ["zeebe_clients" by "id"],
+    connector_secrets: ConnectorSecretStore ["connector_secrets" by "cluster_id, name"],
+    backups: BackupStore ["backups" by "id"],
+    monitoring: MonitoringStore ["monitoring" by "cluster_id", "monitoring_clients" by "id"],
+    secure_connectivity: SecureConnectivityStore ["secure_connectivity" by "cluster_id"],
+    // In `seq` order, with `seq` copied: the activity keeps its order, and new records
+    // on the target come after the copied ones.
+    audit: AuditStore ["audit_events" by "seq"],
+}
+
+mod backend;
 pub mod copy;
-mod group_commit;
-mod health;
 mod installation;
-mod keys;
-mod lifecycle;
-mod members;
-mod monitoring;
-mod orgs;
 mod postgres;
 mod rows;
-mod secure_connectivity;
 mod sql_prelude;
 mod sqlite;
-mod zeebe_clients;
 
 use std::sync::Arc;
 
-pub use audit::AuditStore;
-pub use backups::BackupStore;
-pub use clusters::{ClusterProgress, ClusterStep, ClusterStore};
-pub use connector_secrets::ConnectorSecretStore;
-pub use health::HealthStore;
+pub use clusters::{ClusterProgress, ClusterStep};
 pub use installation::{find_installation, require_installation, Absence};
-pub use keys::{KeyStore, SigningKeyRecord};
-pub use lifecycle::ClusterLifecycleStore;
-pub use members::MemberStore;
-pub use monitoring::MonitoringStore;
-pub use orgs::OrgStore;
+pub use keys::SigningKeyRecord;
 pub use postgres::PgStore;
-pub use secure_connectivity::SecureConnectivityStore;
 pub use sqlite::SqliteStore;
-pub use zeebe_clients::{ZeebeClientStore, ZeebeCredential};
+pub use zeebe_clients::ZeebeCredential;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -149,39 +149,6 @@ impl<T> ResultExt<T> for Result<T, sqlx::Error> {
     }
 }
 
-/// Everything the server stores.
-pub trait Store:
-    HealthStore
-    + KeyStore
-    + OrgStore
-    + MemberStore
-    + ClusterStore
-    + ClusterLifecycleStore
-    + ZeebeClientStore
-    + ConnectorSecretStore
-    + BackupStore
-    + MonitoringStore
-    + SecureConnectivityStore
-    + AuditStore
-{
-}
-
-impl<T> Store for T where
-    T: HealthStore
-        + KeyStore
-        + OrgStore
-        + MemberStore
-        + ClusterStore
-        + ClusterLifecycleStore
-        + ZeebeClientStore
-        + ConnectorSecretStore
-        + BackupStore
-        + MonitoringStore
-        + SecureConnectivityStore
-        + AuditStore
-{
-}
-
 /// Connection pool limits.
 #[derive(Debug, Clone, Copy)]
 pub struct PoolSettings {
@@ -221,14 +188,30 @@ pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
 
 /// Opens the store named by `url` and applies its migrations.
 pub async fn open_with(url: &str, pool: PoolSettings) -> anyhow::Result<Arc<dyn Store>> {
-    if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::open(url, pool).await?))
-    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        Ok(Arc::new(PgStore::open(url, pool).await?))
-    } else {
-        anyhow::bail!(
-            "unsupported database URL {}: use sqlite://PATH or postgres://...",
-            copy::redact_url(url)
-        )
+    Ok(match Engine::of(url)? {
+        Engine::Sqlite => Arc::new(SqliteStore::open(url, pool).await?),
+        Engine::Postgres => Arc::new(PgStore::open(url, pool).await?),
+    })
+}
+
+/// The kind of database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    pub(crate) fn of(url: &str) -> anyhow::Result<Engine> {
+        if url.starts_with("sqlite:") {
+            Ok(Engine::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Engine::Postgres)
+        } else {
+            anyhow::bail!(
+                "unsupported database URL {}: use sqlite://PATH or postgres://...",
+                copy::redact_url(url)
+            )
+        }
     }
 }

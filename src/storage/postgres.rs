@@ -4,20 +4,16 @@
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 
+use super::backend::SqlBackend;
 use super::{PoolSettings, ResultExt, StoreResult};
+use crate::domain::audit::AuditEntry;
+use crate::domain::cluster::Cluster;
 
-pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 pub struct PgStore {
     pool: PgPool,
-    // The shared queries read through `reader` and write through `writer`; on PostgreSQL
-    // both are the same pool.
-    reader: PgPool,
-    writer: PgPool,
 }
-
-type Backend = PgStore;
-type Db = Postgres;
 
 impl PgStore {
     pub async fn open(url: &str, settings: PoolSettings) -> anyhow::Result<Self> {
@@ -29,11 +25,24 @@ impl PgStore {
             .connect(url)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(PgStore {
-            reader: pool.clone(),
-            writer: pool.clone(),
-            pool,
-        })
+        Ok(PgStore { pool })
+    }
+}
+
+impl SqlBackend for PgStore {
+    type Db = Postgres;
+
+    fn migrator() -> &'static sqlx::migrate::Migrator {
+        &MIGRATOR
+    }
+
+    /// Reads and writes share the pool.
+    fn reader(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn writer(&self) -> &PgPool {
+        &self.pool
     }
 
     async fn begin(&self) -> StoreResult<Transaction<'static, Postgres>> {
@@ -45,13 +54,9 @@ impl PgStore {
     }
 
     /// PostgreSQL takes concurrent writers and groups their syncs itself.
-    async fn insert_cluster_durably(
-        &self,
-        c: &crate::domain::cluster::Cluster,
-        audit: &crate::domain::audit::AuditEntry,
-    ) -> StoreResult<()> {
+    async fn insert_cluster_durably(&self, c: &Cluster, audit: &AuditEntry) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        Backend::insert_new_clusters(&mut tx, &[(c, audit)]).await?;
+        PgStore::insert_new_clusters(&mut tx, &[(c, audit)]).await?;
         self.commit(tx).await
     }
 
@@ -60,25 +65,10 @@ impl PgStore {
         None
     }
 
-    /// Locks the cluster's row until the transaction ends, so limits checked by counting
-    /// its children (clients, secrets) hold under concurrent writers on any replica.
-    async fn lock_cluster(
-        tx: &mut Transaction<'_, Postgres>,
-        org_id: &str,
-        cluster_id: &str,
-    ) -> StoreResult<bool> {
-        let found: Option<String> =
-            sqlx::query_scalar("SELECT id FROM clusters WHERE id = $1 AND org_id = $2 FOR UPDATE")
-                .bind(cluster_id)
-                .bind(org_id)
-                .fetch_optional(&mut **tx)
-                .await
-                .db()?;
-        Ok(found.is_some())
-    }
+    /// Concurrent writers on any replica wait for the row until the transaction ends.
+    const LOCK_ROWS: &'static str = " FOR UPDATE";
 
-    /// Serializes a check-then-write (first signing key, first organization) across
-    /// replicas with a transaction-scoped advisory lock.
+    /// A transaction-scoped advisory lock, held across replicas.
     async fn exclusive(tx: &mut Transaction<'_, Postgres>, lock: i64) -> StoreResult<()> {
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(lock)
@@ -87,6 +77,20 @@ impl PgStore {
             .db()?;
         Ok(())
     }
+
+    const BEGIN_SNAPSHOT: &'static str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+    const BEGIN_EXCLUSIVE: &'static str = "BEGIN";
+    const CATALOG_TABLES: &'static str = "SELECT table_name::text FROM information_schema.tables \
+         WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'";
+    const CATALOG_PARENTS: &'static str = "SELECT p.relname::text FROM pg_constraint c \
+         JOIN pg_class t ON t.oid = c.conrelid \
+         JOIN pg_class p ON p.oid = c.confrelid \
+         WHERE c.contype = 'f' AND t.relname = $1 \
+         AND t.relnamespace = current_schema()::regnamespace";
+    const CATALOG_COLUMNS: &'static str =
+        "SELECT column_name::text, data_type::text FROM information_schema.columns \
+         WHERE table_schema = current_schema() AND table_name = $1 \
+         ORDER BY ordinal_position";
 }
 
-shared_queries!();
+shared_queries!(PgStore);

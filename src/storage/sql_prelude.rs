@@ -3,6 +3,7 @@
 pub(crate) use async_trait::async_trait;
 pub(crate) use sqlx::FromRow;
 
+pub(crate) use super::backend::SqlBackend;
 pub(crate) use super::rows::*;
 pub(crate) use super::{
     ClusterProgress, ClusterStep, ResultExt, SigningKeyRecord, StoreError, StoreResult,

@@ -1,5 +1,5 @@
-// Included into each backend module (`storage/sqlite.rs`, `storage/postgres.rs`), where
-// `Backend` is that backend's store type and `Db` its sqlx driver.
+// Included into each backend module (`storage/sqlite`, `storage/postgres.rs`), where
+// `Backend` is that backend's store type (a `SqlBackend`) and `Db` its sqlx driver.
 #[allow(unused_imports)]
 use super::{Backend, Db};
 #[allow(unused_imports)]
@@ -15,7 +15,7 @@ impl crate::storage::AuditStore for Backend {
         )
         .bind(org_id)
         .bind(limit)
-        .fetch_all(&self.reader)
+        .fetch_all(self.reader())
         .await
         .db()?;
         Ok(rows.into_iter().map(Into::into).collect())

@@ -1,5 +1,5 @@
-// Included into each backend module (`storage/sqlite.rs`, `storage/postgres.rs`), where
-// `Backend` is that backend's store type and `Db` its sqlx driver.
+// Included into each backend module (`storage/sqlite`, `storage/postgres.rs`), where
+// `Backend` is that backend's store type (a `SqlBackend`) and `Db` its sqlx driver.
 #[allow(unused_imports)]
 use super::{Backend, Db};
 use crate::domain::backup::{Backup, BackupComponents, BackupStatus};
@@ -97,7 +97,7 @@ impl crate::storage::BackupStore for Backend {
         ))
         .bind(cluster_id)
         .bind(org_id)
-        .fetch_all(&self.reader)
+        .fetch_all(self.reader())
         .await
         .db()?;
         Ok(rows.into_iter().map(Into::into).collect())
@@ -143,7 +143,7 @@ impl crate::storage::BackupStore for Backend {
              ORDER BY created_at LIMIT $1"
         ))
         .bind(limit)
-        .fetch_all(&self.reader)
+        .fetch_all(self.reader())
         .await
         .db()?;
         Ok(rows.into_iter().map(Into::into).collect())

@@ -1,5 +1,5 @@
-// Included into each backend module (`storage/sqlite.rs`, `storage/postgres.rs`), where
-// `Backend` is that backend's store type and `Db` its sqlx driver.
+// Included into each backend module (`storage/sqlite`, `storage/postgres.rs`), where
+// `Backend` is that backend's store type (a `SqlBackend`) and `Db` its sqlx driver.
 #[allow(unused_imports)]
 use super::{Backend, Db};
 #[allow(unused_imports)]
@@ -19,7 +19,7 @@ impl crate::storage::ClusterStore for Backend {
         ))
         .bind(id)
         .bind(org_id)
-        .fetch_optional(&self.reader)
+        .fetch_optional(self.reader())
         .await
         .db()?;
         Ok(row.map(Into::into))
@@ -32,7 +32,7 @@ impl crate::storage::ClusterStore for Backend {
             " FROM clusters WHERE org_id = $1 ORDER BY created_at, id"
         ))
         .bind(org_id)
-        .fetch_all(&self.reader)
+        .fetch_all(self.reader())
         .await
         .db()?;
         Ok(rows.into_iter().map(Into::into).collect())
@@ -96,7 +96,7 @@ impl crate::storage::ClusterStore for Backend {
              WHERE status IN ('Creating', 'Updating', 'Resuming') ORDER BY status_since LIMIT $1"
         ))
         .bind(limit)
-        .fetch_all(&self.reader)
+        .fetch_all(self.reader())
         .await
         .db()?;
         Ok(rows.into_iter().map(Into::into).collect())
@@ -175,6 +175,27 @@ impl crate::storage::ClusterStore for Backend {
 }
 
 impl Backend {
+    /// Checks that the cluster exists in the organization and locks its row where the
+    /// backend needs it ([`SqlBackend::LOCK_ROWS`]), so limits checked by counting its
+    /// children (clients, secrets) hold under concurrent writers.
+    pub(in crate::storage) async fn lock_cluster(
+        tx: &mut sqlx::Transaction<'_, Db>,
+        org_id: &str,
+        cluster_id: &str,
+    ) -> StoreResult<bool> {
+        let sql = format!(
+            "SELECT id FROM clusters WHERE id = $1 AND org_id = $2{}",
+            Backend::LOCK_ROWS
+        );
+        let found: Option<String> = sqlx::query_scalar(&sql)
+            .bind(cluster_id)
+            .bind(org_id)
+            .fetch_optional(&mut **tx)
+            .await
+            .db()?;
+        Ok(found.is_some())
+    }
+
     /// Inserts new clusters and their activity records: two statements however many
     /// clusters, so a group of concurrent creates costs the writer little more than one.
     pub(in crate::storage) async fn insert_new_clusters(

@@ -1,5 +1,5 @@
 #[allow(unused_imports)]
-use super::{Backend, Db, MIGRATOR};
+use super::{Backend, Db};
 #[allow(unused_imports)]
 use crate::storage::sql_prelude::*;
 
@@ -8,10 +8,10 @@ impl crate::storage::HealthStore for Backend {
     async fn check_ready(&self) -> StoreResult<()> {
         let applied: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
-                .fetch_one(&self.reader)
+                .fetch_one(self.reader())
                 .await
                 .db()?;
-        let known = MIGRATOR.iter().count() as i64;
+        let known = Backend::migrator().iter().count() as i64;
         if applied < known {
             return Err(StoreError::Other(anyhow::anyhow!(
                 "{applied} of {known} migrations applied"
@@ -21,6 +21,6 @@ impl crate::storage::HealthStore for Backend {
     }
 
     fn write_epoch(&self) -> Option<u64> {
-        Backend::write_epoch(self)
+        <Backend as SqlBackend>::write_epoch(self)
     }
 }

@@ -1,5 +1,5 @@
-// Included into each backend module (`storage/sqlite.rs`, `storage/postgres.rs`), where
-// `Backend` is that backend's store type and `Db` its sqlx driver.
+// Included into each backend module (`storage/sqlite`, `storage/postgres.rs`), where
+// `Backend` is that backend's store type (a `SqlBackend`) and `Db` its sqlx driver.
 #[allow(unused_imports)]
 use super::{Backend, Db};
 #[allow(unused_imports)]
@@ -12,7 +12,7 @@ impl crate::storage::KeyStore for Backend {
             "SELECT kid, algorithm, private_key, public_key, created_at, retired_at \
              FROM signing_keys ORDER BY created_at",
         )
-        .fetch_all(&self.reader)
+        .fetch_all(self.reader())
         .await
         .db()?;
         Ok(rows.into_iter().map(Into::into).collect())
@@ -29,18 +29,7 @@ impl crate::storage::KeyStore for Backend {
         if active > 0 {
             return Ok(false);
         }
-        sqlx::query(
-            "INSERT INTO signing_keys (kid, algorithm, private_key, public_key, created_at, retired_at) \
-             VALUES ($1, $2, $3, $4, $5, NULL)",
-        )
-        .bind(&key.kid)
-        .bind(&key.algorithm)
-        .bind(&key.private_key)
-        .bind(&key.public_key)
-        .bind(key.created_at.millis())
-        .execute(&mut *tx)
-        .await
-        .db()?;
+        Backend::insert_signing_key(&mut tx, key).await?;
         self.commit(tx).await?;
         Ok(true)
     }
@@ -57,6 +46,17 @@ impl crate::storage::KeyStore for Backend {
             .execute(&mut *tx)
             .await
             .db()?;
+        Backend::insert_signing_key(&mut tx, key).await?;
+        self.commit(tx).await
+    }
+}
+
+impl Backend {
+    /// Inserts `key` as the active signing key, inside the caller's transaction.
+    async fn insert_signing_key(
+        tx: &mut sqlx::Transaction<'_, Db>,
+        key: &SigningKeyRecord,
+    ) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO signing_keys (kid, algorithm, private_key, public_key, created_at, retired_at) \
              VALUES ($1, $2, $3, $4, $5, NULL)",
@@ -66,9 +66,9 @@ impl crate::storage::KeyStore for Backend {
         .bind(&key.private_key)
         .bind(&key.public_key)
         .bind(key.created_at.millis())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .db()?;
-        self.commit(tx).await
+        Ok(())
     }
 }

@@ -1,5 +1,5 @@
-// Included into each backend module (`storage/sqlite.rs`, `storage/postgres.rs`), where
-// `Backend` is that backend's store type and `Db` its sqlx driver.
+// Included into each backend module (`storage/sqlite`, `storage/postgres.rs`), where
+// `Backend` is that backend's store type (a `SqlBackend`) and `Db` its sqlx driver.
 #[allow(unused_imports)]
 use super::{Backend, Db};
 #[allow(unused_imports)]
@@ -43,7 +43,7 @@ impl crate::storage::ClusterLifecycleStore for Backend {
         for generation in current_generations {
             query = query.bind(generation);
         }
-        let rows = query.bind(limit).fetch_all(&self.reader).await.db()?;
+        let rows = query.bind(limit).fetch_all(self.reader()).await.db()?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
@@ -70,7 +70,7 @@ impl crate::storage::ClusterLifecycleStore for Backend {
         for plan in plan_type_ids {
             query = query.bind(plan);
         }
-        let rows = query.bind(limit).fetch_all(&self.reader).await.db()?;
+        let rows = query.bind(limit).fetch_all(self.reader()).await.db()?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
@@ -81,7 +81,7 @@ impl crate::storage::ClusterLifecycleStore for Backend {
             " FROM clusters WHERE id = $1"
         ))
         .bind(id)
-        .fetch_optional(&self.reader)
+        .fetch_optional(self.reader())
         .await
         .db()?;
         Ok(row.map(Into::into))
@@ -93,7 +93,7 @@ impl crate::storage::ClusterLifecycleStore for Backend {
             cluster_columns!(),
             " FROM clusters ORDER BY org_id, created_at, id"
         ))
-        .fetch_all(&self.reader)
+        .fetch_all(self.reader())
         .await
         .db()?;
         Ok(rows.into_iter().map(Into::into).collect())

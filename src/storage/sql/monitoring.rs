@@ -1,7 +1,7 @@
 use std::time::Duration;
 
-// Included into each backend module (`storage/sqlite.rs`, `storage/postgres.rs`), where
-// `Backend` is that backend's store type and `Db` its sqlx driver.
+// Included into each backend module (`storage/sqlite`, `storage/postgres.rs`), where
+// `Backend` is that backend's store type (a `SqlBackend`) and `Db` its sqlx driver.
 #[allow(unused_imports)]
 use super::{Backend, Db};
 use crate::domain::monitoring::MonitoringClient;
@@ -99,7 +99,7 @@ impl crate::storage::MonitoringStore for Backend {
         )
         .bind(cluster_id)
         .bind(org_id)
-        .fetch_optional(&self.reader)
+        .fetch_optional(self.reader())
         .await
         .db()?;
         Ok(at.map(Timestamp))
@@ -166,7 +166,7 @@ impl crate::storage::MonitoringStore for Backend {
         ))
         .bind(cluster_id)
         .bind(org_id)
-        .fetch_all(&self.reader)
+        .fetch_all(self.reader())
         .await
         .db()?;
         Ok(rows.into_iter().map(Into::into).collect())
@@ -243,7 +243,7 @@ impl crate::storage::MonitoringStore for Backend {
         ))
         .bind(cluster_id)
         .bind(username)
-        .fetch_optional(&self.reader)
+        .fetch_optional(self.reader())
         .await
         .db()?;
         Ok(row.map(Into::into))
@@ -265,7 +265,7 @@ impl crate::storage::MonitoringStore for Backend {
         .bind(now.millis())
         .bind(id)
         .bind(stale_before)
-        .execute(&self.writer)
+        .execute(self.writer())
         .await
         .db()?;
         Ok(())

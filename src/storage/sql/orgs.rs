@@ -1,5 +1,5 @@
-// Included into each backend module (`storage/sqlite.rs`, `storage/postgres.rs`), where
-// `Backend` is that backend's store type and `Db` its sqlx driver.
+// Included into each backend module (`storage/sqlite`, `storage/postgres.rs`), where
+// `Backend` is that backend's store type (a `SqlBackend`) and `Db` its sqlx driver.
 #[allow(unused_imports)]
 use super::{Backend, Db};
 #[allow(unused_imports)]
@@ -60,7 +60,7 @@ impl crate::storage::OrgStore for Backend {
             organization_select!(),
             " ORDER BY o.created_at, o.id"
         ))
-        .fetch_all(&self.reader)
+        .fetch_all(self.reader())
         .await
         .db()?;
         Ok(rows.into_iter().map(Into::into).collect())
@@ -70,7 +70,7 @@ impl crate::storage::OrgStore for Backend {
         let row: Option<OrganizationRow> =
             sqlx::query_as(concat!(organization_select!(), " WHERE o.id = $1"))
                 .bind(id)
-                .fetch_optional(&self.reader)
+                .fetch_optional(self.reader())
                 .await
                 .db()?;
         Ok(row.map(Into::into))
@@ -104,7 +104,7 @@ impl crate::storage::OrgStore for Backend {
             " FROM api_clients WHERE client_id = $1"
         ))
         .bind(client_id)
-        .fetch_optional(&self.reader)
+        .fetch_optional(self.reader())
         .await
         .db()?;
         Ok(row.map(Into::into))
@@ -124,7 +124,7 @@ impl crate::storage::OrgStore for Backend {
                 " FROM api_clients ORDER BY org_id, created_at, client_id"
             )),
         };
-        let rows: Vec<ApiClientRow> = query.fetch_all(&self.reader).await.db()?;
+        let rows: Vec<ApiClientRow> = query.fetch_all(self.reader()).await.db()?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 

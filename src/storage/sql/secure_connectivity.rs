@@ -1,5 +1,5 @@
-// Included into each backend module (`storage/sqlite.rs`, `storage/postgres.rs`), where
-// `Backend` is that backend's store type and `Db` its sqlx driver.
+// Included into each backend module (`storage/sqlite`, `storage/postgres.rs`), where
+// `Backend` is that backend's store type (a `SqlBackend`) and `Db` its sqlx driver.
 #[allow(unused_imports)]
 use super::{Backend, Db};
 use crate::domain::secure_connectivity::SecureConnectivity;
@@ -111,7 +111,7 @@ impl crate::storage::SecureConnectivityStore for Backend {
         ))
         .bind(cluster_id)
         .bind(org_id)
-        .fetch_optional(&self.reader)
+        .fetch_optional(self.reader())
         .await
         .db()?;
         row.map(TryInto::try_into).transpose()
@@ -132,11 +132,6 @@ impl crate::storage::SecureConnectivityStore for Backend {
                 .await
                 .db()?
                 .rows_affected();
-        if deleted == 0 {
-            return Ok(false);
-        }
-        Backend::insert_audit(&mut tx, audit).await?;
-        self.commit(tx).await?;
-        Ok(true)
+        self.commit_audited(tx, deleted, audit).await
     }
 }

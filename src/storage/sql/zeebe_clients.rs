@@ -1,5 +1,5 @@
-// Included into each backend module (`storage/sqlite.rs`, `storage/postgres.rs`), where
-// `Backend` is that backend's store type and `Db` its sqlx driver.
+// Included into each backend module (`storage/sqlite`, `storage/postgres.rs`), where
+// `Backend` is that backend's store type (a `SqlBackend`) and `Db` its sqlx driver.
 #[allow(unused_imports)]
 use super::{Backend, Db};
 #[allow(unused_imports)]
@@ -53,7 +53,7 @@ impl crate::storage::ZeebeClientStore for Backend {
         ))
         .bind(cluster_id)
         .bind(org_id)
-        .fetch_all(&self.reader)
+        .fetch_all(self.reader())
         .await
         .db()?;
         Ok(rows.into_iter().map(Into::into).collect())
@@ -74,7 +74,7 @@ impl crate::storage::ZeebeClientStore for Backend {
         .bind(client_id)
         .bind(cluster_id)
         .bind(org_id)
-        .fetch_optional(&self.reader)
+        .fetch_optional(self.reader())
         .await
         .db()?;
         Ok(row.map(Into::into))
@@ -114,7 +114,7 @@ impl crate::storage::ZeebeClientStore for Backend {
              FROM zeebe_clients z JOIN clusters c ON c.id = z.cluster_id WHERE z.client_id = $1",
         )
         .bind(client_id)
-        .fetch_optional(&self.reader)
+        .fetch_optional(self.reader())
         .await
         .db()?;
         Ok(row.map(|r| ZeebeCredential {

@@ -12,10 +12,10 @@ use std::sync::Arc;
 use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
-use super::sqlite::{begin_immediate, commit_counted, SqliteStore};
-use super::{StoreError, StoreResult};
+use super::{begin_immediate, commit_counted, SqliteStore};
 use crate::domain::audit::AuditEntry;
 use crate::domain::cluster::Cluster;
+use crate::storage::{StoreError, StoreResult};
 
 /// At most this many creates share a transaction (23 bound values each, far below
 /// SQLite's limit on parameters per statement).

@@ -14,12 +14,16 @@ use sqlx::sqlite::{
 use sqlx::{Sqlite, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
-use super::group_commit::{self, PendingCreate};
+use group_commit::PendingCreate;
+
+use super::backend::SqlBackend;
 use super::{PoolSettings, ResultExt, SqliteDurability, StoreError, StoreResult};
 use crate::domain::audit::AuditEntry;
 use crate::domain::cluster::Cluster;
 
-pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+mod group_commit;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// Upper bound on read connections (each holds its own page cache).
 const SQLITE_MAX_READERS: u32 = 4;
@@ -33,28 +37,9 @@ pub struct SqliteStore {
     creates: mpsc::UnboundedSender<PendingCreate>,
 }
 
-type Backend = SqliteStore;
-type Db = Sqlite;
-
 impl SqliteStore {
     pub async fn open(url: &str, pool: PoolSettings) -> anyhow::Result<Self> {
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(match pool.sqlite_durability {
-                SqliteDurability::PowerLoss => SqliteSynchronous::Full,
-                SqliteDurability::ProcessCrash => SqliteSynchronous::Normal,
-            })
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5))
-            // 1 MiB of page cache per connection (SQLite's default is 2): hot reads are
-            // served from consoled's own cache, and memory stays flat as data grows.
-            .pragma("cache_size", "-1024");
-        if let Some(parent) = options.get_filename().parent() {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent)?;
-            }
-        }
+        let options = connect_options(url, Some(pool.sqlite_durability))?;
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(pool.acquire_timeout)
@@ -77,6 +62,22 @@ impl SqliteStore {
             commits,
             creates,
         })
+    }
+}
+
+impl SqlBackend for SqliteStore {
+    type Db = Sqlite;
+
+    fn migrator() -> &'static sqlx::migrate::Migrator {
+        &MIGRATOR
+    }
+
+    fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+
+    fn writer(&self) -> &SqlitePool {
+        &self.writer
     }
 
     /// Starts a write transaction. IMMEDIATE takes the write lock up front, so a concurrent
@@ -107,43 +108,64 @@ impl SqliteStore {
         Some(self.commits.load(Ordering::Acquire))
     }
 
-    /// Checks that the cluster exists in the organization. BEGIN IMMEDIATE already
-    /// serializes writers, so no row lock is needed for the check-then-write that follows.
-    async fn lock_cluster(
-        tx: &mut Transaction<'_, Sqlite>,
-        org_id: &str,
-        cluster_id: &str,
-    ) -> StoreResult<bool> {
-        let found: Option<String> =
-            sqlx::query_scalar("SELECT id FROM clusters WHERE id = $1 AND org_id = $2")
-                .bind(cluster_id)
-                .bind(org_id)
-                .fetch_optional(&mut **tx)
-                .await
-                .db()?;
-        Ok(found.is_some())
-    }
+    /// BEGIN IMMEDIATE already serializes writers: no row lock is needed.
+    const LOCK_ROWS: &'static str = "";
 
     /// Serializes a check-then-write across processes: BEGIN IMMEDIATE already does.
     async fn exclusive(_tx: &mut Transaction<'_, Sqlite>, _lock: i64) -> StoreResult<()> {
         Ok(())
     }
+
+    // A deferred transaction reads one snapshot; an immediate one holds the write lock
+    // from the start, so a server writing meanwhile waits.
+    const BEGIN_SNAPSHOT: &'static str = "BEGIN";
+    const BEGIN_EXCLUSIVE: &'static str = "BEGIN IMMEDIATE";
+    const CATALOG_TABLES: &'static str =
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'";
+    const CATALOG_PARENTS: &'static str = "SELECT \"table\" FROM pragma_foreign_key_list($1)";
+    const CATALOG_COLUMNS: &'static str =
+        "SELECT name, type FROM pragma_table_info($1) ORDER BY cid";
 }
 
-pub(super) async fn begin_immediate(
-    writer: &SqlitePool,
-) -> StoreResult<Transaction<'static, Sqlite>> {
+/// How consoled opens the SQLite database `url`. With `serve`, as the server does: created
+/// if missing (with its folder), WAL journal, synced as durable as asked. Without, an
+/// existing database as it is (a mistyped path must not become an empty database).
+pub(super) fn connect_options(
+    url: &str,
+    serve: Option<SqliteDurability>,
+) -> anyhow::Result<SqliteConnectOptions> {
+    let mut options = SqliteConnectOptions::from_str(url)?
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5))
+        // 1 MiB of page cache per connection (SQLite's default is 2): hot reads are
+        // served from consoled's own cache, and memory stays flat as data grows.
+        .pragma("cache_size", "-1024");
+    if let Some(durability) = serve {
+        options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(match durability {
+                SqliteDurability::PowerLoss => SqliteSynchronous::Full,
+                SqliteDurability::ProcessCrash => SqliteSynchronous::Normal,
+            });
+        if let Some(parent) = options.get_filename().parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent)?;
+            }
+        }
+    }
+    Ok(options)
+}
+
+async fn begin_immediate(writer: &SqlitePool) -> StoreResult<Transaction<'static, Sqlite>> {
     writer.begin_with("BEGIN IMMEDIATE").await.db()
 }
 
 /// Commits and counts the commit, so readers caching what they read can tell.
-pub(super) async fn commit_counted(
-    tx: Transaction<'static, Sqlite>,
-    commits: &AtomicU64,
-) -> StoreResult<()> {
+async fn commit_counted(tx: Transaction<'static, Sqlite>, commits: &AtomicU64) -> StoreResult<()> {
     let result = tx.commit().await.db();
     commits.fetch_add(1, Ordering::Release);
     result
 }
 
-shared_queries!();
+shared_queries!(SqliteStore);

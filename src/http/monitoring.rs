@@ -11,17 +11,16 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::clusters::{cluster_not_found, load_cluster};
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiPath, Caller};
-use super::openapi::{tags, EmptyObject};
+use super::in_cluster::{cluster_gone, load_cluster, refused_child, ClusterPath};
+use super::schema::{tags, EmptyObject};
 use super::AppState;
 use crate::crypto;
 use crate::domain::audit::AuditType;
 use crate::domain::monitoring::{self, MonitoringClient, MAX_CLIENTS_PER_CLUSTER};
 use crate::domain::scope::Scope;
 use crate::domain::Timestamp;
-use crate::storage::StoreError;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -153,9 +152,7 @@ fn client_not_found(id: &str) -> ApiError {
     path = "/clusters/{clusterUuid}/monitoring",
     operation_id = "ActivateMonitoring",
     tag = tags::MONITORING,
-    params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
-    ),
+    params(ClusterPath),
     security(("bearer" = ["update:clusters"])),
     responses(
         (status = 204, description = "No content"),
@@ -166,7 +163,7 @@ fn client_not_found(id: &str) -> ApiError {
 async fn activate(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(cluster_id): ApiPath<String>,
+    ClusterPath(cluster_id): ClusterPath,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::UpdateClusters)?;
     load_cluster(&state, &caller, &cluster_id).await?;
@@ -179,15 +176,12 @@ async fn activate(
             Timestamp::now(),
         )
         .with_parent("cluster", &cluster_id);
-    match state
+    state
         .store
         .activate_monitoring(caller.org_id(), &cluster_id, entry.timestamp, &entry)
         .await
-    {
-        Ok(_) => Ok(StatusCode::NO_CONTENT),
-        Err(StoreError::NotFound) => Err(cluster_not_found(&cluster_id)),
-        Err(other) => Err(other.into()),
-    }
+        .map_err(cluster_gone(&cluster_id))?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Deactivate monitoring for a cluster and delete its monitoring clients (idempotent).
@@ -196,9 +190,7 @@ async fn activate(
     path = "/clusters/{clusterUuid}/monitoring",
     operation_id = "DeactivateMonitoring",
     tag = tags::MONITORING,
-    params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
-    ),
+    params(ClusterPath),
     security(("bearer" = ["update:clusters"])),
     responses(
         (status = 204, description = "No content"),
@@ -209,7 +201,7 @@ async fn activate(
 async fn deactivate(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(cluster_id): ApiPath<String>,
+    ClusterPath(cluster_id): ClusterPath,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::UpdateClusters)?;
     load_cluster(&state, &caller, &cluster_id).await?;
@@ -235,9 +227,7 @@ async fn deactivate(
     path = "/clusters/{clusterUuid}/monitoring/clients",
     operation_id = "GetMonitoringClients",
     tag = tags::MONITORING,
-    params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
-    ),
+    params(ClusterPath),
     security(("bearer" = ["get:clusters"])),
     responses(
         (status = 200, description = "Ok", body = MonitoringClientsResponse),
@@ -248,7 +238,7 @@ async fn deactivate(
 async fn list_clients(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(cluster_id): ApiPath<String>,
+    ClusterPath(cluster_id): ClusterPath,
 ) -> ApiResult<Json<MonitoringClientsResponse>> {
     caller.require(Scope::GetClusters)?;
     load_cluster(&state, &caller, &cluster_id).await?;
@@ -288,9 +278,7 @@ async fn list_clients(
     path = "/clusters/{clusterUuid}/monitoring/clients",
     operation_id = "CreateMonitoringClient",
     tag = tags::MONITORING,
-    params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
-    ),
+    params(ClusterPath),
     request_body = CreateMonitoringClientRequest,
     security(("bearer" = ["update:clusters"])),
     responses(
@@ -305,7 +293,7 @@ async fn list_clients(
 async fn create_client(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(cluster_id): ApiPath<String>,
+    ClusterPath(cluster_id): ClusterPath,
     body: Result<ApiJson<CreateMonitoringClientRequest>, ApiError>,
 ) -> ApiResult<Json<CreatedMonitoringClientDto>> {
     caller.require(Scope::UpdateClusters)?;
@@ -337,37 +325,36 @@ async fn create_client(
             Timestamp::now(),
         )
         .with_parent("cluster", &cluster.id);
-    match state
+    let inserted = state
         .store
         .insert_monitoring_client(&client, MAX_CLIENTS_PER_CLUSTER, &entry)
         .await
-    {
-        Ok(true) => {}
-        Ok(false) => {
-            return Err(ApiError::new(
-                StatusCode::PRECONDITION_FAILED,
-                format!(
-                    "monitoring is not active for this cluster: activate it first \
-                     (POST /clusters/{cluster_id}/monitoring)"
-                ),
-            ))
-        }
-        Err(StoreError::Conflict(_)) => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                format!(
-                    "usernames must be unique: {:?} already exists for this cluster",
-                    client.username
-                ),
-            ))
-        }
-        Err(StoreError::LimitReached) => {
-            return Err(ApiError::forbidden(format!(
-            "maximum number of monitoring clients reached ({MAX_CLIENTS_PER_CLUSTER} per cluster)"
-        )))
-        }
-        Err(StoreError::NotFound) => return Err(cluster_not_found(&cluster_id)),
-        Err(other) => return Err(other.into()),
+        .map_err(refused_child(
+            &cluster_id,
+            || {
+                ApiError::new(
+                    StatusCode::CONFLICT,
+                    format!(
+                        "usernames must be unique: {:?} already exists for this cluster",
+                        client.username
+                    ),
+                )
+            },
+            || {
+                ApiError::forbidden(format!(
+                    "maximum number of monitoring clients reached \
+                     ({MAX_CLIENTS_PER_CLUSTER} per cluster)"
+                ))
+            },
+        ))?;
+    if !inserted {
+        return Err(ApiError::new(
+            StatusCode::PRECONDITION_FAILED,
+            format!(
+                "monitoring is not active for this cluster: activate it first \
+                 (POST /clusters/{cluster_id}/monitoring)"
+            ),
+        ));
     }
     Ok(Json(CreatedMonitoringClientDto {
         client: client.into(),
@@ -384,7 +371,7 @@ async fn create_client(
     operation_id = "RotateMonitoringClientPassword",
     tag = tags::MONITORING,
     params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+        ClusterPath,
         ("clientUuid" = String, Path, description = "The monitoring client's uuid"),
     ),
     security(("bearer" = ["update:clusters"])),
@@ -435,7 +422,7 @@ async fn rotate_password(
     operation_id = "DeleteMonitoringClient",
     tag = tags::MONITORING,
     params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+        ClusterPath,
         ("clientUuid" = String, Path, description = "The monitoring client's uuid"),
     ),
     security(("bearer" = ["update:clusters"])),

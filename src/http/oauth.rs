@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 
 use super::extract::Source;
 use super::limits::retry_after_secs;
-use super::openapi::tags;
+use super::schema::tags;
 use super::AppState;
 use crate::auth::grant::TokenGrant;
 use crate::auth::keys::Jwks;

@@ -1,17 +1,11 @@
 //! `/clusters` and `/clusters/{clusterUuid}`: list, create, read, delete.
 
-use std::borrow::Cow;
-use std::time::Instant;
-
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::{header, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use utoipa::openapi::{RefOr, Schema};
-use utoipa::{PartialSchema, ToSchema};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -19,7 +13,8 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, Caller};
 use super::in_cluster::{cluster_not_found, load_cluster, ClusterPath, IpAllowlistEntryDto};
 use super::parameters::NamedDto;
-use super::schema::{string_enum, tags};
+use super::read_cache::cached_json;
+use super::schema::tags;
 use super::AppState;
 use crate::catalog::Catalog;
 use crate::domain::audit::AuditType;
@@ -161,36 +156,6 @@ impl From<ClusterLinks> for ClusterLinksDto {
     }
 }
 
-impl PartialSchema for ComponentStatus {
-    fn schema() -> RefOr<Schema> {
-        string_enum(
-            "The state of a cluster or one of its components",
-            ComponentStatus::ALL.iter().map(|v| v.as_str()),
-        )
-    }
-}
-
-impl ToSchema for ComponentStatus {
-    fn name() -> Cow<'static, str> {
-        "ClusterComponentStatus".into()
-    }
-}
-
-impl PartialSchema for StageLabel {
-    fn schema() -> RefOr<Schema> {
-        string_enum(
-            "The deployment stage of a cluster",
-            StageLabel::ALL.iter().map(|v| v.as_str()),
-        )
-    }
-}
-
-impl ToSchema for StageLabel {
-    fn name() -> Cow<'static, str> {
-        "CamundaClusterStage".into()
-    }
-}
-
 /// Names for catalog ids; an id the catalog no longer lists is shown as its own name.
 fn named(id: &str, name: Option<&str>) -> NamedDto {
     NamedDto {
@@ -316,49 +281,6 @@ async fn get_cluster(
         Ok(cluster_response(&state, cluster))
     })
     .await
-}
-
-fn serialize<T: Serialize>(value: &T) -> ApiResult<Bytes> {
-    Ok(Bytes::from(
-        serde_json::to_vec(value).map_err(ApiError::internal)?,
-    ))
-}
-
-/// Answers from the read cache, or loads, serializes once and keeps the body.
-async fn cached_json<T: Serialize>(
-    state: &AppState,
-    key: &str,
-    load: impl std::future::Future<Output = ApiResult<T>>,
-) -> ApiResult<Response> {
-    let cache = &state.read_cache;
-    let hit = cache.get(key, state.store.write_epoch(), Instant::now());
-    let body = match hit {
-        Some(body) => body,
-        None if state.store.write_epoch().is_none() => serialize(&load.await?)?,
-        None => {
-            let flight = cache.flight(key);
-            let _rebuilding = flight.lock().await;
-            // Someone else may have rebuilt it while this request waited.
-            let started = Instant::now();
-            let epoch = state.store.write_epoch();
-            match cache.get(key, epoch, started) {
-                Some(body) => body,
-                None => {
-                    let body = serialize(&load.await?)?;
-                    cache.insert(key, body.clone(), epoch, started);
-                    body
-                }
-            }
-        }
-    };
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        body,
-    )
-        .into_response())
 }
 
 /// Create a cluster. It starts `Creating` and becomes `Healthy` when provisioned.

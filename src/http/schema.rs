@@ -1,8 +1,13 @@
 //! Helpers for the schemas of the OpenAPI document that resource files share: the tags,
 //! string enums whose values live in the domain, and shared schema types.
 
+use std::borrow::Cow;
+
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
+use utoipa::{PartialSchema, ToSchema};
+
+use crate::domain::cluster::{ComponentStatus, StageLabel};
 
 /// Tags, in the order the docs page lists them.
 pub mod tags {
@@ -36,3 +41,33 @@ pub fn string_enum<'a>(
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 #[schema(max_properties = 0)]
 pub struct EmptyObject {}
+
+impl PartialSchema for ComponentStatus {
+    fn schema() -> RefOr<Schema> {
+        string_enum(
+            "The state of a cluster or one of its components",
+            ComponentStatus::ALL.iter().map(|v| v.as_str()),
+        )
+    }
+}
+
+impl ToSchema for ComponentStatus {
+    fn name() -> Cow<'static, str> {
+        "ClusterComponentStatus".into()
+    }
+}
+
+impl PartialSchema for StageLabel {
+    fn schema() -> RefOr<Schema> {
+        string_enum(
+            "The deployment stage of a cluster",
+            StageLabel::ALL.iter().map(|v| v.as_str()),
+        )
+    }
+}
+
+impl ToSchema for StageLabel {
+    fn name() -> Cow<'static, str> {
+        "CamundaClusterStage".into()
+    }
+}

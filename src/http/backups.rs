@@ -185,15 +185,13 @@ async fn delete_backup(
 ) -> ApiResult<Json<BackupDto>> {
     caller.require(Scope::DeleteBackups)?;
     load_cluster(&state, &caller, &cluster_id).await?;
-    let audit = caller
-        .audit(
-            AuditType::Delete,
-            "backup",
-            &backup_id,
-            "Deleted backup".to_string(),
-            Timestamp::now(),
-        )
-        .with_parent("cluster", &cluster_id);
+    let audit = caller.cluster_audit(
+        AuditType::Delete,
+        "backup",
+        &backup_id,
+        &cluster_id,
+        "Deleted backup".to_string(),
+    );
     let deleted = state
         .store
         .delete_backup(caller.org_id(), &cluster_id, &backup_id, &audit)

@@ -274,15 +274,13 @@ async fn delete_client(
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::DeleteClients)?;
     load_cluster(&state, &caller, &cluster_id).await?;
-    let audit = caller
-        .audit(
-            AuditType::Delete,
-            "client",
-            &client_id,
-            "Deleted client".to_string(),
-            Timestamp::now(),
-        )
-        .with_parent("cluster", &cluster_id);
+    let audit = caller.cluster_audit(
+        AuditType::Delete,
+        "client",
+        &client_id,
+        &cluster_id,
+        "Deleted client".to_string(),
+    );
     if state
         .store
         .delete_zeebe_client(caller.org_id(), &cluster_id, &client_id, &audit)

@@ -55,6 +55,22 @@ impl IntoParams for ClusterPath {
     }
 }
 
+impl Caller {
+    /// An activity record, now, of a change to `entity_id`, a part of the cluster
+    /// `cluster_id`.
+    pub fn cluster_audit(
+        &self,
+        kind: AuditType,
+        entity: &str,
+        entity_id: &str,
+        cluster_id: &str,
+        text: String,
+    ) -> AuditEntry {
+        self.audit(kind, entity, entity_id, text, Timestamp::now())
+            .with_parent("cluster", cluster_id)
+    }
+}
+
 pub fn cluster_not_found(id: &str) -> ApiError {
     ApiError::not_found(format!("cluster {id:?} not found"))
 }

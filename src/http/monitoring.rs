@@ -6,7 +6,6 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -15,14 +14,14 @@ use super::extract::{ApiJson, ApiPath, Caller};
 use super::in_cluster::{cluster_gone, load_cluster, refused_child, ClusterPath};
 use super::schema::{tags, EmptyObject};
 use super::AppState;
-
-mod wire;
 use crate::crypto;
 use crate::domain::audit::AuditType;
 use crate::domain::monitoring::{self, MonitoringClient, MAX_CLIENTS_PER_CLUSTER};
 use crate::domain::scope::Scope;
 use crate::domain::Timestamp;
 use wire::*;
+
+mod wire;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -57,15 +56,13 @@ async fn activate(
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::UpdateClusters)?;
     load_cluster(&state, &caller, &cluster_id).await?;
-    let entry = caller
-        .audit(
-            AuditType::Create,
-            "monitoring",
-            &cluster_id,
-            "Activated monitoring".into(),
-            Timestamp::now(),
-        )
-        .with_parent("cluster", &cluster_id);
+    let entry = caller.cluster_audit(
+        AuditType::Create,
+        "monitoring",
+        &cluster_id,
+        &cluster_id,
+        "Activated monitoring".into(),
+    );
     state
         .store
         .activate_monitoring(caller.org_id(), &cluster_id, entry.timestamp, &entry)
@@ -95,15 +92,13 @@ async fn deactivate(
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::UpdateClusters)?;
     load_cluster(&state, &caller, &cluster_id).await?;
-    let entry = caller
-        .audit(
-            AuditType::Delete,
-            "monitoring",
-            &cluster_id,
-            "Deactivated monitoring and deleted its clients".into(),
-            Timestamp::now(),
-        )
-        .with_parent("cluster", &cluster_id);
+    let entry = caller.cluster_audit(
+        AuditType::Delete,
+        "monitoring",
+        &cluster_id,
+        &cluster_id,
+        "Deactivated monitoring and deleted its clients".into(),
+    );
     state
         .store
         .deactivate_monitoring(caller.org_id(), &cluster_id, &entry)
@@ -206,15 +201,13 @@ async fn create_client(
         created_by_name,
         last_used_at: None,
     };
-    let entry = caller
-        .audit(
-            AuditType::Create,
-            "monitoringClient",
-            &client.id,
-            format!("Created monitoring client {:?}", client.username),
-            Timestamp::now(),
-        )
-        .with_parent("cluster", &cluster.id);
+    let entry = caller.cluster_audit(
+        AuditType::Create,
+        "monitoringClient",
+        &client.id,
+        &cluster.id,
+        format!("Created monitoring client {:?}", client.username),
+    );
     let inserted = state
         .store
         .insert_monitoring_client(&client, MAX_CLIENTS_PER_CLUSTER, &entry)
@@ -279,15 +272,13 @@ async fn rotate_password(
     caller.require(Scope::UpdateClusters)?;
     load_cluster(&state, &caller, &cluster_id).await?;
     let password = crypto::new_client_secret();
-    let entry = caller
-        .audit(
-            AuditType::Update,
-            "monitoringClient",
-            &client_id,
-            "Rotated the password of a monitoring client".into(),
-            Timestamp::now(),
-        )
-        .with_parent("cluster", &cluster_id);
+    let entry = caller.cluster_audit(
+        AuditType::Update,
+        "monitoringClient",
+        &client_id,
+        &cluster_id,
+        "Rotated the password of a monitoring client".into(),
+    );
     let rotated = state
         .store
         .rotate_monitoring_password(
@@ -329,15 +320,13 @@ async fn delete_client(
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::UpdateClusters)?;
     load_cluster(&state, &caller, &cluster_id).await?;
-    let entry = caller
-        .audit(
-            AuditType::Delete,
-            "monitoringClient",
-            &client_id,
-            "Deleted monitoring client".into(),
-            Timestamp::now(),
-        )
-        .with_parent("cluster", &cluster_id);
+    let entry = caller.cluster_audit(
+        AuditType::Delete,
+        "monitoringClient",
+        &client_id,
+        &cluster_id,
+        "Deleted monitoring client".into(),
+    );
     if state
         .store
         .delete_monitoring_client(caller.org_id(), &cluster_id, &client_id, &entry)

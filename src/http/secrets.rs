@@ -70,15 +70,13 @@ fn audit(caller: &Caller, audit_type: AuditType, cluster_id: &str, name: &str) -
         AuditType::Delete => "Deleted",
         AuditType::Read => "Read",
     };
-    caller
-        .audit(
-            audit_type,
-            "secret",
-            name,
-            format!("{verb} secret {name:?}"),
-            Timestamp::now(),
-        )
-        .with_parent("cluster", cluster_id)
+    caller.cluster_audit(
+        audit_type,
+        "secret",
+        name,
+        cluster_id,
+        format!("{verb} secret {name:?}"),
+    )
 }
 
 /// List the connector secrets of a cluster with their values.

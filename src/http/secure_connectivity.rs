@@ -330,15 +330,13 @@ async fn deactivate(
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::UpdateClusters)?;
     load_cluster(&state, &caller, &cluster_id).await?;
-    let audit = caller
-        .audit(
-            AuditType::Delete,
-            "secureConnectivity",
-            &cluster_id,
-            "Deactivated secure connectivity".to_string(),
-            Timestamp::now(),
-        )
-        .with_parent("cluster", &cluster_id);
+    let audit = caller.cluster_audit(
+        AuditType::Delete,
+        "secureConnectivity",
+        &cluster_id,
+        &cluster_id,
+        "Deactivated secure connectivity".to_string(),
+    );
     state
         .store
         .delete_secure_connectivity(caller.org_id(), &cluster_id, &audit)

@@ -79,7 +79,7 @@ async fn upgrade_cluster(
     let (state, caller, cluster_id) = (&state, &caller, &cluster_id);
     optimistically(
         || async move {
-            let cluster = load_cluster(&state, &caller, &cluster_id).await?;
+            let cluster = load_cluster(state, caller, cluster_id).await?;
             let now = Timestamp::now();
             let upgrade = cluster.upgrade(&state.catalog, now)?;
             let audit = caller
@@ -147,7 +147,7 @@ async fn wake_cluster(
     let (state, caller, cluster_id) = (&state, &caller, &cluster_id);
     optimistically(
         || async move {
-            let cluster: Cluster = load_cluster(&state, &caller, &cluster_id).await?;
+            let cluster: Cluster = load_cluster(state, caller, cluster_id).await?;
             let now = Timestamp::now();
             let Some(resuming) = cluster.wake(now) else {
                 return Ok(Some(StatusCode::NO_CONTENT));

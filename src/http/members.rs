@@ -161,7 +161,7 @@ async fn put_member(
     optimistically(
         || async move {
             let now = Timestamp::now();
-            match state.store.member(org_id, &email).await? {
+            match state.store.member(org_id, email).await? {
                 Some(m) if m.is_owner => {
                     return Err(ApiError::forbidden(
                         "the organization owner's roles cannot be changed",
@@ -173,18 +173,18 @@ async fn put_member(
                         .audit(
                             AuditType::Update,
                             "member",
-                            &email,
+                            email,
                             format!("Changed the roles of {email}"),
                             now,
                         )
                         .with_change(
                             "roles",
                             Some(roles_to_text(&m.roles)),
-                            Some(roles_to_text(&roles)),
+                            Some(roles_to_text(roles)),
                         );
                     if state
                         .store
-                        .update_member_roles(org_id, &email, &m.roles, &roles, &audit)
+                        .update_member_roles(org_id, email, &m.roles, roles, &audit)
                         .await?
                     {
                         return Ok(Some(StatusCode::NO_CONTENT));
@@ -194,11 +194,11 @@ async fn put_member(
                     let audit = caller.audit(
                         AuditType::Create,
                         "member",
-                        &email,
-                        format!("Invited {email} with roles {}", roles_to_text(&roles)),
+                        email,
+                        format!("Invited {email} with roles {}", roles_to_text(roles)),
                         now,
                     );
-                    let member = Member::invite(org_id, &email, roles.clone(), now);
+                    let member = Member::invite(org_id, email, roles.clone(), now);
                     let max = state.settings.max_members;
                     match state.store.insert_member(&member, max, &audit).await {
                         Ok(()) => return Ok(Some(StatusCode::NO_CONTENT)),

@@ -1,39 +1,25 @@
 use super::Timestamp;
 
-/// What kind of change an audit record describes (the `auditType` of `AuditDto`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuditType {
-    Create,
-    Read,
-    Update,
-    Delete,
+wire_names! {
+    /// What kind of change an audit record describes (the `auditType` of `AuditDto`, by
+    /// its one-letter code).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum AuditType {
+        Create => "c",
+        Read => "r",
+        Update => "u",
+        Delete => "d",
+    }
 }
 
 impl AuditType {
-    pub const ALL: [AuditType; 4] = [
-        AuditType::Create,
-        AuditType::Read,
-        AuditType::Update,
-        AuditType::Delete,
-    ];
-
+    /// The one-letter code, as the API and the store write it.
     pub fn code(self) -> &'static str {
-        match self {
-            AuditType::Create => "c",
-            AuditType::Read => "r",
-            AuditType::Update => "u",
-            AuditType::Delete => "d",
-        }
+        self.as_str()
     }
 
     pub fn from_code(code: &str) -> Option<Self> {
-        Some(match code {
-            "c" => AuditType::Create,
-            "r" => AuditType::Read,
-            "u" => AuditType::Update,
-            "d" => AuditType::Delete,
-            _ => return None,
-        })
+        Self::parse(code)
     }
 }
 

@@ -3,43 +3,19 @@
 use super::cluster::Cluster;
 use super::{DomainError, Timestamp};
 
-/// The API's `BackupStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BackupStatus {
-    InProgress,
-    Failed,
-    Complete,
-    /// The component takes no part in the backup.
-    NotApplicable,
+wire_names! {
+    /// The API's `BackupStatus`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum BackupStatus {
+        InProgress => "In progress",
+        Failed => "Failed",
+        Complete => "Complete",
+        /// The component takes no part in the backup.
+        NotApplicable => "-",
+    }
 }
 
 impl BackupStatus {
-    pub const ALL: [BackupStatus; 4] = [
-        BackupStatus::InProgress,
-        BackupStatus::Failed,
-        BackupStatus::Complete,
-        BackupStatus::NotApplicable,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BackupStatus::InProgress => "In progress",
-            BackupStatus::Failed => "Failed",
-            BackupStatus::Complete => "Complete",
-            BackupStatus::NotApplicable => "-",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Some(match text {
-            "In progress" => BackupStatus::InProgress,
-            "Failed" => BackupStatus::Failed,
-            "Complete" => BackupStatus::Complete,
-            "-" => BackupStatus::NotApplicable,
-            _ => return None,
-        })
-    }
-
     /// No more work will happen on a component (or backup) in this status.
     pub fn is_final(self) -> bool {
         !matches!(self, BackupStatus::InProgress)

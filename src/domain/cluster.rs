@@ -8,50 +8,20 @@ use crate::catalog::Catalog;
 
 pub const MAX_NAME_CHARS: usize = 50;
 
-/// The status of a cluster or one of its components, as the API shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ComponentStatus {
-    Creating,
-    Healthy,
-    Unhealthy,
-    Updating,
-    Resuming,
-    Suspended,
+wire_names! {
+    /// The status of a cluster or one of its components, as the API shows it.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum ComponentStatus {
+        Creating => "Creating",
+        Healthy => "Healthy",
+        Unhealthy => "Unhealthy",
+        Updating => "Updating",
+        Resuming => "Resuming",
+        Suspended => "Suspended",
+    }
 }
 
 impl ComponentStatus {
-    pub const ALL: [ComponentStatus; 6] = [
-        ComponentStatus::Creating,
-        ComponentStatus::Healthy,
-        ComponentStatus::Unhealthy,
-        ComponentStatus::Updating,
-        ComponentStatus::Resuming,
-        ComponentStatus::Suspended,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ComponentStatus::Creating => "Creating",
-            ComponentStatus::Healthy => "Healthy",
-            ComponentStatus::Unhealthy => "Unhealthy",
-            ComponentStatus::Updating => "Updating",
-            ComponentStatus::Resuming => "Resuming",
-            ComponentStatus::Suspended => "Suspended",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Some(match text {
-            "Creating" => ComponentStatus::Creating,
-            "Healthy" => ComponentStatus::Healthy,
-            "Unhealthy" => ComponentStatus::Unhealthy,
-            "Updating" => ComponentStatus::Updating,
-            "Resuming" => ComponentStatus::Resuming,
-            "Suspended" => ComponentStatus::Suspended,
-            _ => return None,
-        })
-    }
-
     /// States the reconciler is driving towards `Healthy`.
     pub fn is_transitional(self) -> bool {
         matches!(
@@ -83,41 +53,15 @@ impl Components {
     }
 }
 
-/// The deployment stage a cluster is labelled with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StageLabel {
-    Dev,
-    Test,
-    Stage,
-    Prod,
-}
-
-impl StageLabel {
-    pub const ALL: [StageLabel; 4] = [
-        StageLabel::Dev,
-        StageLabel::Test,
-        StageLabel::Stage,
-        StageLabel::Prod,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StageLabel::Dev => "dev",
-            StageLabel::Test => "test",
-            StageLabel::Stage => "stage",
-            StageLabel::Prod => "prod",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Some(match text {
-            "dev" => StageLabel::Dev,
-            "test" => StageLabel::Test,
-            "stage" => StageLabel::Stage,
-            "prod" => StageLabel::Prod,
-            _ => return None,
-        })
+wire_names! {
+    /// The deployment stage a cluster is labelled with.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum StageLabel {
+        Dev => "dev",
+        Test => "test",
+        Stage => "stage",
+        Prod => "prod",
     }
 }
 

@@ -1,5 +1,31 @@
 //! The API's entities and rules. Nothing here knows about HTTP or SQL; time is passed in.
 
+/// An enum whose variants each have one wire name (the name the API and the store use):
+/// declares it with `ALL` (in declaration order), `as_str` and `parse`.
+macro_rules! wire_names {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $($(#[$variant_meta:meta])* $variant:ident => $text:literal,)*
+        }
+    ) => {
+        $(#[$meta])*
+        $vis enum $name { $($(#[$variant_meta])* $variant,)* }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text,)* }
+            }
+
+            pub fn parse(text: &str) -> Option<$name> {
+                match text { $($text => Some($name::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
 pub mod api_client;
 pub mod audit;
 pub mod backup;

@@ -2,47 +2,31 @@
 
 use std::fmt;
 
-macro_rules! scopes {
-    ($($variant:ident => $name:literal,)*) => {
-        /// One permission a Console API client can hold.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        #[repr(u8)]
-        pub enum Scope { $($variant,)* }
-
-        impl Scope {
-            pub const ALL: &'static [Scope] = &[$(Scope::$variant,)*];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $(Scope::$variant => $name,)* }
-            }
-
-            pub fn parse(text: &str) -> Option<Scope> {
-                match text { $($name => Some(Scope::$variant),)* _ => None }
-            }
-        }
-    };
-}
-
-scopes! {
-    GetClusters => "get:clusters",
-    CreateClusters => "create:clusters",
-    UpdateClusters => "update:clusters",
-    DeleteClusters => "delete:clusters",
-    GetClients => "get:clients",
-    CreateClients => "create:clients",
-    DeleteClients => "delete:clients",
-    GetSecrets => "get:secrets",
-    CreateSecrets => "create:secrets",
-    UpdateSecrets => "update:secrets",
-    DeleteSecrets => "delete:secrets",
-    GetBackups => "get:backups",
-    CreateBackups => "create:backups",
-    DeleteBackups => "delete:backups",
-    UpdateIpAllowlist => "update:ipallowlist",
-    GetMembers => "get:members",
-    CreateMembers => "create:members",
-    DeleteMembers => "delete:members",
-    GetActivity => "get:activity",
+wire_names! {
+    /// One permission a Console API client can hold.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[repr(u8)]
+    pub enum Scope {
+        GetClusters => "get:clusters",
+        CreateClusters => "create:clusters",
+        UpdateClusters => "update:clusters",
+        DeleteClusters => "delete:clusters",
+        GetClients => "get:clients",
+        CreateClients => "create:clients",
+        DeleteClients => "delete:clients",
+        GetSecrets => "get:secrets",
+        CreateSecrets => "create:secrets",
+        UpdateSecrets => "update:secrets",
+        DeleteSecrets => "delete:secrets",
+        GetBackups => "get:backups",
+        CreateBackups => "create:backups",
+        DeleteBackups => "delete:backups",
+        UpdateIpAllowlist => "update:ipallowlist",
+        GetMembers => "get:members",
+        CreateMembers => "create:members",
+        DeleteMembers => "delete:members",
+        GetActivity => "get:activity",
+    }
 }
 
 impl fmt::Display for Scope {

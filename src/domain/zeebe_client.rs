@@ -6,37 +6,15 @@ use super::{text, DomainError, Timestamp};
 
 pub const MAX_NAME_CHARS: usize = 100;
 
-/// What a cluster client may access.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Permission {
-    Zeebe,
-    Operate,
-    Tasklist,
-    Optimize,
-    Secrets,
-}
-
-impl Permission {
-    pub const ALL: [Permission; 5] = [
-        Permission::Zeebe,
-        Permission::Operate,
-        Permission::Tasklist,
-        Permission::Optimize,
-        Permission::Secrets,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Permission::Zeebe => "Zeebe",
-            Permission::Operate => "Operate",
-            Permission::Tasklist => "Tasklist",
-            Permission::Optimize => "Optimize",
-            Permission::Secrets => "Secrets",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Permission::ALL.into_iter().find(|p| p.as_str() == text)
+wire_names! {
+    /// What a cluster client may access.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    pub enum Permission {
+        Zeebe => "Zeebe",
+        Operate => "Operate",
+        Tasklist => "Tasklist",
+        Optimize => "Optimize",
+        Secrets => "Secrets",
     }
 }
 

@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 
 use super::error::ApiResult;
 use super::extract::Caller;
-use super::openapi::{string_enum, tags};
+use super::schema::{string_enum, tags};
 use super::AppState;
 use crate::domain::audit::{AuditEntry, AuditType};
 use crate::domain::scope::Scope;
@@ -38,7 +38,7 @@ impl PartialSchema for AuditTypeSchema {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
         string_enum(
             "`c`reate, `r`ead, `u`pdate or `d`elete",
-            AuditType::ALL.map(AuditType::code),
+            AuditType::ALL.iter().map(|v| v.code()),
         )
     }
 }

@@ -12,16 +12,15 @@ use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::clusters::{cluster_not_found, load_cluster};
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiPath, Caller};
-use super::openapi::{string_enum, tags};
+use super::in_cluster::{cluster_gone, load_cluster, ClusterPath};
+use super::schema::{string_enum, tags};
 use super::AppState;
 use crate::domain::audit::AuditType;
 use crate::domain::backup::{Backup, BackupStatus};
 use crate::domain::scope::Scope;
 use crate::domain::Timestamp;
-use crate::storage::StoreError;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -33,7 +32,7 @@ impl PartialSchema for BackupStatus {
     fn schema() -> RefOr<Schema> {
         string_enum(
             "The state of a backup or of one component's part in it (`-`: no part)",
-            BackupStatus::ALL.map(BackupStatus::as_str),
+            BackupStatus::ALL.iter().map(|v| v.as_str()),
         )
     }
 }
@@ -90,9 +89,7 @@ impl From<Backup> for BackupDto {
     path = "/clusters/{clusterUuid}/backups",
     operation_id = "GetBackups",
     tag = tags::BACKUPS,
-    params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
-    ),
+    params(ClusterPath),
     security(("bearer" = ["get:backups"])),
     responses(
         (status = 200, description = "A list of all the backups created for your Camunda cluster.", body = Vec<BackupDto>),
@@ -103,7 +100,7 @@ impl From<Backup> for BackupDto {
 async fn list_backups(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(cluster_id): ApiPath<String>,
+    ClusterPath(cluster_id): ClusterPath,
 ) -> ApiResult<Json<Vec<BackupDto>>> {
     caller.require(Scope::GetBackups)?;
     load_cluster(&state, &caller, &cluster_id).await?;
@@ -119,9 +116,7 @@ async fn list_backups(
     path = "/clusters/{clusterUuid}/backups",
     operation_id = "CreateBackup",
     tag = tags::BACKUPS,
-    params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
-    ),
+    params(ClusterPath),
     security(("bearer" = ["create:backups"])),
     responses(
         (status = 200, description = "Ok", body = BackupDto),
@@ -133,7 +128,7 @@ async fn list_backups(
 async fn create_backup(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(cluster_id): ApiPath<String>,
+    ClusterPath(cluster_id): ClusterPath,
 ) -> ApiResult<Json<BackupDto>> {
     caller.require(Scope::CreateBackups)?;
     let cluster = load_cluster(&state, &caller, &cluster_id).await?;
@@ -148,17 +143,17 @@ async fn create_backup(
             now,
         )
         .with_parent("cluster", &cluster.id);
-    match state.store.insert_backup(&backup, &audit).await {
-        Ok(true) => {}
+    let inserted = state
+        .store
+        .insert_backup(&backup, &audit)
+        .await
+        .map_err(cluster_gone(&cluster_id))?;
+    if !inserted {
         // The cluster left Healthy between the read and the write.
-        Ok(false) => {
-            return Err(ApiError::new(
-                StatusCode::PRECONDITION_FAILED,
-                "only a Healthy cluster can be backed up; this one just changed state",
-            ))
-        }
-        Err(StoreError::NotFound) => return Err(cluster_not_found(&cluster_id)),
-        Err(other) => return Err(other.into()),
+        return Err(ApiError::new(
+            StatusCode::PRECONDITION_FAILED,
+            "only a Healthy cluster can be backed up; this one just changed state",
+        ));
     }
     state.reconciler.notify_one();
     Ok(Json(backup.into()))
@@ -173,7 +168,7 @@ async fn create_backup(
     operation_id = "DeleteBackup",
     tag = tags::BACKUPS,
     params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+        ClusterPath,
         ("backupId" = String, Path, description = "The backup's uuid"),
     ),
     security(("bearer" = ["delete:backups"])),
@@ -190,15 +185,13 @@ async fn delete_backup(
 ) -> ApiResult<Json<BackupDto>> {
     caller.require(Scope::DeleteBackups)?;
     load_cluster(&state, &caller, &cluster_id).await?;
-    let audit = caller
-        .audit(
-            AuditType::Delete,
-            "backup",
-            &backup_id,
-            "Deleted backup".to_string(),
-            Timestamp::now(),
-        )
-        .with_parent("cluster", &cluster_id);
+    let audit = caller.cluster_audit(
+        AuditType::Delete,
+        "backup",
+        &backup_id,
+        &cluster_id,
+        "Deleted backup".to_string(),
+    );
     let deleted = state
         .store
         .delete_backup(caller.org_id(), &cluster_id, &backup_id, &audit)

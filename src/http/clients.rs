@@ -11,17 +11,17 @@ use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::clusters::{cluster_links, load_cluster, ClusterLinksDto};
+use super::clusters::{cluster_links, ClusterLinksDto};
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiPath, Caller};
-use super::openapi::{string_enum, tags};
+use super::in_cluster::{load_cluster, refused_child, ClusterPath};
+use super::schema::{string_enum, tags};
 use super::AppState;
 use crate::crypto;
 use crate::domain::audit::AuditType;
 use crate::domain::scope::Scope;
 use crate::domain::zeebe_client::{Permission, ZeebeClient};
 use crate::domain::Timestamp;
-use crate::storage::StoreError;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -33,7 +33,7 @@ impl PartialSchema for Permission {
     fn schema() -> RefOr<Schema> {
         string_enum(
             "What a cluster client may access",
-            Permission::ALL.map(Permission::as_str),
+            Permission::ALL.iter().map(|v| v.as_str()),
         )
     }
 }
@@ -99,9 +99,7 @@ fn client_not_found(id: &str) -> ApiError {
     path = "/clusters/{clusterUuid}/clients",
     operation_id = "GetClients",
     tag = tags::CLIENTS,
-    params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
-    ),
+    params(ClusterPath),
     security(("bearer" = ["get:clients"])),
     responses(
         (status = 200, description = "A list of all the clients currently configured for your Camunda cluster.", body = Vec<ClusterClientDto>),
@@ -112,7 +110,7 @@ fn client_not_found(id: &str) -> ApiError {
 async fn list_clients(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(cluster_id): ApiPath<String>,
+    ClusterPath(cluster_id): ClusterPath,
 ) -> ApiResult<Json<Vec<ClusterClientDto>>> {
     caller.require(Scope::GetClients)?;
     load_cluster(&state, &caller, &cluster_id).await?;
@@ -138,9 +136,7 @@ async fn list_clients(
     path = "/clusters/{clusterUuid}/clients",
     operation_id = "CreateClient",
     tag = tags::CLIENTS,
-    params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
-    ),
+    params(ClusterPath),
     request_body = CreateClientRequest,
     security(("bearer" = ["create:clients"])),
     responses(
@@ -153,7 +149,7 @@ async fn list_clients(
 async fn create_client(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(cluster_id): ApiPath<String>,
+    ClusterPath(cluster_id): ClusterPath,
     body: Result<ApiJson<CreateClientRequest>, ApiError>,
 ) -> ApiResult<Json<CreateClientResponse>> {
     caller.require(Scope::CreateClients)?;
@@ -181,27 +177,25 @@ async fn create_client(
             now,
         )
         .with_parent("cluster", &cluster.id);
-    match state
+    let max = state.settings.max_clients_per_cluster;
+    state
         .store
-        .insert_zeebe_client(&client, state.settings.max_clients_per_cluster, &audit)
+        .insert_zeebe_client(&client, max, &audit)
         .await
-    {
-        Ok(()) => {}
-        Err(StoreError::Conflict(_)) => {
-            return Err(ApiError::bad_request(format!(
-                "client names must be unique: {:?} already exists in this cluster",
-                client.name
-            )))
-        }
-        Err(StoreError::LimitReached) => {
-            return Err(ApiError::forbidden(format!(
-                "maximum number of clients reached ({} per cluster)",
-                state.settings.max_clients_per_cluster
-            )))
-        }
-        Err(StoreError::NotFound) => return Err(super::clusters::cluster_not_found(&cluster_id)),
-        Err(other) => return Err(other.into()),
-    }
+        .map_err(refused_child(
+            &cluster_id,
+            || {
+                ApiError::bad_request(format!(
+                    "client names must be unique: {:?} already exists in this cluster",
+                    client.name
+                ))
+            },
+            || {
+                ApiError::forbidden(format!(
+                    "maximum number of clients reached ({max} per cluster)"
+                ))
+            },
+        ))?;
     Ok(Json(CreateClientResponse {
         uuid: client.id,
         client_id: client.client_id,
@@ -219,7 +213,7 @@ async fn create_client(
     operation_id = "GetClient",
     tag = tags::CLIENTS,
     params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+        ClusterPath,
         ("clientId" = String, Path, description = "The client's clientId"),
     ),
     security(("bearer" = ["get:clients"])),
@@ -263,7 +257,7 @@ async fn get_client(
     operation_id = "DeleteClient",
     tag = tags::CLIENTS,
     params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+        ClusterPath,
         ("clientId" = String, Path, description = "The client's clientId"),
     ),
     security(("bearer" = ["delete:clients"])),
@@ -280,15 +274,13 @@ async fn delete_client(
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::DeleteClients)?;
     load_cluster(&state, &caller, &cluster_id).await?;
-    let audit = caller
-        .audit(
-            AuditType::Delete,
-            "client",
-            &client_id,
-            "Deleted client".to_string(),
-            Timestamp::now(),
-        )
-        .with_parent("cluster", &cluster_id);
+    let audit = caller.cluster_audit(
+        AuditType::Delete,
+        "client",
+        &client_id,
+        &cluster_id,
+        "Deleted client".to_string(),
+    );
     if state
         .store
         .delete_zeebe_client(caller.org_id(), &cluster_id, &client_id, &audit)

@@ -1,5 +1,4 @@
 //! `PATCH /clusters/{clusterUuid}`: rename, describe, relabel or resize a cluster.
-//! Also the shared write path for every change to a cluster's settings.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -8,20 +7,14 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::clusters::load_cluster;
 use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, ApiPath, Caller};
-use super::openapi::tags;
+use super::extract::{ApiJson, Caller};
+use super::in_cluster::{update_settings, ClusterPath};
+use super::schema::tags;
 use super::AppState;
-use crate::domain::audit::{AuditEntry, AuditType};
-use crate::domain::cluster::{Cluster, StageLabel};
-use crate::domain::cluster_update::{AttributeChange, ClusterPatch};
+use crate::domain::cluster::StageLabel;
+use crate::domain::cluster_update::ClusterPatch;
 use crate::domain::scope::Scope;
-use crate::domain::{DomainError, Timestamp};
-
-/// A settings write is conditional on the version read; the reconciler bumps the version
-/// while a cluster is provisioning, so a few retries absorb that race.
-const MAX_ATTEMPTS: usize = 10;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(update_cluster))
@@ -51,9 +44,7 @@ pub struct UpdateClusterRequest {
     path = "/clusters/{clusterUuid}",
     operation_id = "UpdateCluster",
     tag = tags::CLUSTERS,
-    params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
-    ),
+    params(ClusterPath),
     request_body = UpdateClusterRequest,
     security(("bearer" = ["update:clusters"])),
     responses(
@@ -66,7 +57,7 @@ pub struct UpdateClusterRequest {
 async fn update_cluster(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(cluster_id): ApiPath<String>,
+    ClusterPath(cluster_id): ClusterPath,
     body: Result<ApiJson<UpdateClusterRequest>, ApiError>,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::UpdateClusters)?;
@@ -79,60 +70,4 @@ async fn update_cluster(
     };
     update_settings(&state, &caller, &cluster_id, |c| c.apply_patch(&patch)).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Reads the caller's cluster, applies `change` and writes the result if nobody changed
-/// the cluster in between (else reads again), with one audit record per changed
-/// attribute. 404 when the cluster is unknown, another organization's or deleted
-/// meanwhile; nothing is written when nothing changes.
-pub async fn update_settings<F>(
-    state: &AppState,
-    caller: &Caller,
-    cluster_id: &str,
-    change: F,
-) -> ApiResult<()>
-where
-    F: Fn(&Cluster) -> Result<(Cluster, Vec<AttributeChange>), DomainError>,
-{
-    for _ in 0..MAX_ATTEMPTS {
-        let current = load_cluster(state, caller, cluster_id).await?;
-        let (next, changes) = change(&current)?;
-        if changes.is_empty() {
-            return Ok(());
-        }
-        let audit = audit_records(caller, &current, changes);
-        if state.store.update_cluster_settings(&next, &audit).await? {
-            return Ok(());
-        }
-    }
-    // Not committed, so a retry is safe (the JS SDK retries 503 by itself).
-    Err(ApiError {
-        retry_after: Some(1),
-        ..ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the cluster is changing; try again",
-        )
-    })
-}
-
-fn audit_records(
-    caller: &Caller,
-    cluster: &Cluster,
-    changes: Vec<AttributeChange>,
-) -> Vec<AuditEntry> {
-    let now = Timestamp::now();
-    changes
-        .into_iter()
-        .map(|c| {
-            caller
-                .audit(
-                    AuditType::Update,
-                    "cluster",
-                    &cluster.id,
-                    format!("Changed {} of cluster {:?}", c.attribute, cluster.name),
-                    now,
-                )
-                .with_change(c.attribute, c.from, c.to)
-        })
-        .collect()
 }

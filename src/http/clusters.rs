@@ -1,29 +1,24 @@
 //! `/clusters` and `/clusters/{clusterUuid}`: list, create, read, delete.
 
-use std::borrow::Cow;
-use std::time::Instant;
-
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::{header, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use utoipa::openapi::{RefOr, Schema};
-use utoipa::{PartialSchema, ToSchema};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, ApiPath, Caller};
-use super::openapi::{string_enum, tags};
+use super::extract::{ApiJson, Caller};
+use super::in_cluster::{cluster_not_found, load_cluster, ClusterPath, IpAllowlistEntryDto};
 use super::parameters::NamedDto;
+use super::read_cache::cached_json;
+use super::schema::tags;
 use super::AppState;
 use crate::catalog::Catalog;
 use crate::domain::audit::AuditType;
 use crate::domain::cluster::{Cluster, ClusterDraft, ClusterLinks, ComponentStatus, StageLabel};
-use crate::domain::ip_allowlist::IpAllowlistEntry;
 use crate::domain::scope::Scope;
 use crate::domain::Timestamp;
 
@@ -146,45 +141,6 @@ pub struct ClusterLinksDto {
     pub oauth: String,
 }
 
-/// An IP allowlist rule as shown on a cluster.
-#[derive(Debug, Serialize, Clone, ToSchema)]
-#[schema(as = IpAllowListEntry)]
-pub struct IpAllowlistEntryDto {
-    /// An address, a CIDR range, or a comma-separated list of them.
-    pub ip: String,
-    pub description: String,
-}
-
-/// An IP allowlist rule in a request; `description` may be omitted (it then reads back as
-/// `""`).
-#[derive(Debug, Deserialize, Clone, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(as = IpAllowListEntryInput)]
-pub struct IpAllowlistEntryInput {
-    /// An address, a CIDR range, or a comma-separated list of them.
-    pub ip: String,
-    #[serde(default)]
-    pub description: String,
-}
-
-impl From<IpAllowlistEntry> for IpAllowlistEntryDto {
-    fn from(e: IpAllowlistEntry) -> Self {
-        IpAllowlistEntryDto {
-            ip: e.ip,
-            description: e.description,
-        }
-    }
-}
-
-impl From<IpAllowlistEntryInput> for IpAllowlistEntry {
-    fn from(e: IpAllowlistEntryInput) -> Self {
-        IpAllowlistEntry {
-            ip: e.ip,
-            description: e.description,
-        }
-    }
-}
-
 impl From<ClusterLinks> for ClusterLinksDto {
     fn from(l: ClusterLinks) -> Self {
         ClusterLinksDto {
@@ -197,36 +153,6 @@ impl From<ClusterLinks> for ClusterLinksDto {
             console: l.console,
             oauth: l.oauth,
         }
-    }
-}
-
-impl PartialSchema for ComponentStatus {
-    fn schema() -> RefOr<Schema> {
-        string_enum(
-            "The state of a cluster or one of its components",
-            ComponentStatus::ALL.map(ComponentStatus::as_str),
-        )
-    }
-}
-
-impl ToSchema for ComponentStatus {
-    fn name() -> Cow<'static, str> {
-        "ClusterComponentStatus".into()
-    }
-}
-
-impl PartialSchema for StageLabel {
-    fn schema() -> RefOr<Schema> {
-        string_enum(
-            "The deployment stage of a cluster",
-            StageLabel::ALL.map(StageLabel::as_str),
-        )
-    }
-}
-
-impl ToSchema for StageLabel {
-    fn name() -> Cow<'static, str> {
-        "CamundaClusterStage".into()
     }
 }
 
@@ -303,19 +229,6 @@ pub fn cluster_response(state: &AppState, c: Cluster) -> ClusterResponse {
     }
 }
 
-pub fn cluster_not_found(id: &str) -> ApiError {
-    ApiError::not_found(format!("cluster {id:?} not found"))
-}
-
-/// Loads a cluster of the caller's organization or answers 404.
-pub async fn load_cluster(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Cluster> {
-    state
-        .store
-        .cluster(caller.org_id(), id)
-        .await?
-        .ok_or_else(|| cluster_not_found(id))
-}
-
 /// List the organization's clusters.
 #[utoipa::path(
     get,
@@ -348,9 +261,7 @@ async fn list_clusters(State(state): State<AppState>, caller: Caller) -> ApiResu
     path = "/clusters/{clusterUuid}",
     operation_id = "GetCluster",
     tag = tags::CLUSTERS,
-    params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
-    ),
+    params(ClusterPath),
     security(("bearer" = ["get:clusters"])),
     responses(
         (status = 200, description = "Detailed information for the given clusterUuid.", body = ClusterResponse),
@@ -361,7 +272,7 @@ async fn list_clusters(State(state): State<AppState>, caller: Caller) -> ApiResu
 async fn get_cluster(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(cluster_id): ApiPath<String>,
+    ClusterPath(cluster_id): ClusterPath,
 ) -> ApiResult<Response> {
     caller.require(Scope::GetClusters)?;
     let key = format!("cluster/{}/{}", caller.org_id(), cluster_id);
@@ -370,49 +281,6 @@ async fn get_cluster(
         Ok(cluster_response(&state, cluster))
     })
     .await
-}
-
-fn serialize<T: Serialize>(value: &T) -> ApiResult<Bytes> {
-    Ok(Bytes::from(
-        serde_json::to_vec(value).map_err(ApiError::internal)?,
-    ))
-}
-
-/// Answers from the read cache, or loads, serializes once and keeps the body.
-async fn cached_json<T: Serialize>(
-    state: &AppState,
-    key: &str,
-    load: impl std::future::Future<Output = ApiResult<T>>,
-) -> ApiResult<Response> {
-    let cache = &state.read_cache;
-    let hit = cache.get(key, state.store.write_epoch(), Instant::now());
-    let body = match hit {
-        Some(body) => body,
-        None if state.store.write_epoch().is_none() => serialize(&load.await?)?,
-        None => {
-            let flight = cache.flight(key);
-            let _rebuilding = flight.lock().await;
-            // Someone else may have rebuilt it while this request waited.
-            let started = Instant::now();
-            let epoch = state.store.write_epoch();
-            match cache.get(key, epoch, started) {
-                Some(body) => body,
-                None => {
-                    let body = serialize(&load.await?)?;
-                    cache.insert(key, body.clone(), epoch, started);
-                    body
-                }
-            }
-        }
-    };
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        body,
-    )
-        .into_response())
 }
 
 /// Create a cluster. It starts `Creating` and becomes `Healthy` when provisioned.
@@ -469,9 +337,7 @@ async fn create_cluster(
     path = "/clusters/{clusterUuid}",
     operation_id = "DeleteCluster",
     tag = tags::CLUSTERS,
-    params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
-    ),
+    params(ClusterPath),
     security(("bearer" = ["delete:clusters"])),
     responses(
         (status = 204, description = "No content"),
@@ -482,7 +348,7 @@ async fn create_cluster(
 async fn delete_cluster(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(cluster_id): ApiPath<String>,
+    ClusterPath(cluster_id): ClusterPath,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::DeleteClusters)?;
     let audit = caller.audit(

@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiResult};
 use super::extract::ApiPath;
-use super::openapi::{string_enum, tags};
+use super::schema::{string_enum, tags};
 use super::AppState;
 
 const INDEX_HTML: &str = include_str!("docs/index.html");

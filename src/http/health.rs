@@ -9,7 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::ApiError;
-use super::openapi::tags;
+use super::schema::tags;
 use super::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {

@@ -8,11 +8,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::cluster_update::update_settings;
-use super::clusters::IpAllowlistEntryInput;
 use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, ApiPath, Caller};
-use super::openapi::tags;
+use super::extract::{ApiJson, Caller};
+use super::in_cluster::{update_settings, ClusterPath, IpAllowlistEntryInput};
+use super::schema::tags;
 use super::AppState;
 use crate::domain::ip_allowlist::IpAllowlistEntry;
 use crate::domain::scope::Scope;
@@ -49,9 +48,7 @@ pub struct IpWhitelistBody {
     path = "/clusters/{clusterUuid}/ipallowlist",
     operation_id = "UpdateIpAllowlist",
     tag = tags::IP_ALLOWLIST,
-    params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
-    ),
+    params(ClusterPath),
     request_body = IpAllowlistBody,
     security(("bearer" = ["update:ipallowlist"])),
     responses(
@@ -64,7 +61,7 @@ pub struct IpWhitelistBody {
 async fn put_allowlist(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(cluster_id): ApiPath<String>,
+    ClusterPath(cluster_id): ClusterPath,
     body: Result<ApiJson<IpAllowlistBody>, ApiError>,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::UpdateIpAllowlist)?;
@@ -85,9 +82,7 @@ async fn put_allowlist(
     path = "/clusters/{clusterUuid}/ipwhitelist",
     operation_id = "UpdateIpWhitelist",
     tag = tags::IP_ALLOWLIST,
-    params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
-    ),
+    params(ClusterPath),
     request_body = IpWhitelistBody,
     security(("bearer" = ["update:ipallowlist"])),
     responses(
@@ -101,7 +96,7 @@ async fn put_allowlist(
 async fn put_whitelist(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(cluster_id): ApiPath<String>,
+    ClusterPath(cluster_id): ClusterPath,
     body: Result<ApiJson<IpWhitelistBody>, ApiError>,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::UpdateIpAllowlist)?;

@@ -9,20 +9,17 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::clusters::load_cluster;
-use super::error::{ApiError, ApiResult};
-use super::extract::{ApiPath, Caller};
-use super::openapi::tags;
+use super::error::ApiResult;
+use super::extract::Caller;
+use super::in_cluster::{load_cluster, ClusterPath};
+use super::retry::{changed_concurrently, optimistically};
+use super::schema::tags;
 use super::AppState;
 use crate::catalog::Generation;
 use crate::domain::audit::AuditType;
 use crate::domain::cluster::Cluster;
 use crate::domain::scope::Scope;
 use crate::domain::Timestamp;
-
-/// Transitions are optimistic writes; a concurrent change sends us back to re-read the
-/// cluster and decide again, a few times at most.
-const ATTEMPTS: usize = 3;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -57,26 +54,13 @@ pub struct GenerationUpgradeForClusterDto {
     pub org_id: String,
 }
 
-/// Nothing was written, so a retry is safe (the JS SDK retries 503 by itself).
-fn changed_concurrently() -> ApiError {
-    ApiError {
-        retry_after: Some(1),
-        ..ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the cluster changed while this request was handled; try again",
-        )
-    }
-}
-
 /// Upgrade a Healthy cluster to the newest generation of its channel. Takes no body.
 #[utoipa::path(
     put,
     path = "/clusters/{clusterUuid}/upgrade",
     operation_id = "UpgradeCluster",
     tag = tags::CLUSTERS,
-    params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
-    ),
+    params(ClusterPath),
     security(("bearer" = ["update:clusters"])),
     responses(
         (status = 200, description = "Ok", body = GenerationUpgradeForClusterDto),
@@ -89,47 +73,52 @@ fn changed_concurrently() -> ApiError {
 async fn upgrade_cluster(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(cluster_id): ApiPath<String>,
+    ClusterPath(cluster_id): ClusterPath,
 ) -> ApiResult<Json<GenerationUpgradeForClusterDto>> {
     caller.require(Scope::UpdateClusters)?;
-    for _ in 0..ATTEMPTS {
-        let cluster = load_cluster(&state, &caller, &cluster_id).await?;
-        let now = Timestamp::now();
-        let upgrade = cluster.upgrade(&state.catalog, now)?;
-        let audit = caller
-            .audit(
-                AuditType::Update,
-                "cluster",
-                &cluster.id,
-                format!(
-                    "Upgrade of cluster {:?} from {} to {}",
-                    cluster.name, upgrade.old_generation.name, upgrade.new_generation.name
-                ),
-                now,
-            )
-            .with_change(
-                "generation",
-                Some(upgrade.old_generation.name.clone()),
-                Some(upgrade.new_generation.name.clone()),
-            );
-        if state
-            .store
-            .transition_cluster(&cluster, &upgrade.cluster, &audit)
-            .await?
-        {
-            state.reconciler.notify_one();
-            return Ok(Json(GenerationUpgradeForClusterDto {
-                cluster: IdNameDto {
-                    id: cluster.id,
-                    name: cluster.name,
-                },
-                old_generation: upgrade.old_generation.into(),
-                new_generation: upgrade.new_generation.into(),
-                org_id: cluster.org_id,
-            }));
-        }
-    }
-    Err(changed_concurrently())
+    let (state, caller, cluster_id) = (&state, &caller, &cluster_id);
+    optimistically(
+        || async move {
+            let cluster = load_cluster(state, caller, cluster_id).await?;
+            let now = Timestamp::now();
+            let upgrade = cluster.upgrade(&state.catalog, now)?;
+            let audit = caller
+                .audit(
+                    AuditType::Update,
+                    "cluster",
+                    &cluster.id,
+                    format!(
+                        "Upgrade of cluster {:?} from {} to {}",
+                        cluster.name, upgrade.old_generation.name, upgrade.new_generation.name
+                    ),
+                    now,
+                )
+                .with_change(
+                    "generation",
+                    Some(upgrade.old_generation.name.clone()),
+                    Some(upgrade.new_generation.name.clone()),
+                );
+            if state
+                .store
+                .transition_cluster(&cluster, &upgrade.cluster, &audit)
+                .await?
+            {
+                state.reconciler.notify_one();
+                return Ok(Some(Json(GenerationUpgradeForClusterDto {
+                    cluster: IdNameDto {
+                        id: cluster.id,
+                        name: cluster.name,
+                    },
+                    old_generation: upgrade.old_generation.into(),
+                    new_generation: upgrade.new_generation.into(),
+                    org_id: cluster.org_id,
+                })));
+            }
+            Ok(None)
+        },
+        || changed_concurrently("the cluster"),
+    )
+    .await
 }
 
 /// Resume a Suspended cluster.
@@ -141,9 +130,7 @@ async fn upgrade_cluster(
     path = "/clusters/{clusterUuid}/wake",
     operation_id = "Wake",
     tag = tags::CLUSTERS,
-    params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
-    ),
+    params(ClusterPath),
     security(("bearer" = ["update:clusters"])),
     responses(
         (status = 204, description = "No content"),
@@ -154,36 +141,41 @@ async fn upgrade_cluster(
 async fn wake_cluster(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(cluster_id): ApiPath<String>,
+    ClusterPath(cluster_id): ClusterPath,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::UpdateClusters)?;
-    for _ in 0..ATTEMPTS {
-        let cluster: Cluster = load_cluster(&state, &caller, &cluster_id).await?;
-        let now = Timestamp::now();
-        let Some(resuming) = cluster.wake(now) else {
-            return Ok(StatusCode::NO_CONTENT);
-        };
-        let audit = caller
-            .audit(
-                AuditType::Update,
-                "cluster",
-                &cluster.id,
-                format!("Woke cluster {:?}", cluster.name),
-                now,
-            )
-            .with_change(
-                "status",
-                Some(cluster.status.as_str().into()),
-                Some(resuming.status.as_str().into()),
-            );
-        if state
-            .store
-            .transition_cluster(&cluster, &resuming, &audit)
-            .await?
-        {
-            state.reconciler.notify_one();
-            return Ok(StatusCode::NO_CONTENT);
-        }
-    }
-    Err(changed_concurrently())
+    let (state, caller, cluster_id) = (&state, &caller, &cluster_id);
+    optimistically(
+        || async move {
+            let cluster: Cluster = load_cluster(state, caller, cluster_id).await?;
+            let now = Timestamp::now();
+            let Some(resuming) = cluster.wake(now) else {
+                return Ok(Some(StatusCode::NO_CONTENT));
+            };
+            let audit = caller
+                .audit(
+                    AuditType::Update,
+                    "cluster",
+                    &cluster.id,
+                    format!("Woke cluster {:?}", cluster.name),
+                    now,
+                )
+                .with_change(
+                    "status",
+                    Some(cluster.status.as_str().into()),
+                    Some(resuming.status.as_str().into()),
+                );
+            if state
+                .store
+                .transition_cluster(&cluster, &resuming, &audit)
+                .await?
+            {
+                state.reconciler.notify_one();
+                return Ok(Some(StatusCode::NO_CONTENT));
+            }
+            Ok(None)
+        },
+        || changed_concurrently("the cluster"),
+    )
+    .await
 }

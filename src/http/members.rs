@@ -16,7 +16,8 @@ use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiPath, Caller};
-use super::openapi::{string_enum, tags};
+use super::retry::{changed_concurrently, optimistically};
+use super::schema::{string_enum, tags};
 use super::AppState;
 use crate::domain::audit::AuditType;
 use crate::domain::member::{
@@ -25,9 +26,6 @@ use crate::domain::member::{
 use crate::domain::scope::Scope;
 use crate::domain::Timestamp;
 use crate::storage::StoreError;
-
-/// Concurrent changes to one member are retried this often before giving up.
-const WRITE_ATTEMPTS: usize = 3;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -159,68 +157,66 @@ async fn put_member(
     let org_id = caller.org_id();
     // Read, decide, then write conditionally: the audit record states exactly what changed,
     // and a concurrent change makes the write miss and the loop decide again.
-    for _ in 0..WRITE_ATTEMPTS {
-        let now = Timestamp::now();
-        match state.store.member(org_id, &email).await? {
-            Some(m) if m.is_owner => {
-                return Err(ApiError::forbidden(
-                    "the organization owner's roles cannot be changed",
-                ))
-            }
-            Some(m) if m.roles == roles => return Ok(StatusCode::NO_CONTENT),
-            Some(m) => {
-                let audit = caller
-                    .audit(
-                        AuditType::Update,
-                        "member",
-                        &email,
-                        format!("Changed the roles of {email}"),
-                        now,
-                    )
-                    .with_change(
-                        "roles",
-                        Some(roles_to_text(&m.roles)),
-                        Some(roles_to_text(&roles)),
-                    );
-                if state
-                    .store
-                    .update_member_roles(org_id, &email, &m.roles, &roles, &audit)
-                    .await?
-                {
-                    return Ok(StatusCode::NO_CONTENT);
+    let (state, caller, email, roles) = (&state, &caller, &email, &roles);
+    optimistically(
+        || async move {
+            let now = Timestamp::now();
+            match state.store.member(org_id, email).await? {
+                Some(m) if m.is_owner => {
+                    return Err(ApiError::forbidden(
+                        "the organization owner's roles cannot be changed",
+                    ))
                 }
-            }
-            None => {
-                let audit = caller.audit(
-                    AuditType::Create,
-                    "member",
-                    &email,
-                    format!("Invited {email} with roles {}", roles_to_text(&roles)),
-                    now,
-                );
-                let member = Member::invite(org_id, &email, roles.clone(), now);
-                let max = state.settings.max_members;
-                match state.store.insert_member(&member, max, &audit).await {
-                    Ok(()) => return Ok(StatusCode::NO_CONTENT),
-                    Err(StoreError::Conflict(_)) => {}
-                    Err(StoreError::LimitReached) => {
-                        return Err(ApiError::forbidden(format!(
+                Some(m) if m.roles == *roles => return Ok(Some(StatusCode::NO_CONTENT)),
+                Some(m) => {
+                    let audit = caller
+                        .audit(
+                            AuditType::Update,
+                            "member",
+                            email,
+                            format!("Changed the roles of {email}"),
+                            now,
+                        )
+                        .with_change(
+                            "roles",
+                            Some(roles_to_text(&m.roles)),
+                            Some(roles_to_text(roles)),
+                        );
+                    if state
+                        .store
+                        .update_member_roles(org_id, email, &m.roles, roles, &audit)
+                        .await?
+                    {
+                        return Ok(Some(StatusCode::NO_CONTENT));
+                    }
+                }
+                None => {
+                    let audit = caller.audit(
+                        AuditType::Create,
+                        "member",
+                        email,
+                        format!("Invited {email} with roles {}", roles_to_text(roles)),
+                        now,
+                    );
+                    let member = Member::invite(org_id, email, roles.clone(), now);
+                    let max = state.settings.max_members;
+                    match state.store.insert_member(&member, max, &audit).await {
+                        Ok(()) => return Ok(Some(StatusCode::NO_CONTENT)),
+                        Err(StoreError::Conflict(_)) => {}
+                        Err(StoreError::LimitReached) => {
+                            return Err(ApiError::forbidden(format!(
                             "no open seats left: the organization has all {max} of its seats taken"
                         )))
+                        }
+                        Err(other) => return Err(other.into()),
                     }
-                    Err(other) => return Err(other.into()),
                 }
             }
-        }
-    }
-    // Nothing was written, so a retry is safe (the JS SDK retries 503 by itself).
-    Err(ApiError {
-        retry_after: Some(1),
-        ..ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("{email} was changed concurrently; try again"),
-        )
-    })
+            Ok(None)
+        },
+        || changed_concurrently(email),
+    )
+    .await
 }
 
 /// Remove a member or cancel an invite.

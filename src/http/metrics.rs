@@ -13,8 +13,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiResult};
-use super::extract::ApiPath;
-use super::openapi::tags;
+use super::in_cluster::ClusterPath;
+use super::schema::tags;
 use super::AppState;
 use crate::domain::{metrics, Timestamp};
 
@@ -61,9 +61,7 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     path = "/monitoring/{clusterUuid}/metrics",
     operation_id = "GetClusterMetrics",
     tag = tags::MONITORING,
-    params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
-    ),
+    params(ClusterPath),
     security(("basic" = [])),
     responses(
         (status = 200, description = "Prometheus text exposition format 0.0.4", content_type = "text/plain", body = String),
@@ -74,7 +72,7 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 #[tracing::instrument(skip_all, fields(cluster = %cluster_id))]
 async fn cluster_metrics(
     State(state): State<AppState>,
-    ApiPath(cluster_id): ApiPath<String>,
+    ClusterPath(cluster_id): ClusterPath,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let (username, password) = basic_credentials(&headers).ok_or_else(unauthorized)?;

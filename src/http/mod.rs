@@ -11,6 +11,7 @@ mod docs;
 pub mod error;
 mod extract;
 mod health;
+mod in_cluster;
 mod ip_allowlist;
 mod lifecycle;
 pub mod limits;
@@ -23,6 +24,8 @@ pub mod oauth;
 pub mod openapi;
 mod parameters;
 pub mod read_cache;
+mod retry;
+mod schema;
 mod secrets;
 mod secure_connectivity;
 

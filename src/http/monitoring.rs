@@ -6,22 +6,22 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::clusters::{cluster_not_found, load_cluster};
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiPath, Caller};
-use super::openapi::{tags, EmptyObject};
+use super::in_cluster::{cluster_gone, load_cluster, refused_child, ClusterPath};
+use super::schema::{tags, EmptyObject};
 use super::AppState;
 use crate::crypto;
 use crate::domain::audit::AuditType;
 use crate::domain::monitoring::{self, MonitoringClient, MAX_CLIENTS_PER_CLUSTER};
 use crate::domain::scope::Scope;
 use crate::domain::Timestamp;
-use crate::storage::StoreError;
+use wire::*;
+
+mod wire;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -29,118 +29,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(create_client, list_clients))
         .routes(routes!(delete_client))
         .routes(routes!(rotate_password))
-}
-
-/// A new monitoring client.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(as = CreateMonitoringClientBody, example = json!({"username": "prometheus"}))]
-pub struct CreateMonitoringClientRequest {
-    /// Letters, digits and `._-@+`; at most 64 characters; unique in the cluster.
-    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._@+-]+$")]
-    pub username: String,
-}
-
-/// `MonitoringClient` of the SDK. `lastUsed` is the empty string until the metrics
-/// endpoint first accepts the credential.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = MonitoringClient)]
-pub struct MonitoringClientDto {
-    pub uuid: String,
-    pub name: String,
-    pub username: String,
-    /// RFC 3339.
-    pub created: String,
-    /// RFC 3339 (to the minute), or `""` if never used.
-    pub last_used: String,
-    /// The Console API client that created it.
-    pub created_by: String,
-    pub created_by_name: String,
-}
-
-/// `CreatedMonitoringClient`: the client with its password, shown this once.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = CreatedMonitoringClient)]
-pub struct CreatedMonitoringClientDto {
-    #[serde(flatten)]
-    pub client: MonitoringClientDto,
-    pub password: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MonitoringClientsResponse {
-    pub clients: Vec<MonitoringClientDto>,
-    /// `{}` while monitoring is not active.
-    pub status: MonitoringStatusOrEmpty,
-}
-
-/// The monitoring status, or `{}` while monitoring is not active.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(untagged)]
-pub enum MonitoringStatusOrEmpty {
-    Active(MonitoringStatusDto),
-    Inactive(EmptyObject),
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = MonitoringStatus)]
-pub struct MonitoringStatusDto {
-    pub metrics_endpoint: MetricsEndpointDto,
-    pub conditions: Vec<ConditionDto>,
-}
-
-/// Where to scrape, in the terms of a Prometheus `scrape_config`: `scheme`, one of
-/// `targets`, `metrics_path`.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = MetricsEndpoint)]
-pub struct MetricsEndpointDto {
-    pub target: String,
-    pub scheme: String,
-    pub path: String,
-}
-
-/// A Kubernetes-style condition.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = MonitoringCondition)]
-pub struct ConditionDto {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub status: &'static str,
-    pub reason: &'static str,
-    pub message: &'static str,
-    pub last_transition_time: String,
-}
-
-impl From<MonitoringClient> for MonitoringClientDto {
-    fn from(c: MonitoringClient) -> Self {
-        MonitoringClientDto {
-            uuid: c.id,
-            name: c.username.clone(),
-            username: c.username,
-            created: c.created_at.to_rfc3339(),
-            last_used: c.last_used_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-            created_by: c.created_by,
-            created_by_name: c.created_by_name,
-        }
-    }
-}
-
-/// The metrics endpoint of a cluster under the public URL (which may carry a path prefix
-/// when consoled runs behind a proxy).
-pub fn metrics_endpoint(public_url: &str, cluster_id: &str) -> MetricsEndpointDto {
-    let (scheme, rest) = public_url.split_once("://").unwrap_or(("http", public_url));
-    let (target, prefix) = match rest.find('/') {
-        Some(i) => (&rest[..i], rest[i..].trim_end_matches('/')),
-        None => (rest, ""),
-    };
-    MetricsEndpointDto {
-        target: target.to_string(),
-        scheme: scheme.to_string(),
-        path: format!("{prefix}/monitoring/{cluster_id}/metrics"),
-    }
 }
 
 fn client_not_found(id: &str) -> ApiError {
@@ -153,9 +41,7 @@ fn client_not_found(id: &str) -> ApiError {
     path = "/clusters/{clusterUuid}/monitoring",
     operation_id = "ActivateMonitoring",
     tag = tags::MONITORING,
-    params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
-    ),
+    params(ClusterPath),
     security(("bearer" = ["update:clusters"])),
     responses(
         (status = 204, description = "No content"),
@@ -166,28 +52,23 @@ fn client_not_found(id: &str) -> ApiError {
 async fn activate(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(cluster_id): ApiPath<String>,
+    ClusterPath(cluster_id): ClusterPath,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::UpdateClusters)?;
     load_cluster(&state, &caller, &cluster_id).await?;
-    let entry = caller
-        .audit(
-            AuditType::Create,
-            "monitoring",
-            &cluster_id,
-            "Activated monitoring".into(),
-            Timestamp::now(),
-        )
-        .with_parent("cluster", &cluster_id);
-    match state
+    let entry = caller.cluster_audit(
+        AuditType::Create,
+        "monitoring",
+        &cluster_id,
+        &cluster_id,
+        "Activated monitoring".into(),
+    );
+    state
         .store
         .activate_monitoring(caller.org_id(), &cluster_id, entry.timestamp, &entry)
         .await
-    {
-        Ok(_) => Ok(StatusCode::NO_CONTENT),
-        Err(StoreError::NotFound) => Err(cluster_not_found(&cluster_id)),
-        Err(other) => Err(other.into()),
-    }
+        .map_err(cluster_gone(&cluster_id))?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Deactivate monitoring for a cluster and delete its monitoring clients (idempotent).
@@ -196,9 +77,7 @@ async fn activate(
     path = "/clusters/{clusterUuid}/monitoring",
     operation_id = "DeactivateMonitoring",
     tag = tags::MONITORING,
-    params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
-    ),
+    params(ClusterPath),
     security(("bearer" = ["update:clusters"])),
     responses(
         (status = 204, description = "No content"),
@@ -209,19 +88,17 @@ async fn activate(
 async fn deactivate(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(cluster_id): ApiPath<String>,
+    ClusterPath(cluster_id): ClusterPath,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::UpdateClusters)?;
     load_cluster(&state, &caller, &cluster_id).await?;
-    let entry = caller
-        .audit(
-            AuditType::Delete,
-            "monitoring",
-            &cluster_id,
-            "Deactivated monitoring and deleted its clients".into(),
-            Timestamp::now(),
-        )
-        .with_parent("cluster", &cluster_id);
+    let entry = caller.cluster_audit(
+        AuditType::Delete,
+        "monitoring",
+        &cluster_id,
+        &cluster_id,
+        "Deactivated monitoring and deleted its clients".into(),
+    );
     state
         .store
         .deactivate_monitoring(caller.org_id(), &cluster_id, &entry)
@@ -235,9 +112,7 @@ async fn deactivate(
     path = "/clusters/{clusterUuid}/monitoring/clients",
     operation_id = "GetMonitoringClients",
     tag = tags::MONITORING,
-    params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
-    ),
+    params(ClusterPath),
     security(("bearer" = ["get:clusters"])),
     responses(
         (status = 200, description = "Ok", body = MonitoringClientsResponse),
@@ -248,7 +123,7 @@ async fn deactivate(
 async fn list_clients(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(cluster_id): ApiPath<String>,
+    ClusterPath(cluster_id): ClusterPath,
 ) -> ApiResult<Json<MonitoringClientsResponse>> {
     caller.require(Scope::GetClusters)?;
     load_cluster(&state, &caller, &cluster_id).await?;
@@ -288,9 +163,7 @@ async fn list_clients(
     path = "/clusters/{clusterUuid}/monitoring/clients",
     operation_id = "CreateMonitoringClient",
     tag = tags::MONITORING,
-    params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
-    ),
+    params(ClusterPath),
     request_body = CreateMonitoringClientRequest,
     security(("bearer" = ["update:clusters"])),
     responses(
@@ -305,7 +178,7 @@ async fn list_clients(
 async fn create_client(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(cluster_id): ApiPath<String>,
+    ClusterPath(cluster_id): ClusterPath,
     body: Result<ApiJson<CreateMonitoringClientRequest>, ApiError>,
 ) -> ApiResult<Json<CreatedMonitoringClientDto>> {
     caller.require(Scope::UpdateClusters)?;
@@ -328,46 +201,43 @@ async fn create_client(
         created_by_name,
         last_used_at: None,
     };
-    let entry = caller
-        .audit(
-            AuditType::Create,
-            "monitoringClient",
-            &client.id,
-            format!("Created monitoring client {:?}", client.username),
-            Timestamp::now(),
-        )
-        .with_parent("cluster", &cluster.id);
-    match state
+    let entry = caller.cluster_audit(
+        AuditType::Create,
+        "monitoringClient",
+        &client.id,
+        &cluster.id,
+        format!("Created monitoring client {:?}", client.username),
+    );
+    let inserted = state
         .store
         .insert_monitoring_client(&client, MAX_CLIENTS_PER_CLUSTER, &entry)
         .await
-    {
-        Ok(true) => {}
-        Ok(false) => {
-            return Err(ApiError::new(
-                StatusCode::PRECONDITION_FAILED,
-                format!(
-                    "monitoring is not active for this cluster: activate it first \
-                     (POST /clusters/{cluster_id}/monitoring)"
-                ),
-            ))
-        }
-        Err(StoreError::Conflict(_)) => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                format!(
-                    "usernames must be unique: {:?} already exists for this cluster",
-                    client.username
-                ),
-            ))
-        }
-        Err(StoreError::LimitReached) => {
-            return Err(ApiError::forbidden(format!(
-            "maximum number of monitoring clients reached ({MAX_CLIENTS_PER_CLUSTER} per cluster)"
-        )))
-        }
-        Err(StoreError::NotFound) => return Err(cluster_not_found(&cluster_id)),
-        Err(other) => return Err(other.into()),
+        .map_err(refused_child(
+            &cluster_id,
+            || {
+                ApiError::new(
+                    StatusCode::CONFLICT,
+                    format!(
+                        "usernames must be unique: {:?} already exists for this cluster",
+                        client.username
+                    ),
+                )
+            },
+            || {
+                ApiError::forbidden(format!(
+                    "maximum number of monitoring clients reached \
+                     ({MAX_CLIENTS_PER_CLUSTER} per cluster)"
+                ))
+            },
+        ))?;
+    if !inserted {
+        return Err(ApiError::new(
+            StatusCode::PRECONDITION_FAILED,
+            format!(
+                "monitoring is not active for this cluster: activate it first \
+                 (POST /clusters/{cluster_id}/monitoring)"
+            ),
+        ));
     }
     Ok(Json(CreatedMonitoringClientDto {
         client: client.into(),
@@ -384,7 +254,7 @@ async fn create_client(
     operation_id = "RotateMonitoringClientPassword",
     tag = tags::MONITORING,
     params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+        ClusterPath,
         ("clientUuid" = String, Path, description = "The monitoring client's uuid"),
     ),
     security(("bearer" = ["update:clusters"])),
@@ -402,15 +272,13 @@ async fn rotate_password(
     caller.require(Scope::UpdateClusters)?;
     load_cluster(&state, &caller, &cluster_id).await?;
     let password = crypto::new_client_secret();
-    let entry = caller
-        .audit(
-            AuditType::Update,
-            "monitoringClient",
-            &client_id,
-            "Rotated the password of a monitoring client".into(),
-            Timestamp::now(),
-        )
-        .with_parent("cluster", &cluster_id);
+    let entry = caller.cluster_audit(
+        AuditType::Update,
+        "monitoringClient",
+        &client_id,
+        &cluster_id,
+        "Rotated the password of a monitoring client".into(),
+    );
     let rotated = state
         .store
         .rotate_monitoring_password(
@@ -435,7 +303,7 @@ async fn rotate_password(
     operation_id = "DeleteMonitoringClient",
     tag = tags::MONITORING,
     params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+        ClusterPath,
         ("clientUuid" = String, Path, description = "The monitoring client's uuid"),
     ),
     security(("bearer" = ["update:clusters"])),
@@ -452,15 +320,13 @@ async fn delete_client(
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::UpdateClusters)?;
     load_cluster(&state, &caller, &cluster_id).await?;
-    let entry = caller
-        .audit(
-            AuditType::Delete,
-            "monitoringClient",
-            &client_id,
-            "Deleted monitoring client".into(),
-            Timestamp::now(),
-        )
-        .with_parent("cluster", &cluster_id);
+    let entry = caller.cluster_audit(
+        AuditType::Delete,
+        "monitoringClient",
+        &client_id,
+        &cluster_id,
+        "Deleted monitoring client".into(),
+    );
     if state
         .store
         .delete_monitoring_client(caller.org_id(), &cluster_id, &client_id, &entry)
@@ -469,28 +335,5 @@ async fn delete_client(
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(client_not_found(&client_id))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_metrics_endpoint_follows_the_public_url() {
-        let e = metrics_endpoint("http://127.0.0.1:8080", "c1");
-        assert_eq!(
-            (e.scheme.as_str(), e.target.as_str(), e.path.as_str()),
-            ("http", "127.0.0.1:8080", "/monitoring/c1/metrics")
-        );
-        let e = metrics_endpoint("https://console.example.com/consoled/", "c1");
-        assert_eq!(
-            (e.scheme.as_str(), e.target.as_str(), e.path.as_str()),
-            (
-                "https",
-                "console.example.com",
-                "/consoled/monitoring/c1/metrics"
-            )
-        );
     }
 }

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::response::{Response as ApiResponse, ResponseBuilder};
-use utoipa::openapi::schema::{Object, ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{Object, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi as Document, Ref, RefOr};
 use utoipa::OpenApi;
@@ -23,28 +23,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::ErrorBody;
+use super::schema::tags;
 use super::AppState;
 
 /// The security scheme of Console API tokens (`Authorization: Bearer <jwt>`).
 pub const BEARER: &str = "bearer";
 /// The security scheme of monitoring clients on the metrics endpoint.
 pub const BASIC: &str = "basic";
-
-/// Tags, in the order the docs page lists them.
-pub mod tags {
-    pub const CLUSTERS: &str = "Clusters";
-    pub const CLIENTS: &str = "Clients";
-    pub const IP_ALLOWLIST: &str = "IP allowlist";
-    pub const SECRETS: &str = "Connector secrets";
-    pub const BACKUPS: &str = "Backups";
-    pub const MONITORING: &str = "Monitoring";
-    pub const SECURE_CONNECTIVITY: &str = "Secure connectivity";
-    pub const MEMBERS: &str = "Members";
-    pub const ACTIVITY: &str = "Activity";
-    pub const META: &str = "Meta";
-    pub const OAUTH: &str = "OAuth";
-    pub const OPERATIONS: &str = "Operations";
-}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -269,20 +254,3 @@ fn complete_operation(operation: &mut Operation) {
 fn error_content() -> Content {
     Content::new(Some(Ref::from_schema_name("ApiError")))
 }
-
-/// A string schema with the given values, for enums whose wire names live in the domain.
-pub fn string_enum<'a>(
-    description: &str,
-    values: impl IntoIterator<Item = &'a str>,
-) -> RefOr<Schema> {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .description(Some(description))
-        .enum_values(Some(values))
-        .into()
-}
-
-/// `{}`: what some SDK types show for "not active".
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-#[schema(max_properties = 0)]
-pub struct EmptyObject {}

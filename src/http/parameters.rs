@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 
 use super::error::ApiResult;
 use super::extract::Caller;
-use super::openapi::tags;
+use super::schema::tags;
 use super::AppState;
 use crate::catalog::Generation;
 use crate::domain::scope::Scope;

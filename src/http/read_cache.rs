@@ -12,6 +12,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use super::error::{ApiError, ApiResult};
+use super::AppState;
 
 /// Bodies larger than this are not kept (a huge list is cheaper to rebuild than to hold).
 const MAX_ENTRY_BYTES: usize = 4 * 1024 * 1024;
@@ -95,6 +101,49 @@ impl ReadCache {
             },
         );
     }
+}
+
+fn serialize<T: Serialize>(value: &T) -> ApiResult<Bytes> {
+    Ok(Bytes::from(
+        serde_json::to_vec(value).map_err(ApiError::internal)?,
+    ))
+}
+
+/// Answers from the read cache, or loads, serializes once and keeps the body.
+pub async fn cached_json<T: Serialize>(
+    state: &AppState,
+    key: &str,
+    load: impl std::future::Future<Output = ApiResult<T>>,
+) -> ApiResult<Response> {
+    let cache = &state.read_cache;
+    let hit = cache.get(key, state.store.write_epoch(), Instant::now());
+    let body = match hit {
+        Some(body) => body,
+        None if state.store.write_epoch().is_none() => serialize(&load.await?)?,
+        None => {
+            let flight = cache.flight(key);
+            let _rebuilding = flight.lock().await;
+            // Someone else may have rebuilt it while this request waited.
+            let started = Instant::now();
+            let epoch = state.store.write_epoch();
+            match cache.get(key, epoch, started) {
+                Some(body) => body,
+                None => {
+                    let body = serialize(&load.await?)?;
+                    cache.insert(key, body.clone(), epoch, started);
+                    body
+                }
+            }
+        }
+    };
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
 }
 
 #[cfg(test)]

@@ -14,16 +14,15 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::clusters::{cluster_not_found, load_cluster};
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiPath, Caller};
-use super::openapi::tags;
+use super::in_cluster::{load_cluster, refused_child, ClusterPath};
+use super::schema::tags;
 use super::AppState;
 use crate::domain::audit::{AuditEntry, AuditType};
 use crate::domain::connector_secret::{self, encryption_context, ConnectorSecret};
 use crate::domain::scope::Scope;
 use crate::domain::Timestamp;
-use crate::storage::StoreError;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -71,15 +70,13 @@ fn audit(caller: &Caller, audit_type: AuditType, cluster_id: &str, name: &str) -
         AuditType::Delete => "Deleted",
         AuditType::Read => "Read",
     };
-    caller
-        .audit(
-            audit_type,
-            "secret",
-            name,
-            format!("{verb} secret {name:?}"),
-            Timestamp::now(),
-        )
-        .with_parent("cluster", cluster_id)
+    caller.cluster_audit(
+        audit_type,
+        "secret",
+        name,
+        cluster_id,
+        format!("{verb} secret {name:?}"),
+    )
 }
 
 /// List the connector secrets of a cluster with their values.
@@ -90,9 +87,7 @@ fn audit(caller: &Caller, audit_type: AuditType, cluster_id: &str, name: &str) -
     path = "/clusters/{clusterUuid}/secrets",
     operation_id = "GetSecrets",
     tag = tags::SECRETS,
-    params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
-    ),
+    params(ClusterPath),
     security(("bearer" = ["get:secrets"])),
     responses(
         (status = 200, description = "A list of all the secrets currently configured for your Camunda cluster.", body = ClusterSecrets),
@@ -103,7 +98,7 @@ fn audit(caller: &Caller, audit_type: AuditType, cluster_id: &str, name: &str) -
 async fn list_secrets(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(cluster_id): ApiPath<String>,
+    ClusterPath(cluster_id): ClusterPath,
 ) -> ApiResult<Json<BTreeMap<String, String>>> {
     caller.require(Scope::GetSecrets)?;
     let cluster = load_cluster(&state, &caller, &cluster_id).await?;
@@ -136,9 +131,7 @@ async fn list_secrets(
     path = "/clusters/{clusterUuid}/secrets",
     operation_id = "CreateSecret",
     tag = tags::SECRETS,
-    params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
-    ),
+    params(ClusterPath),
     request_body = CreateSecretRequest,
     security(("bearer" = ["create:secrets"])),
     responses(
@@ -152,7 +145,7 @@ async fn list_secrets(
 async fn create_secret(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(cluster_id): ApiPath<String>,
+    ClusterPath(cluster_id): ClusterPath,
     body: Result<ApiJson<CreateSecretRequest>, ApiError>,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::CreateSecrets)?;
@@ -175,25 +168,28 @@ async fn create_secret(
     };
     let max = state.settings.max_secrets_per_cluster;
     let audit = audit(&caller, AuditType::Create, &secret.cluster_id, &secret.name);
-    match state
+    state
         .store
         .insert_connector_secret(&secret, max, &audit)
         .await
-    {
-        Ok(()) => Ok(StatusCode::NO_CONTENT),
-        Err(StoreError::Conflict(_)) => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            format!(
-                "secret names must be unique: {:?} already exists in this cluster",
-                secret.name
-            ),
-        )),
-        Err(StoreError::LimitReached) => Err(ApiError::forbidden(format!(
-            "maximum number of secrets reached ({max} per cluster)"
-        ))),
-        Err(StoreError::NotFound) => Err(cluster_not_found(&cluster_id)),
-        Err(other) => Err(other.into()),
-    }
+        .map_err(refused_child(
+            &cluster_id,
+            || {
+                ApiError::new(
+                    StatusCode::CONFLICT,
+                    format!(
+                        "secret names must be unique: {:?} already exists in this cluster",
+                        secret.name
+                    ),
+                )
+            },
+            || {
+                ApiError::forbidden(format!(
+                    "maximum number of secrets reached ({max} per cluster)"
+                ))
+            },
+        ))?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Update the value of a connector secret.
@@ -203,7 +199,7 @@ async fn create_secret(
     operation_id = "UpdateSecret",
     tag = tags::SECRETS,
     params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+        ClusterPath,
         ("secretName" = String, Path, description = "The secret's name"),
     ),
     request_body = UpdateSecretRequest,
@@ -249,7 +245,7 @@ async fn update_secret(
     operation_id = "DeleteSecret",
     tag = tags::SECRETS,
     params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
+        ClusterPath,
         ("secretName" = String, Path, description = "The secret's name"),
     ),
     security(("bearer" = ["delete:secrets"])),

@@ -11,17 +11,16 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::clusters::{cluster_not_found, load_cluster};
 use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, ApiPath, Caller};
-use super::openapi::{tags, EmptyObject};
+use super::extract::{ApiJson, Caller};
+use super::in_cluster::{cluster_gone, load_cluster, ClusterPath};
+use super::schema::{tags, EmptyObject};
 use super::AppState;
 use crate::domain::audit::AuditType;
 use crate::domain::cluster::{Cluster, ClusterLinks};
 use crate::domain::scope::Scope;
 use crate::domain::secure_connectivity::{self, SecureConnectivity};
 use crate::domain::Timestamp;
-use crate::storage::StoreError;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(activate, get_status, deactivate))
@@ -231,9 +230,7 @@ fn status_document(
     path = "/clusters/{clusterUuid}/secure-connectivity",
     operation_id = "ActivateSecureConnectivity",
     tag = tags::SECURE_CONNECTIVITY,
-    params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
-    ),
+    params(ClusterPath),
     request_body = ActivateSecureConnectivityRequest,
     security(("bearer" = ["update:clusters"])),
     responses(
@@ -246,7 +243,7 @@ fn status_document(
 async fn activate(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(cluster_id): ApiPath<String>,
+    ClusterPath(cluster_id): ClusterPath,
     body: Result<ApiJson<ActivateSecureConnectivityRequest>, ApiError>,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::UpdateClusters)?;
@@ -276,11 +273,12 @@ async fn activate(
             now,
         )
         .with_parent("cluster", &cluster.id);
-    match state.store.put_secure_connectivity(&config, &audit).await {
-        Ok(_) => Ok(StatusCode::NO_CONTENT),
-        Err(StoreError::NotFound) => Err(cluster_not_found(&cluster_id)),
-        Err(other) => Err(other.into()),
-    }
+    state
+        .store
+        .put_secure_connectivity(&config, &audit)
+        .await
+        .map_err(cluster_gone(&cluster_id))?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Get the secure connectivity of a cluster (`{"status": {}}` while it is not active).
@@ -289,9 +287,7 @@ async fn activate(
     path = "/clusters/{clusterUuid}/secure-connectivity",
     operation_id = "GetSecureConnectivityStatus",
     tag = tags::SECURE_CONNECTIVITY,
-    params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
-    ),
+    params(ClusterPath),
     security(("bearer" = ["get:clusters"])),
     responses(
         (status = 200, description = "Ok", body = SecureConnectivityStatusResponse),
@@ -302,7 +298,7 @@ async fn activate(
 async fn get_status(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(cluster_id): ApiPath<String>,
+    ClusterPath(cluster_id): ClusterPath,
 ) -> ApiResult<Json<SecureConnectivityStatusResponse>> {
     caller.require(Scope::GetClusters)?;
     let cluster = load_cluster(&state, &caller, &cluster_id).await?;
@@ -319,9 +315,7 @@ async fn get_status(
     path = "/clusters/{clusterUuid}/secure-connectivity",
     operation_id = "DeactivateSecureConnectivity",
     tag = tags::SECURE_CONNECTIVITY,
-    params(
-        ("clusterUuid" = String, Path, description = "The cluster's uuid"),
-    ),
+    params(ClusterPath),
     security(("bearer" = ["update:clusters"])),
     responses(
         (status = 204, description = "No content"),
@@ -332,19 +326,17 @@ async fn get_status(
 async fn deactivate(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(cluster_id): ApiPath<String>,
+    ClusterPath(cluster_id): ClusterPath,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::UpdateClusters)?;
     load_cluster(&state, &caller, &cluster_id).await?;
-    let audit = caller
-        .audit(
-            AuditType::Delete,
-            "secureConnectivity",
-            &cluster_id,
-            "Deactivated secure connectivity".to_string(),
-            Timestamp::now(),
-        )
-        .with_parent("cluster", &cluster_id);
+    let audit = caller.cluster_audit(
+        AuditType::Delete,
+        "secureConnectivity",
+        &cluster_id,
+        &cluster_id,
+        "Deactivated secure connectivity".to_string(),
+    );
     state
         .store
         .delete_secure_connectivity(caller.org_id(), &cluster_id, &audit)

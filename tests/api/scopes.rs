@@ -2,8 +2,9 @@
 //! the scope, and a token holding only that scope succeeds.
 //!
 //! Adding an endpoint means adding one row to `ENDPOINTS`; `every_route_has_a_row` fails
-//! until it is there. Paths and bodies may use these placeholders, filled from a fresh
-//! fixture per row (made with the admin token): `{cluster}` a Healthy cluster on an older
+//! until it is there, and `every_operation_documents_the_scope_its_handler_enforces` until
+//! the row's scope is the one in the operation's `security` annotation. Paths and bodies
+//! may use these placeholders, filled from a fresh fixture per row (made with the admin token): `{cluster}` a Healthy cluster on an older
 //! generation (so it can be upgraded) with monitoring active, `{client}` one of its API
 //! clients, `{secret}` one of its connector secrets, `{backup}` one of its backups,
 //! `{monitoring_client}` one of its monitoring clients, `{member}` an invited member's
@@ -462,6 +463,38 @@ fn every_route_has_a_row() {
                 .iter()
                 .any(|r| r.method == *method && r.path == *path),
             "{method} {path} is not a route"
+        );
+    }
+}
+
+/// The scope the document states for each operation (its `bearer` security requirement,
+/// what clients read) is the scope of its row, which the matrix below proves the handler
+/// enforces: so handler, document and table say the same. Unscoped routes state none.
+#[test]
+fn every_operation_documents_the_scope_its_handler_enforces() {
+    let doc: Value = serde_json::from_str(consoled::http::openapi::document_json()).unwrap();
+    let routes = server_routes();
+    let security = |method: &str, path: &str| -> Value {
+        doc["paths"][path][method.to_lowercase()]["security"].clone()
+    };
+    for endpoint in ENDPOINTS {
+        let route = routes
+            .iter()
+            .find(|r| r.covers(&endpoint.method, endpoint.path))
+            .unwrap_or_else(|| panic!("{} {} is not a route", endpoint.method, endpoint.path));
+        assert_eq!(
+            security(&route.method, &route.path),
+            json!([{ "bearer": [endpoint.scope] }]),
+            "{route}: the document's scope is not the one the handler enforces"
+        );
+    }
+    for (method, path) in UNSCOPED {
+        let stated = security(method, path);
+        assert!(
+            stated
+                .as_array()
+                .is_none_or(|requirements| requirements.iter().all(|r| r.get("bearer").is_none())),
+            "{method} {path} takes no Console API token but documents {stated}"
         );
     }
 }

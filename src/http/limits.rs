@@ -1,9 +1,17 @@
 //! Rate limits, in process: GCRA buckets keyed by client id or source address, and the
-//! lockout of a client id at a source address after repeated wrong secrets from there. Every map is bounded and swept of
-//! entries that no longer hold anything back; time is passed in.
+//! lockout of a client id at a source address after repeated wrong secrets from there.
+//! Every map is bounded and swept of entries that no longer hold anything back; time is
+//! passed in.
 //!
 //! A limit is checked before the request does any work that writes, so a request answered
 //! 429 has changed nothing (the JS SDK retries POSTs on 429).
+//!
+//! Why not `governor`: its keyed limiter inserts every new key it is asked about and offers
+//! no way to refuse new keys once a bound is reached (only to sweep old ones later), so a
+//! flood of spoofed client ids would grow it without limit; it reads its own clock, where
+//! these limiters take the time as an argument like the domain does; and the limits that
+//! must hold across replicas (counted in the database, a later step) need shared state it
+//! does not have. The GCRA itself is the dozen lines of [`RateLimiter::check`].
 
 use std::borrow::Borrow;
 use std::collections::HashMap;

@@ -131,14 +131,7 @@ mod tests {
 
     fn cluster(status: ComponentStatus) -> Cluster {
         let catalog = Catalog::builtin();
-        let draft = ClusterDraft {
-            name: "c".into(),
-            channel_id: catalog.channels[0].id.clone(),
-            generation_id: catalog.channels[0].default_generation.clone(),
-            region_id: catalog.regions[0].id.clone(),
-            plan_type_id: catalog.plan_types[0].id.clone(),
-            ..Default::default()
-        };
+        let draft = ClusterDraft::sample(&catalog, "c");
         let mut cluster = Cluster::create(draft, "o", &catalog, Timestamp(0)).unwrap();
         cluster.status = status;
         cluster

@@ -246,19 +246,27 @@ impl ClusterLinks {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn draft(catalog: &Catalog) -> ClusterDraft {
+impl ClusterDraft {
+    /// A valid draft on the catalog's first channel, region and plan type.
+    pub fn sample(catalog: &Catalog, name: &str) -> ClusterDraft {
         let channel = &catalog.channels[0];
         ClusterDraft {
-            name: "my cluster".into(),
+            name: name.into(),
             channel_id: channel.id.clone(),
             generation_id: channel.default_generation.clone(),
             region_id: catalog.regions[0].id.clone(),
             plan_type_id: catalog.plan_types[0].id.clone(),
             ..Default::default()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft(catalog: &Catalog) -> ClusterDraft {
+        ClusterDraft::sample(catalog, "my cluster")
     }
 
     #[test]

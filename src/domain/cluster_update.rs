@@ -114,15 +114,7 @@ mod tests {
 
     fn cluster() -> Cluster {
         let catalog = Catalog::builtin();
-        let channel = &catalog.channels[0];
-        let draft = ClusterDraft {
-            name: "before".into(),
-            channel_id: channel.id.clone(),
-            generation_id: channel.default_generation.clone(),
-            region_id: catalog.regions[0].id.clone(),
-            plan_type_id: catalog.plan_types[0].id.clone(),
-            ..Default::default()
-        };
+        let draft = ClusterDraft::sample(&catalog, "before");
         Cluster::create(draft, "org", &catalog, Timestamp(0)).unwrap()
     }
 

@@ -223,14 +223,7 @@ mod tests {
     use crate::domain::cluster::{ClusterDraft, Components};
 
     fn cluster(catalog: &Catalog) -> Cluster {
-        let draft = ClusterDraft {
-            name: "placeholder".into(),
-            channel_id: catalog.channels[0].id.clone(),
-            generation_id: catalog.channels[0].default_generation.clone(),
-            region_id: catalog.regions[0].id.clone(),
-            plan_type_id: catalog.plan_types[0].id.clone(),
-            ..Default::default()
-        };
+        let draft = ClusterDraft::sample(catalog, "placeholder");
         let mut cluster = Cluster::create(draft, "o", catalog, Timestamp(1_000)).unwrap();
         // Names may no longer hold a line break, but one stored by an older version must
         // still come out as a valid label value.

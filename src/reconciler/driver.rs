@@ -120,14 +120,7 @@ mod tests {
     #[tokio::test]
     async fn simulated_provisioning_takes_the_configured_delay() {
         let catalog = Catalog::builtin();
-        let draft = ClusterDraft {
-            name: "c".into(),
-            channel_id: catalog.channels[0].id.clone(),
-            generation_id: catalog.channels[0].default_generation.clone(),
-            region_id: catalog.regions[0].id.clone(),
-            plan_type_id: catalog.plan_types[0].id.clone(),
-            ..Default::default()
-        };
+        let draft = ClusterDraft::sample(&catalog, "c");
         let cluster = Cluster::create(draft, "o", &catalog, Timestamp(0)).unwrap();
         let driver = SimulatedDriver {
             delay: Duration::from_secs(4),
@@ -147,14 +140,7 @@ mod tests {
     #[tokio::test]
     async fn simulated_backups_take_the_configured_delay() {
         let catalog = Catalog::builtin();
-        let draft = ClusterDraft {
-            name: "c".into(),
-            channel_id: catalog.channels[0].id.clone(),
-            generation_id: catalog.channels[0].default_generation.clone(),
-            region_id: catalog.regions[0].id.clone(),
-            plan_type_id: catalog.plan_types[0].id.clone(),
-            ..Default::default()
-        };
+        let draft = ClusterDraft::sample(&catalog, "c");
         let mut cluster = Cluster::create(draft, "o", &catalog, Timestamp(0)).unwrap();
         cluster.status = ComponentStatus::Healthy;
         let backup = Backup::start(&cluster, Timestamp(10_000)).unwrap();

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use super::audit::{AuditEntry, AuditType};
 use super::cluster::{Cluster, ComponentStatus, Components};
 use super::{DomainError, Timestamp};
 use crate::catalog::{Catalog, Generation};
@@ -15,6 +16,31 @@ pub struct Upgrade {
     pub new_generation: Generation,
     /// The cluster, now `Updating` towards `new_generation`.
     pub cluster: Cluster,
+}
+
+impl Upgrade {
+    /// The activity record of this upgrade by `actor`, named by `kind` ("Upgrade",
+    /// "Auto-update").
+    pub fn audit(&self, actor: &str, kind: &str, now: Timestamp) -> AuditEntry {
+        let cluster = &self.cluster;
+        AuditEntry::new(
+            &cluster.org_id,
+            actor,
+            AuditType::Update,
+            "cluster",
+            &cluster.id,
+            format!(
+                "{kind} of cluster {:?} from {} to {}",
+                cluster.name, self.old_generation.name, self.new_generation.name
+            ),
+            now,
+        )
+        .with_change(
+            "generation",
+            Some(self.old_generation.name.clone()),
+            Some(self.new_generation.name.clone()),
+        )
+    }
 }
 
 impl Cluster {

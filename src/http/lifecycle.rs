@@ -82,22 +82,7 @@ async fn upgrade_cluster(
             let cluster = load_cluster(state, caller, cluster_id).await?;
             let now = Timestamp::now();
             let upgrade = cluster.upgrade(&state.catalog, now)?;
-            let audit = caller
-                .audit(
-                    AuditType::Update,
-                    "cluster",
-                    &cluster.id,
-                    format!(
-                        "Upgrade of cluster {:?} from {} to {}",
-                        cluster.name, upgrade.old_generation.name, upgrade.new_generation.name
-                    ),
-                    now,
-                )
-                .with_change(
-                    "generation",
-                    Some(upgrade.old_generation.name.clone()),
-                    Some(upgrade.new_generation.name.clone()),
-                );
+            let audit = upgrade.audit(caller.client_id(), "Upgrade", now);
             if state
                 .store
                 .transition_cluster(&cluster, &upgrade.cluster, &audit)

@@ -44,23 +44,7 @@ impl Reconciler {
                 continue;
             };
             let upgrade = cluster.updating_to(&self.catalog, target, now);
-            let audit = AuditEntry::new(
-                &cluster.org_id,
-                ACTOR,
-                AuditType::Update,
-                "cluster",
-                &cluster.id,
-                format!(
-                    "Auto-update of cluster {:?} from {} to {}",
-                    cluster.name, upgrade.old_generation.name, upgrade.new_generation.name
-                ),
-                now,
-            )
-            .with_change(
-                "generation",
-                Some(upgrade.old_generation.name.clone()),
-                Some(upgrade.new_generation.name.clone()),
-            );
+            let audit = upgrade.audit(ACTOR, "Auto-update", now);
             self.transition(&cluster, &upgrade.cluster, &audit).await;
         }
         Ok(())

@@ -59,6 +59,23 @@ impl Backend {
         Ok(true)
     }
 
+    /// Runs one write statement that binds `keys` in order, and commits it with its
+    /// activity record when it changed a row (see [`Self::commit_audited`]).
+    pub(in crate::storage) async fn write_audited(
+        &self,
+        sql: &'static str,
+        keys: &[&str],
+        audit: &crate::domain::audit::AuditEntry,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let mut query = sqlx::query(sql);
+        for key in keys {
+            query = query.bind(*key);
+        }
+        let rows = query.execute(&mut *tx).await.db()?.rows_affected();
+        self.commit_audited(tx, rows, audit).await
+    }
+
     /// Writes an activity record inside the caller's transaction.
     pub(in crate::storage) async fn insert_audit(
         tx: &mut sqlx::Transaction<'_, Db>,

@@ -44,15 +44,12 @@ impl crate::storage::ClusterStore for Backend {
         id: &str,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        let mut tx = self.begin().await?;
-        let deleted = sqlx::query("DELETE FROM clusters WHERE id = $1 AND org_id = $2")
-            .bind(id)
-            .bind(org_id)
-            .execute(&mut *tx)
-            .await
-            .db()?
-            .rows_affected();
-        self.commit_audited(tx, deleted, audit).await
+        self.write_audited(
+            "DELETE FROM clusters WHERE id = $1 AND org_id = $2",
+            &[id, org_id],
+            audit,
+        )
+        .await
     }
 
     async fn update_cluster_settings(

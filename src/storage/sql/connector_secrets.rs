@@ -122,17 +122,11 @@ impl crate::storage::ConnectorSecretStore for Backend {
         name: &str,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        let mut tx = self.begin().await?;
-        let deleted = sqlx::query(
+        self.write_audited(
             "DELETE FROM connector_secrets WHERE cluster_id = $1 AND name = $2 AND org_id = $3",
+            &[cluster_id, name, org_id],
+            audit,
         )
-        .bind(cluster_id)
-        .bind(name)
-        .bind(org_id)
-        .execute(&mut *tx)
         .await
-        .db()?
-        .rows_affected();
-        self.commit_audited(tx, deleted, audit).await
     }
 }

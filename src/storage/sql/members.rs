@@ -112,19 +112,13 @@ impl crate::storage::MemberStore for Backend {
         name: &str,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        let mut tx = self.begin().await?;
-        let updated = sqlx::query(
+        self.write_audited(
             "UPDATE members SET invite_pending = FALSE, name = $1 \
              WHERE org_id = $2 AND email = $3 AND invite_pending",
+            &[name, org_id, email],
+            audit,
         )
-        .bind(name)
-        .bind(org_id)
-        .bind(email)
-        .execute(&mut *tx)
         .await
-        .db()?
-        .rows_affected();
-        self.commit_audited(tx, updated, audit).await
     }
 
     async fn delete_member(
@@ -133,15 +127,11 @@ impl crate::storage::MemberStore for Backend {
         email: &str,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        let mut tx = self.begin().await?;
-        let deleted =
-            sqlx::query("DELETE FROM members WHERE org_id = $1 AND email = $2 AND NOT is_owner")
-                .bind(org_id)
-                .bind(email)
-                .execute(&mut *tx)
-                .await
-                .db()?
-                .rows_affected();
-        self.commit_audited(tx, deleted, audit).await
+        self.write_audited(
+            "DELETE FROM members WHERE org_id = $1 AND email = $2 AND NOT is_owner",
+            &[org_id, email],
+            audit,
+        )
+        .await
     }
 }

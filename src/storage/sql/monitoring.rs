@@ -217,18 +217,12 @@ impl crate::storage::MonitoringStore for Backend {
         id: &str,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        let mut tx = self.begin().await?;
-        let deleted = sqlx::query(
+        self.write_audited(
             "DELETE FROM monitoring_clients WHERE id = $1 AND cluster_id = $2 AND org_id = $3",
+            &[id, cluster_id, org_id],
+            audit,
         )
-        .bind(id)
-        .bind(cluster_id)
-        .bind(org_id)
-        .execute(&mut *tx)
         .await
-        .db()?
-        .rows_affected();
-        self.commit_audited(tx, deleted, audit).await
     }
 
     async fn monitoring_credential(

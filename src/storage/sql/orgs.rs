@@ -169,13 +169,11 @@ impl crate::storage::OrgStore for Backend {
     }
 
     async fn delete_api_client(&self, client_id: &str, audit: &AuditEntry) -> StoreResult<bool> {
-        let mut tx = self.begin().await?;
-        let deleted = sqlx::query("DELETE FROM api_clients WHERE client_id = $1")
-            .bind(client_id)
-            .execute(&mut *tx)
-            .await
-            .db()?
-            .rows_affected();
-        self.commit_audited(tx, deleted, audit).await
+        self.write_audited(
+            "DELETE FROM api_clients WHERE client_id = $1",
+            &[client_id],
+            audit,
+        )
+        .await
     }
 }

@@ -123,15 +123,11 @@ impl crate::storage::SecureConnectivityStore for Backend {
         cluster_id: &str,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        let mut tx = self.begin().await?;
-        let deleted =
-            sqlx::query("DELETE FROM secure_connectivity WHERE cluster_id = $1 AND org_id = $2")
-                .bind(cluster_id)
-                .bind(org_id)
-                .execute(&mut *tx)
-                .await
-                .db()?
-                .rows_affected();
-        self.commit_audited(tx, deleted, audit).await
+        self.write_audited(
+            "DELETE FROM secure_connectivity WHERE cluster_id = $1 AND org_id = $2",
+            &[cluster_id, org_id],
+            audit,
+        )
+        .await
     }
 }

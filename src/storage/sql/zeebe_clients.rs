@@ -87,18 +87,12 @@ impl crate::storage::ZeebeClientStore for Backend {
         client_id: &str,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        let mut tx = self.begin().await?;
-        let deleted = sqlx::query(
+        self.write_audited(
             "DELETE FROM zeebe_clients WHERE client_id = $1 AND cluster_id = $2 AND org_id = $3",
+            &[client_id, cluster_id, org_id],
+            audit,
         )
-        .bind(client_id)
-        .bind(cluster_id)
-        .bind(org_id)
-        .execute(&mut *tx)
         .await
-        .db()?
-        .rows_affected();
-        self.commit_audited(tx, deleted, audit).await
     }
 
     async fn zeebe_credential(&self, client_id: &str) -> StoreResult<Option<ZeebeCredential>> {

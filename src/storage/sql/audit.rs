@@ -23,6 +23,38 @@ impl crate::storage::AuditStore for Backend {
 }
 
 impl Backend {
+    /// The rows a read statement that binds the text `keys` in order returns.
+    pub(in crate::storage) async fn fetch_all_by<R>(
+        &self,
+        sql: &'static str,
+        keys: &[&str],
+    ) -> StoreResult<Vec<R>>
+    where
+        R: for<'r> FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
+    {
+        let mut query = sqlx::query_as(sql);
+        for key in keys {
+            query = query.bind(*key);
+        }
+        query.fetch_all(self.reader()).await.db()
+    }
+
+    /// The row, if any, a read statement that binds the text `keys` in order returns.
+    pub(in crate::storage) async fn fetch_optional_by<R>(
+        &self,
+        sql: &'static str,
+        keys: &[&str],
+    ) -> StoreResult<Option<R>>
+    where
+        R: for<'r> FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
+    {
+        let mut query = sqlx::query_as(sql);
+        for key in keys {
+            query = query.bind(*key);
+        }
+        query.fetch_optional(self.reader()).await.db()
+    }
+
     /// Refuses with `LimitReached` when `count_query` (a `COUNT(*)` keyed by `$1`) has
     /// reached `limit`. Runs inside the write transaction, after the lock that serializes
     /// these inserts, so concurrent writers cannot overfill.

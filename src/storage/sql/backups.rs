@@ -89,17 +89,14 @@ impl crate::storage::BackupStore for Backend {
     }
 
     async fn backups(&self, org_id: &str, cluster_id: &str) -> StoreResult<Vec<Backup>> {
-        let rows: Vec<BackupRow> = sqlx::query_as(concat!(
+        let rows: Vec<BackupRow> = self
+            .fetch_all_by(concat!(
             "SELECT ",
             backups_backup_columns!(),
             " FROM backups WHERE cluster_id = $1 AND org_id = $2 \
              ORDER BY created_at, id"
-        ))
-        .bind(cluster_id)
-        .bind(org_id)
-        .fetch_all(self.reader())
-        .await
-        .db()?;
+        ), &[cluster_id, org_id])
+            .await?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 

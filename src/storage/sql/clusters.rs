@@ -12,29 +12,24 @@ impl crate::storage::ClusterStore for Backend {
     }
 
     async fn cluster(&self, org_id: &str, id: &str) -> StoreResult<Option<Cluster>> {
-        let row: Option<ClusterRow> = sqlx::query_as(concat!(
+        let row: Option<ClusterRow> = self
+            .fetch_optional_by(concat!(
             "SELECT ",
             cluster_columns!(),
             " FROM clusters WHERE id = $1 AND org_id = $2"
-        ))
-        .bind(id)
-        .bind(org_id)
-        .fetch_optional(self.reader())
-        .await
-        .db()?;
+        ), &[id, org_id])
+            .await?;
         Ok(row.map(Into::into))
     }
 
     async fn clusters(&self, org_id: &str) -> StoreResult<Vec<Cluster>> {
-        let rows: Vec<ClusterRow> = sqlx::query_as(concat!(
+        let rows: Vec<ClusterRow> = self
+            .fetch_all_by(concat!(
             "SELECT ",
             cluster_columns!(),
             " FROM clusters WHERE org_id = $1 ORDER BY created_at, id"
-        ))
-        .bind(org_id)
-        .fetch_all(self.reader())
-        .await
-        .db()?;
+        ), &[org_id])
+            .await?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 

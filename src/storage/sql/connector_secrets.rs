@@ -77,15 +77,10 @@ impl crate::storage::ConnectorSecretStore for Backend {
         org_id: &str,
         cluster_id: &str,
     ) -> StoreResult<Vec<ConnectorSecret>> {
-        let rows: Vec<SecretRow> = sqlx::query_as(
-            "SELECT cluster_id, org_id, name, sealed_value, created_at, updated_at \
-             FROM connector_secrets WHERE cluster_id = $1 AND org_id = $2 ORDER BY name",
-        )
-        .bind(cluster_id)
-        .bind(org_id)
-        .fetch_all(self.reader())
-        .await
-        .db()?;
+        let rows: Vec<SecretRow> = self
+            .fetch_all_by("SELECT cluster_id, org_id, name, sealed_value, created_at, updated_at \
+             FROM connector_secrets WHERE cluster_id = $1 AND org_id = $2 ORDER BY name", &[cluster_id, org_id])
+            .await?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 

@@ -75,15 +75,13 @@ impl crate::storage::ClusterLifecycleStore for Backend {
     }
 
     async fn cluster_by_id(&self, id: &str) -> StoreResult<Option<Cluster>> {
-        let row: Option<ClusterRow> = sqlx::query_as(concat!(
+        let row: Option<ClusterRow> = self
+            .fetch_optional_by(concat!(
             "SELECT ",
             cluster_columns!(),
             " FROM clusters WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(self.reader())
-        .await
-        .db()?;
+        ), &[id])
+            .await?;
         Ok(row.map(Into::into))
     }
 

@@ -32,30 +32,25 @@ impl Backend {
 #[async_trait]
 impl crate::storage::MemberStore for Backend {
     async fn members(&self, org_id: &str) -> StoreResult<Vec<Member>> {
-        let rows: Vec<MemberRow> = sqlx::query_as(concat!(
+        let rows: Vec<MemberRow> = self
+            .fetch_all_by(concat!(
             "SELECT ",
             member_columns!(),
             " FROM members WHERE org_id = $1 \
              ORDER BY is_owner DESC, created_at, email"
-        ))
-        .bind(org_id)
-        .fetch_all(self.reader())
-        .await
-        .db()?;
+        ), &[org_id])
+            .await?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
     async fn member(&self, org_id: &str, email: &str) -> StoreResult<Option<Member>> {
-        let row: Option<MemberRow> = sqlx::query_as(concat!(
+        let row: Option<MemberRow> = self
+            .fetch_optional_by(concat!(
             "SELECT ",
             member_columns!(),
             " FROM members WHERE org_id = $1 AND email = $2"
-        ))
-        .bind(org_id)
-        .bind(email)
-        .fetch_optional(self.reader())
-        .await
-        .db()?;
+        ), &[org_id, email])
+            .await?;
         Ok(row.map(Into::into))
     }
 

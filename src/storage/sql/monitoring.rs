@@ -158,17 +158,14 @@ impl crate::storage::MonitoringStore for Backend {
         org_id: &str,
         cluster_id: &str,
     ) -> StoreResult<Vec<MonitoringClient>> {
-        let rows: Vec<MonitoringClientRow> = sqlx::query_as(concat!(
+        let rows: Vec<MonitoringClientRow> = self
+            .fetch_all_by(concat!(
             "SELECT ",
             monitoring_client_columns!(),
             " FROM monitoring_clients \
              WHERE cluster_id = $1 AND org_id = $2 ORDER BY created_at, id"
-        ))
-        .bind(cluster_id)
-        .bind(org_id)
-        .fetch_all(self.reader())
-        .await
-        .db()?;
+        ), &[cluster_id, org_id])
+            .await?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
@@ -230,16 +227,13 @@ impl crate::storage::MonitoringStore for Backend {
         cluster_id: &str,
         username: &str,
     ) -> StoreResult<Option<MonitoringClient>> {
-        let row: Option<MonitoringClientRow> = sqlx::query_as(concat!(
+        let row: Option<MonitoringClientRow> = self
+            .fetch_optional_by(concat!(
             "SELECT ",
             monitoring_client_columns!(),
             " FROM monitoring_clients WHERE cluster_id = $1 AND username = $2"
-        ))
-        .bind(cluster_id)
-        .bind(username)
-        .fetch_optional(self.reader())
-        .await
-        .db()?;
+        ), &[cluster_id, username])
+            .await?;
         Ok(row.map(Into::into))
     }
 

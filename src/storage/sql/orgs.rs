@@ -98,15 +98,13 @@ impl crate::storage::OrgStore for Backend {
     }
 
     async fn api_client(&self, client_id: &str) -> StoreResult<Option<ApiClient>> {
-        let row: Option<ApiClientRow> = sqlx::query_as(concat!(
+        let row: Option<ApiClientRow> = self
+            .fetch_optional_by(concat!(
             "SELECT ",
             api_client_columns!(),
             " FROM api_clients WHERE client_id = $1"
-        ))
-        .bind(client_id)
-        .fetch_optional(self.reader())
-        .await
-        .db()?;
+        ), &[client_id])
+            .await?;
         Ok(row.map(Into::into))
     }
 

@@ -104,16 +104,13 @@ impl crate::storage::SecureConnectivityStore for Backend {
         org_id: &str,
         cluster_id: &str,
     ) -> StoreResult<Option<SecureConnectivity>> {
-        let row: Option<SecureConnectivityRow> = sqlx::query_as(concat!(
+        let row: Option<SecureConnectivityRow> = self
+            .fetch_optional_by(concat!(
             "SELECT ",
             secure_connectivity_columns!(),
             " FROM secure_connectivity WHERE cluster_id = $1 AND org_id = $2"
-        ))
-        .bind(cluster_id)
-        .bind(org_id)
-        .fetch_optional(self.reader())
-        .await
-        .db()?;
+        ), &[cluster_id, org_id])
+            .await?;
         row.map(TryInto::try_into).transpose()
     }
 

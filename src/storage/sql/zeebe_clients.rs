@@ -45,17 +45,14 @@ impl crate::storage::ZeebeClientStore for Backend {
     }
 
     async fn zeebe_clients(&self, org_id: &str, cluster_id: &str) -> StoreResult<Vec<ZeebeClient>> {
-        let rows: Vec<ZeebeClientRow> = sqlx::query_as(concat!(
+        let rows: Vec<ZeebeClientRow> = self
+            .fetch_all_by(concat!(
             "SELECT ",
             zeebe_client_columns!(),
             " FROM zeebe_clients \
              WHERE cluster_id = $1 AND org_id = $2 ORDER BY created_at, id"
-        ))
-        .bind(cluster_id)
-        .bind(org_id)
-        .fetch_all(self.reader())
-        .await
-        .db()?;
+        ), &[cluster_id, org_id])
+            .await?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
@@ -65,18 +62,14 @@ impl crate::storage::ZeebeClientStore for Backend {
         cluster_id: &str,
         client_id: &str,
     ) -> StoreResult<Option<ZeebeClient>> {
-        let row: Option<ZeebeClientRow> = sqlx::query_as(concat!(
+        let row: Option<ZeebeClientRow> = self
+            .fetch_optional_by(concat!(
             "SELECT ",
             zeebe_client_columns!(),
             " FROM zeebe_clients \
              WHERE client_id = $1 AND cluster_id = $2 AND org_id = $3"
-        ))
-        .bind(client_id)
-        .bind(cluster_id)
-        .bind(org_id)
-        .fetch_optional(self.reader())
-        .await
-        .db()?;
+        ), &[client_id, cluster_id, org_id])
+            .await?;
         Ok(row.map(Into::into))
     }
 
@@ -102,15 +95,11 @@ impl crate::storage::ZeebeClientStore for Backend {
             client: ZeebeClientRow,
             cluster_status: String,
         }
-        let row: Option<Row> = sqlx::query_as(
-            "SELECT z.id, z.cluster_id, z.org_id, z.client_id, z.name, z.secret_hash, \
+        let row: Option<Row> = self
+            .fetch_optional_by("SELECT z.id, z.cluster_id, z.org_id, z.client_id, z.name, z.secret_hash, \
              z.permissions, z.created_at, c.status AS cluster_status \
-             FROM zeebe_clients z JOIN clusters c ON c.id = z.cluster_id WHERE z.client_id = $1",
-        )
-        .bind(client_id)
-        .fetch_optional(self.reader())
-        .await
-        .db()?;
+             FROM zeebe_clients z JOIN clusters c ON c.id = z.cluster_id WHERE z.client_id = $1", &[client_id])
+            .await?;
         Ok(row.map(|r| ZeebeCredential {
             client: r.client.into(),
             cluster_status: status(&r.cluster_status),

@@ -17,7 +17,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
+use axum::body::{Body, HttpBody};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::{AUTHORIZATION, CONNECTION, CONTENT_LENGTH, EXPECT};
 use axum::http::{HeaderValue, StatusCode};
@@ -214,13 +214,18 @@ pub async fn admit(
     }
 
     let outcome = BodyOutcome::default();
-    let request = request.map(|body| {
-        Body::new(DeadlineBody::new(
-            body,
-            settings.body_read_timeout,
-            outcome.clone(),
-        ))
-    });
+    // A request without a body (most reads) has nothing to put on a deadline.
+    let request = if request.body().is_end_stream() {
+        request
+    } else {
+        request.map(|body| {
+            Body::new(DeadlineBody::new(
+                body,
+                settings.body_read_timeout,
+                outcome.clone(),
+            ))
+        })
+    };
     let result = tokio::time::timeout(settings.request_timeout, next.run(request)).await;
     drop(held);
     let mut response = match result {

@@ -31,21 +31,25 @@ pub const DRAIN_MAX_TIME: Duration = Duration::from_secs(10);
 
 /// Why a body stopped arriving: shared between the body and the layer that answers.
 #[derive(Clone, Default)]
-pub struct BodyOutcome {
-    timed_out: Arc<AtomicBool>,
+pub struct BodyOutcome(Arc<Outcome>);
+
+#[derive(Default)]
+struct Outcome {
+    timed_out: AtomicBool,
     /// What was left of a body its reader dropped before the end, kept for draining.
-    leftover: Arc<Mutex<Option<Body>>>,
+    leftover: Mutex<Option<Body>>,
 }
 
 impl BodyOutcome {
     /// Whether the body stopped arriving fast enough.
     pub fn timed_out(&self) -> bool {
-        self.timed_out.load(Ordering::Relaxed)
+        self.0.timed_out.load(Ordering::Relaxed)
     }
 
     /// The unread rest of the body, if its reader stopped early.
     pub fn take_leftover(&self) -> Option<Body> {
-        self.leftover
+        self.0
+            .leftover
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take()
@@ -120,7 +124,7 @@ impl HttpBody for DeadlineBody {
                     return Poll::Pending;
                 }
                 this.finished = true;
-                this.outcome.timed_out.store(true, Ordering::Relaxed);
+                this.outcome.0.timed_out.store(true, Ordering::Relaxed);
                 tracing::debug!(
                     received = this.received,
                     "a request body arrived too slowly; giving up on it"
@@ -147,6 +151,7 @@ impl Drop for DeadlineBody {
             let rest = std::mem::replace(&mut self.inner, Body::empty());
             *self
                 .outcome
+                .0
                 .leftover
                 .lock()
                 .unwrap_or_else(|e| e.into_inner()) = Some(rest);

@@ -1,8 +1,8 @@
 //! Admission: whether a request may start, decided from its head alone, before a byte of
 //! its body is waited for.
 //!
-//! - Liveness (`/healthz`) is never refused or queued; readiness and metrics scrapes have a
-//!   pool of their own. Neither waits behind API work.
+//! - Liveness (`/healthz`) is never refused or queued; readiness checks and metrics scrapes
+//!   each have a pool of their own. None of them waits behind API work or behind the other.
 //! - A request with a valid bearer token is *authenticated*; every other request is
 //!   *unauthenticated* and may use at most half of `--max-concurrent-requests`, so a flood
 //!   of anonymous requests cannot take the share of those who hold a token.
@@ -30,8 +30,11 @@ use super::error::ApiError;
 use super::limits::{PerSourceCounter, SourceSlot};
 use super::{oauth, AppState};
 
-/// Readiness checks and metrics scrapes in progress at once.
-const PROBES_IN_PROGRESS: usize = 32;
+/// Readiness checks in progress at once.
+const READINESS_CHECKS_IN_PROGRESS: usize = 16;
+/// Metrics scrapes in progress at once: a pool of their own, so that a flood of scrapes
+/// with wrong credentials cannot take the readiness checks' slots either.
+const SCRAPES_IN_PROGRESS: usize = 32;
 /// Where a refusal must be in the token endpoint's (RFC 6749) shape.
 const TOKEN_PATH: &str = "/oauth/token";
 
@@ -40,7 +43,8 @@ pub struct Admission {
     app: AppState,
     all: Arc<Semaphore>,
     unauthenticated: Arc<Semaphore>,
-    probes: Arc<Semaphore>,
+    readiness_checks: Arc<Semaphore>,
+    scrapes: Arc<Semaphore>,
     per_source: PerSourceCounter,
 }
 
@@ -53,7 +57,8 @@ impl Admission {
         Arc::new(Admission {
             all: Arc::new(Semaphore::new(all)),
             unauthenticated: Arc::new(Semaphore::new(unauthenticated)),
-            probes: Arc::new(Semaphore::new(PROBES_IN_PROGRESS)),
+            readiness_checks: Arc::new(Semaphore::new(READINESS_CHECKS_IN_PROGRESS)),
+            scrapes: Arc::new(Semaphore::new(SCRAPES_IN_PROGRESS)),
             per_source: PerSourceCounter::new(settings.max_requests_per_source),
             app,
         })
@@ -76,11 +81,10 @@ enum Refusal {
     SourceBusy,
 }
 
-fn is_probe(path: &str) -> bool {
-    path == "/readyz"
-        || path
-            .strip_prefix("/monitoring/")
-            .is_some_and(|rest| rest.ends_with("/metrics") && rest.matches('/').count() == 1)
+/// A metrics scrape: `/monitoring/{uuid}/metrics`.
+fn is_scrape(path: &str) -> bool {
+    path.strip_prefix("/monitoring/")
+        .is_some_and(|rest| rest.ends_with("/metrics") && rest.matches('/').count() == 1)
 }
 
 /// The bearer token of a request, if it carries one.
@@ -107,8 +111,11 @@ fn admit_request(admission: &Admission, request: &mut Request) -> Result<Held, R
     if path == "/healthz" {
         return Ok(Held::Nothing);
     }
-    if is_probe(path) {
-        return Ok(Held::Probe(try_permit(&admission.probes)?));
+    if path == "/readyz" {
+        return Ok(Held::Probe(try_permit(&admission.readiness_checks)?));
+    }
+    if is_scrape(path) {
+        return Ok(Held::Probe(try_permit(&admission.scrapes)?));
     }
     let verified = bearer(request).and_then(|token| admission.app.tokens.verify_cached(token).ok());
     if let Some(verified) = verified {
@@ -254,15 +261,13 @@ fn timed_out(message: &str) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::is_probe;
+    use super::is_scrape;
 
     #[test]
-    fn probes_are_readiness_and_metrics_scrapes() {
-        assert!(is_probe("/readyz"));
-        assert!(is_probe("/monitoring/5f0e/metrics"));
-        assert!(!is_probe("/monitoring/5f0e/other/metrics"));
-        assert!(!is_probe("/healthz"));
-        assert!(!is_probe("/clusters"));
-        assert!(!is_probe("/oauth/token"));
+    fn scrapes_are_the_metrics_endpoint_only() {
+        assert!(is_scrape("/monitoring/5f0e/metrics"));
+        assert!(!is_scrape("/monitoring/5f0e/other/metrics"));
+        assert!(!is_scrape("/readyz"));
+        assert!(!is_scrape("/clusters"));
     }
 }

@@ -92,6 +92,7 @@ impl Application {
                 lifetime: args.token_lifetime,
                 console_audiences: auth::console_audiences(&args.console_audiences, &public_url),
                 zeebe_audiences: args.zeebe_audiences.clone(),
+                base_domain: args.base_domain.clone(),
                 leeway: args.clock_skew,
                 client_state_ttl: args.storage.state_cache_ttl,
                 reuse_window: args.token_reuse_window,

@@ -132,13 +132,27 @@ pub async fn grant(
         if !keyring.verify_secret(secret, &client.secret_hash) {
             return Err(OAuthError::InvalidClient);
         }
-        let audience = pick_audience(audience, tokens.zeebe_audiences())?;
+        // A cluster client may ask for its cluster's own audience or a Zeebe one; its token
+        // carries both, so a cluster that accepts only its own audience refuses the tokens
+        // of other clusters' clients, and one configured with the Zeebe audience keeps
+        // working.
+        let own = tokens.cluster_audience(&client.cluster_id);
+        let audience = match audience {
+            Some(requested) if requested == own => None,
+            requested => Some(pick_audience(requested, tokens.zeebe_audiences())?),
+        };
         let permissions: Vec<String> = client
             .permissions
             .iter()
             .map(|p| p.as_str().to_string())
             .collect();
-        let mut claims = tokens.base_claims(&client.client_id, &client.org_id, audience, now);
+        let zeebe = audience.unwrap_or_else(|| tokens.zeebe_audiences()[0].as_str());
+        let mut claims = tokens.base_claims(&client.client_id, &client.org_id, zeebe, now);
+        claims.aud = match audience {
+            // Asked for by its own audience: that one first.
+            None => super::token::Audience::Many(vec![own, zeebe.to_string()]),
+            Some(zeebe) => super::token::Audience::Many(vec![zeebe.to_string(), own]),
+        };
         claims.scope = permissions.join(" ");
         claims.cluster_id = Some(client.cluster_id.clone());
         claims.permissions = Some(permissions);

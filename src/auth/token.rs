@@ -25,7 +25,7 @@ pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 pub struct Claims {
     pub iss: String,
     pub sub: String,
-    pub aud: String,
+    pub aud: Audience,
     pub iat: i64,
     pub exp: i64,
     pub jti: String,
@@ -51,6 +51,39 @@ pub struct Claims {
     /// Cluster clients: their permissions (`Zeebe`, `Operate`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<Vec<String>>,
+}
+
+/// `aud`: one audience (Console API tokens, as the hosted service issues them) or several
+/// (cluster client tokens: the compatible Zeebe audience and the cluster's own).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Audience {
+    pub fn contains(&self, audience: &str) -> bool {
+        match self {
+            Audience::One(one) => one == audience,
+            Audience::Many(many) => many.iter().any(|a| a == audience),
+        }
+    }
+}
+
+impl std::fmt::Display for Audience {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Audience::One(one) => f.write_str(one),
+            Audience::Many(many) => f.write_str(&many.join(" ")),
+        }
+    }
+}
+
+/// The audience of one cluster's clients, `<cluster id>.zeebe.<base domain>`: a cluster
+/// configured to accept only it refuses the tokens of every other cluster's clients.
+pub fn cluster_audience(cluster_id: &str, base_domain: &str) -> String {
+    format!("{cluster_id}.zeebe.{base_domain}")
 }
 
 /// Who is calling the Console API, established from a verified token.
@@ -80,6 +113,8 @@ pub struct TokenSettings {
     pub lifetime: Duration,
     pub console_audiences: Vec<String>,
     pub zeebe_audiences: Vec<String>,
+    /// The domain cluster audiences are built under (`--base-domain`).
+    pub base_domain: String,
     /// Accepted clock skew on `exp`, `nbf` and `iat`.
     pub leeway: Duration,
     /// How long a Console API client's state may be relied on; see `ClientStates`.
@@ -130,6 +165,7 @@ pub struct TokenService {
     console_validation: Validation,
     console_audiences: Vec<String>,
     zeebe_audiences: Vec<String>,
+    base_domain: String,
 }
 
 impl TokenService {
@@ -139,6 +175,7 @@ impl TokenService {
             lifetime,
             console_audiences,
             zeebe_audiences,
+            base_domain,
             leeway,
             client_state_ttl,
             reuse_window,
@@ -160,6 +197,7 @@ impl TokenService {
             console_validation: validation,
             console_audiences,
             zeebe_audiences,
+            base_domain,
         }
     }
 
@@ -177,6 +215,11 @@ impl TokenService {
 
     pub fn zeebe_audiences(&self) -> &[String] {
         &self.zeebe_audiences
+    }
+
+    /// The audience of `cluster_id`'s clients, beside the Zeebe audiences.
+    pub fn cluster_audience(&self, cluster_id: &str) -> String {
+        cluster_audience(cluster_id, &self.base_domain)
     }
 
     pub fn keys(&self) -> Arc<KeySet> {
@@ -199,7 +242,7 @@ impl TokenService {
         Claims {
             iss: self.issuer.clone(),
             sub: client_id.to_string(),
-            aud: audience.to_string(),
+            aud: Audience::One(audience.to_string()),
             iat,
             exp: iat + self.lifetime.as_secs() as i64,
             jti: uuid::Uuid::new_v4().simple().to_string(),

@@ -38,6 +38,83 @@ async fn zeebe_token_response(
         .unwrap()
 }
 
+/// Verifies `token` as a cluster configured with `audience` would: signature by the
+/// published keys, issuer, lifetime and audience.
+async fn accepted_by_a_cluster_of_audience(app: &TestApp, token: &str, audience: &str) -> bool {
+    let discovery: Value = app
+        .http
+        .get(app.url("/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let jwks: jsonwebtoken::jwk::JwkSet = app
+        .http
+        .get(discovery["jwks_uri"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kid = jsonwebtoken::decode_header(token).unwrap().kid.unwrap();
+    let key = jsonwebtoken::DecodingKey::from_jwk(jwks.find(&kid).unwrap()).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
+    validation.set_audience(&[audience]);
+    validation.set_issuer(&[discovery["issuer"].as_str().unwrap()]);
+    jsonwebtoken::decode::<Value>(token, &key, &validation).is_ok()
+}
+
+#[tokio::test]
+async fn each_cluster_has_its_own_audience_and_refuses_other_clusters_clients() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let (a, b) = (
+        app.create_cluster(&token, "a").await,
+        app.create_cluster(&token, "b").await,
+    );
+    let mut credentials = Vec::new();
+    for cluster in [&a, &b] {
+        app.wait_healthy(&token, cluster).await;
+        let response = create_client(&app, &token, cluster, json!({"clientName": "worker"})).await;
+        let created: Value = response.json().await.unwrap();
+        credentials.push((
+            created["clientId"].as_str().unwrap().to_string(),
+            created["clientSecret"].as_str().unwrap().to_string(),
+        ));
+    }
+    let (audience_a, audience_b) = (
+        format!("{a}.zeebe.camunda.local"),
+        format!("{b}.zeebe.camunda.local"),
+    );
+    let url = app.url("/oauth/token");
+    let (id_a, secret_a) = &credentials[0];
+    let (id_b, secret_b) = &credentials[1];
+
+    // A's client, asking for the Zeebe audience or for A's own: both tokens carry both.
+    for asked in ["zeebe.camunda.io", audience_a.as_str()] {
+        let response = zeebe_token_response(&app, &url, id_a, secret_a, asked).await;
+        assert_eq!(response.status(), StatusCode::OK, "{asked}");
+        let body: Value = response.json().await.unwrap();
+        let token_a = body["access_token"].as_str().unwrap();
+        assert!(accepted_by_a_cluster_of_audience(&app, token_a, &audience_a).await);
+        assert!(accepted_by_a_cluster_of_audience(&app, token_a, "zeebe.camunda.io").await);
+        // Cluster B, configured with its own audience, refuses A's client.
+        assert!(!accepted_by_a_cluster_of_audience(&app, token_a, &audience_b).await);
+    }
+    // B's client is accepted by B and refused by A.
+    let response = zeebe_token_response(&app, &url, id_b, secret_b, "zeebe.camunda.io").await;
+    let body: Value = response.json().await.unwrap();
+    let token_b = body["access_token"].as_str().unwrap();
+    assert!(accepted_by_a_cluster_of_audience(&app, token_b, &audience_b).await);
+    assert!(!accepted_by_a_cluster_of_audience(&app, token_b, &audience_a).await);
+    // A client cannot ask for another cluster's audience.
+    let response = zeebe_token_response(&app, &url, id_a, secret_a, &audience_b).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
 #[tokio::test]
 async fn a_client_is_created_listed_and_its_credentials_work() {
     let app = TestApp::spawn().await;
@@ -98,7 +175,11 @@ async fn a_client_is_created_listed_and_its_credentials_work() {
     let body: Value = response.json().await.unwrap();
     let zeebe_token = body["access_token"].as_str().unwrap().to_string();
     let claims = jwt_claims(&zeebe_token);
-    assert_eq!(claims["aud"], "zeebe.camunda.io");
+    // The Zeebe audience it asked for, and its cluster's own.
+    assert_eq!(
+        claims["aud"],
+        json!(["zeebe.camunda.io", format!("{cluster}.zeebe.camunda.local")])
+    );
     assert_eq!(claims["sub"], client_id);
     assert_eq!(claims["https://camunda.com/clusterId"], cluster);
     assert_eq!(claims["permissions"], created["permissions"]);

@@ -23,6 +23,7 @@ fn fixture() -> &'static (TokenService, String) {
                 lifetime: Duration::from_secs(3600),
                 console_audiences: vec!["api.cloud.camunda.io".into()],
                 zeebe_audiences: vec!["zeebe.camunda.io".into()],
+                base_domain: "camunda.local".into(),
                 leeway: Duration::from_secs(30),
                 client_state_ttl: Duration::ZERO,
                 reuse_window: Duration::ZERO,

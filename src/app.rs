@@ -115,6 +115,7 @@ impl Application {
                 web_modeler_ip_ranges: args.web_modeler_ip_ranges.clone(),
                 max_concurrent_requests: args.max_concurrent_requests as usize,
                 max_requests_per_source: args.max_requests_per_source,
+                max_requests_per_client: args.max_requests_per_client,
                 body_read_timeout: args.body_read_timeout,
                 request_timeout: args.request_timeout,
                 cors_allowed_origins: args.cors_allowed_origins.clone(),

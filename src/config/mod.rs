@@ -249,6 +249,11 @@ pub struct ServeArgs {
     #[arg(long, env = "CONSOLED_MAX_REQUESTS_PER_SOURCE", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_requests_per_source: u32,
 
+    /// Requests in progress of one client with a valid token (its subject); more are
+    /// answered 429, so no one client takes the whole share of authenticated callers.
+    #[arg(long, env = "CONSOLED_MAX_REQUESTS_PER_CLIENT", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_requests_per_client: u32,
+
     /// Open connections; further ones wait in the listen backlog.
     #[arg(long, env = "CONSOLED_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,

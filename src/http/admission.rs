@@ -7,7 +7,8 @@
 //!   *unauthenticated* and may use at most half of `--max-concurrent-requests`, so a flood
 //!   of anonymous requests cannot take the share of those who hold a token.
 //! - One source address may have at most `--max-requests-per-source` unauthenticated
-//!   requests in progress (429 beyond that).
+//!   requests in progress, and one client (a token's subject) at most
+//!   `--max-requests-per-client` (429 beyond either), so no one caller takes a whole share.
 //! - Beyond the bounds a request is shed at once (503 or 429 with `Retry-After`), never
 //!   queued; a request, its body included, has `--request-timeout` (408).
 //! - A body has `--body-read-timeout` plus time at a minimum rate to arrive (see `body`),
@@ -27,7 +28,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::body::{drain_in_background, BodyOutcome, DeadlineBody};
 use super::error::ApiError;
-use super::limits::{PerSourceCounter, SourceSlot};
+use super::limits::{HeldPerKey, HeldSlot, PerSourceCounter, SourceSlot};
 use super::{oauth, AppState};
 
 /// Readiness checks in progress at once.
@@ -46,6 +47,7 @@ pub struct Admission {
     readiness_checks: Arc<Semaphore>,
     scrapes: Arc<Semaphore>,
     per_source: PerSourceCounter,
+    per_client: HeldPerKey<String>,
 }
 
 impl Admission {
@@ -60,6 +62,7 @@ impl Admission {
             readiness_checks: Arc::new(Semaphore::new(READINESS_CHECKS_IN_PROGRESS)),
             scrapes: Arc::new(Semaphore::new(SCRAPES_IN_PROGRESS)),
             per_source: PerSourceCounter::new(settings.max_requests_per_source),
+            per_client: HeldPerKey::new(settings.max_requests_per_client),
             app,
         })
     }
@@ -70,7 +73,7 @@ impl Admission {
 enum Held {
     Nothing,
     Probe(OwnedSemaphorePermit),
-    Authenticated(OwnedSemaphorePermit),
+    Authenticated(Option<HeldSlot<String>>, OwnedSemaphorePermit),
     Unauthenticated(SourceSlot, OwnedSemaphorePermit, OwnedSemaphorePermit),
 }
 
@@ -79,6 +82,8 @@ enum Refusal {
     Busy,
     /// This source's bound is reached.
     SourceBusy,
+    /// This client's bound is reached.
+    ClientBusy,
 }
 
 /// A metrics scrape: `/monitoring/{uuid}/metrics`.
@@ -119,8 +124,12 @@ fn admit_request(admission: &Admission, request: &mut Request) -> Result<Held, R
     }
     let verified = bearer(request).and_then(|token| admission.app.tokens.verify_cached(token).ok());
     if let Some(verified) = verified {
+        let slot = admission
+            .per_client
+            .claim(verified.client_id.clone())
+            .ok_or(Refusal::ClientBusy)?;
         request.extensions_mut().insert(verified);
-        return Ok(Held::Authenticated(try_permit(&admission.all)?));
+        return Ok(Held::Authenticated(Some(slot), try_permit(&admission.all)?));
     }
     let source = request
         .extensions()
@@ -145,7 +154,7 @@ fn admit_request(admission: &Admission, request: &mut Request) -> Result<Held, R
     let any = try_permit(&admission.all)?;
     Ok(match slot {
         Some(slot) => Held::Unauthenticated(slot, share, any),
-        None => Held::Authenticated(any),
+        None => Held::Authenticated(None, any),
     })
 }
 
@@ -161,6 +170,10 @@ fn refusal_response(refusal: Refusal, path: &str) -> Response {
                 )
             }
             .into_response()
+        }
+        Refusal::ClientBusy => {
+            tracing::debug!("too many requests in progress of one client; refusing one");
+            ApiError::too_many_requests(Duration::from_secs(1)).into_response()
         }
         Refusal::SourceBusy => {
             tracing::debug!("too many requests in progress from one source; refusing one");

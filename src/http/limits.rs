@@ -25,7 +25,9 @@ use axum::http::HeaderMap;
 
 use crate::domain::ip_allowlist::IpRange;
 
+mod held;
 mod source;
+pub use held::{HeldPerKey, HeldSlot};
 pub use source::{source_address, source_key, PerSourceCounter, SourceSlot};
 
 /// Keys a limiter tracks at most; beyond that (after a sweep) new keys are refused.

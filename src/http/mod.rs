@@ -62,6 +62,8 @@ pub struct Settings {
     pub max_concurrent_requests: usize,
     /// Unauthenticated requests in progress from one source address; more are 429.
     pub max_requests_per_source: u32,
+    /// Requests in progress of one client (a token's subject); more are 429.
+    pub max_requests_per_client: u32,
     /// How long a body may take to start arriving; after that it must keep up a minimum rate.
     pub body_read_timeout: std::time::Duration,
     /// Longest a request may take before it is answered 408.

@@ -365,3 +365,37 @@ async fn the_token_limit_per_source_is_counted_at_the_request_head() {
     let text = String::from_utf8_lossy(&buf[..n]);
     assert!(text.starts_with("HTTP/1.1 429"), "{text}");
 }
+
+/// One client (a token's subject) holds at most `--max-requests-per-client` requests in
+/// progress, so a client with a token that trickles bodies cannot take the whole share of
+/// authenticated callers; other clients are not affected.
+#[tokio::test]
+async fn authenticated_requests_in_progress_are_capped_per_client() {
+    let app = TestApp::spawn_with(&["--max-requests-per-client", "2"]).await;
+    let token = app.admin_token().await;
+    let org = TestApp::org_of(&token);
+    let (other_id, other_secret) = app.create_api_client(&org, "all").await;
+    let other = app
+        .token_for(&other_id, &other_secret, "api.cloud.camunda.io")
+        .await;
+    let slow_create = format!(
+        "POST /clusters HTTP/1.1\r\nHost: consoled\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"name\": "
+    );
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut stream = TcpStream::connect(app.addr).await.unwrap();
+        stream.write_all(slow_create.as_bytes()).await.unwrap();
+        held.push(stream);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let refused = app.get("/clusters", &token).await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refused.headers()["retry-after"], "1");
+    assert_error(refused, StatusCode::TOO_MANY_REQUESTS).await;
+    assert_eq!(app.get("/clusters", &other).await.status(), StatusCode::OK);
+    // Once the slow ones are gone, the client is served again.
+    drop(held);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(app.get("/clusters", &token).await.status(), StatusCode::OK);
+}

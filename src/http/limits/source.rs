@@ -1,67 +1,35 @@
 //! Where a request comes from: the source address behind trusted proxies, the key a
 //! source is limited under (IPv6 by its /64), and how much each source holds at once.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
-use std::sync::{Arc, Mutex};
 
 use axum::http::HeaderMap;
 
+use super::held::{HeldPerKey, HeldSlot};
 use crate::domain::ip_allowlist::IpRange;
 
-/// How many of something (connections, requests) each source address holds at once, up to
-/// a limit. Entries exist only while something is held, so the map is bounded by what the
-/// server holds in all.
+/// How many connections or requests each source address holds at once, up to a limit (an
+/// IPv6 address counts for its /64).
 #[derive(Clone)]
-pub struct PerSourceCounter {
-    limit: u32,
-    pub(super) counts: Arc<Mutex<HashMap<IpAddr, u32>>>,
-}
+pub struct PerSourceCounter(HeldPerKey<IpAddr>);
+
+/// One thing held by a source; see [`PerSourceCounter`].
+pub type SourceSlot = HeldSlot<IpAddr>;
 
 impl PerSourceCounter {
     pub fn new(limit: u32) -> Self {
-        PerSourceCounter {
-            limit,
-            counts: Arc::new(Mutex::new(HashMap::new())),
-        }
+        PerSourceCounter(HeldPerKey::new(limit))
     }
 
-    /// One more for `addr` (an IPv6 address counts for its /64), released when the slot is
-    /// dropped; `None` when the source is at its limit.
+    /// One more for `addr`, released when the slot is dropped; `None` when the source is at
+    /// its limit.
     pub fn claim(&self, addr: IpAddr) -> Option<SourceSlot> {
-        let key = source_key(addr);
-        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        let count = counts.entry(key).or_insert(0);
-        if *count >= self.limit {
-            return None;
-        }
-        *count += 1;
-        Some(SourceSlot {
-            key,
-            counter: self.clone(),
-        })
+        self.0.claim(source_key(addr))
     }
-}
 
-/// One thing held by a source; see [`PerSourceCounter`].
-pub struct SourceSlot {
-    key: IpAddr,
-    counter: PerSourceCounter,
-}
-
-impl Drop for SourceSlot {
-    fn drop(&mut self) {
-        let mut counts = self
-            .counter
-            .counts
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if let Some(count) = counts.get_mut(&self.key) {
-            *count -= 1;
-            if *count == 0 {
-                counts.remove(&self.key);
-            }
-        }
+    #[cfg(test)]
+    pub(super) fn tracked(&self) -> usize {
+        self.0.tracked()
     }
 }
 

@@ -260,7 +260,7 @@ pub struct ServeArgs {
 
     /// Open connections from one source address (trusted proxies excepted); further ones are
     /// closed at once.
-    #[arg(long, env = "CONSOLED_MAX_CONNECTIONS_PER_SOURCE", default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, env = "CONSOLED_MAX_CONNECTIONS_PER_SOURCE", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections_per_source: u32,
 
     /// Concurrent HTTP/2 streams (requests) per connection.

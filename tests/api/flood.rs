@@ -158,6 +158,7 @@ impl Observed {
 /// clusters with its token, and probes `/healthz` and `/readyz`; returns what failed.
 async fn legitimate_client(
     app: &TestApp,
+    http: &reqwest::Client,
     token: &str,
     duration: Duration,
     with_tokens: bool,
@@ -169,8 +170,7 @@ async fn legitimate_client(
         round += 1;
         // Tokens at a pace the per-client limit (60/1m) allows over the test.
         if with_tokens && round % 4 == 1 {
-            let response = app
-                .http
+            let response = http
                 .post(app.url("/oauth/token"))
                 .form(&[
                     ("grant_type", "client_credentials"),
@@ -181,10 +181,14 @@ async fn legitimate_client(
                 .await;
             observed.record("POST /oauth/token", response.map(|r| r.status()));
         }
-        let response = app.get("/clusters", token).await;
-        observed.record("GET /clusters", Ok(response.status()));
+        let response = http
+            .get(app.url("/clusters"))
+            .bearer_auth(token)
+            .send()
+            .await;
+        observed.record("GET /clusters", response.map(|r| r.status()));
         for probe in ["/healthz", "/readyz"] {
-            let response = app.http.get(app.url(probe)).send().await;
+            let response = http.get(app.url(probe)).send().await;
             observed.record(probe, response.map(|r| r.status()));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -222,7 +226,7 @@ async fn a_slow_token_flood_over_http1_starves_nobody() {
     let flood = slow_http1_flood(app.addr, &[attacker_address(0)], 260, stop.clone());
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    let observed = legitimate_client(&app, &token, Duration::from_secs(7), true).await;
+    let observed = legitimate_client(&app, &app.http, &token, Duration::from_secs(7), true).await;
     stop_flood(stop, flood).await;
     assert_all_answered_200(observed);
 }
@@ -236,7 +240,7 @@ async fn a_slow_token_flood_over_h2c_starves_nobody() {
     let flood = slow_h2c_flood(app.addr, attacker_address(0), 3, 100, stop.clone());
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    let observed = legitimate_client(&app, &token, Duration::from_secs(7), true).await;
+    let observed = legitimate_client(&app, &app.http, &token, Duration::from_secs(7), true).await;
     stop_flood(stop, flood).await;
     assert_all_answered_200(observed);
 }
@@ -253,7 +257,7 @@ async fn a_distributed_unauthenticated_flood_leaves_authenticated_callers_their_
     let flood = slow_http1_flood(app.addr, &sources, 260, stop.clone());
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    let observed = legitimate_client(&app, &token, Duration::from_secs(3), false).await;
+    let observed = legitimate_client(&app, &app.http, &token, Duration::from_secs(3), false).await;
     // Unauthenticated requests from elsewhere are shed at once, not queued.
     let started = Instant::now();
     let shed = app
@@ -398,4 +402,26 @@ async fn authenticated_requests_in_progress_are_capped_per_client() {
     drop(held);
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(app.get("/clusters", &token).await.status(), StatusCode::OK);
+}
+
+/// The repro from the legitimate client's own address (both behind one NAT, say): its token
+/// requests share the source's limits with the attacker, by design, but its reads with a
+/// token and the probes are all answered 200.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_token_flood_from_the_callers_own_address_leaves_its_reads_and_probes_alone() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let own = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    let flood = slow_http1_flood(app.addr, &[own], 260, stop.clone());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // No connection reuse: every request needs a connection of its own during the flood.
+    let fresh = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let observed = legitimate_client(&app, &fresh, &token, Duration::from_secs(3), false).await;
+    stop_flood(stop, flood).await;
+    assert_all_answered_200(observed);
 }

@@ -14,6 +14,7 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Connection, PgConnection, SqliteConnection};
 
 use super::copy::redact_url;
+use super::Engine;
 
 /// What is missing from a database (on either backend's connection `$db`) that has
 /// (`$schema`) or lacks consoled's tables.
@@ -71,53 +72,55 @@ pub async fn require_installation(url: &str) -> anyhow::Result<()> {
 
 /// `None` when `url` holds an installation; otherwise what is missing.
 pub async fn find_installation(url: &str) -> anyhow::Result<Option<Absence>> {
-    if let Some(path) = sqlite_path(url)? {
-        if !path.is_file() {
-            return Ok(Some(Absence::NoDatabase));
+    match Engine::of(url)? {
+        Engine::Sqlite => {
+            // Read-only and never created: an empty file stays empty.
+            let options = super::sqlite::connect_options(url, None)?
+                .create_if_missing(false)
+                .read_only(true);
+            let path = options.get_filename();
+            if !path.is_file() {
+                return Ok(Some(Absence::NoDatabase));
+            }
+            let mut db = SqliteConnection::connect_with(&options)
+                .await
+                .with_context(|| format!("opening {}", path.display()))?;
+            let schema: bool = sqlx::query_scalar(
+                "SELECT count(*) = 3 FROM sqlite_master WHERE type = 'table' \
+                 AND name IN ('_sqlx_migrations', 'organizations', 'signing_keys')",
+            )
+            .fetch_one(&mut db)
+            .await?;
+            let found = absence!(schema, db);
+            db.close().await?;
+            Ok(found)
         }
-        // Read-only and never created: an empty file stays empty.
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(false)
-            .read_only(true);
-        let mut db = SqliteConnection::connect_with(&options)
-            .await
-            .with_context(|| format!("opening {}", path.display()))?;
-        let schema: bool = sqlx::query_scalar(
-            "SELECT count(*) = 3 FROM sqlite_master WHERE type = 'table' \
-             AND name IN ('_sqlx_migrations', 'organizations', 'signing_keys')",
-        )
-        .fetch_one(&mut db)
-        .await?;
-        let found = absence!(schema, db);
-        db.close().await?;
-        Ok(found)
-    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        let mut db = PgConnection::connect(url)
-            .await
-            .with_context(|| format!("connecting to {}", redact_url(url)))?;
-        let schema: bool = sqlx::query_scalar(
-            "SELECT to_regclass('_sqlx_migrations') IS NOT NULL \
-             AND to_regclass('organizations') IS NOT NULL \
-             AND to_regclass('signing_keys') IS NOT NULL",
-        )
-        .fetch_one(&mut db)
-        .await?;
-        let found = absence!(schema, db);
-        db.close().await?;
-        Ok(found)
-    } else {
-        anyhow::bail!(
-            "unsupported database URL {}: use sqlite://PATH or postgres://...",
-            redact_url(url)
-        )
+        Engine::Postgres => {
+            let mut db = PgConnection::connect(url)
+                .await
+                .with_context(|| format!("connecting to {}", redact_url(url)))?;
+            let schema: bool = sqlx::query_scalar(
+                "SELECT to_regclass('_sqlx_migrations') IS NOT NULL \
+                 AND to_regclass('organizations') IS NOT NULL \
+                 AND to_regclass('signing_keys') IS NOT NULL",
+            )
+            .fetch_one(&mut db)
+            .await?;
+            let found = absence!(schema, db);
+            db.close().await?;
+            Ok(found)
+        }
     }
 }
 
 /// The file of a SQLite URL; `None` for any other URL.
 fn sqlite_path(url: &str) -> anyhow::Result<Option<std::path::PathBuf>> {
-    if !url.starts_with("sqlite:") {
-        return Ok(None);
+    match Engine::of(url)? {
+        Engine::Sqlite => Ok(Some(
+            SqliteConnectOptions::from_str(url)?
+                .get_filename()
+                .to_path_buf(),
+        )),
+        Engine::Postgres => Ok(None),
     }
-    let options = SqliteConnectOptions::from_str(url)?;
-    Ok(Some(options.get_filename().to_path_buf()))
 }

@@ -14,12 +14,11 @@
 //! - A body has `--body-read-timeout` plus time at a minimum rate to arrive (see `body`),
 //!   and one announced larger than `--max-body-bytes` is answered 413 at once.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, HttpBody};
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::header::{AUTHORIZATION, CONNECTION, CONTENT_LENGTH, EXPECT};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -28,6 +27,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::body::{drain_in_background, BodyOutcome, DeadlineBody};
 use super::error::ApiError;
+use super::extract::{bearer_token, Source};
 use super::limits::{HeldPerKey, HeldSlot, PerSourceCounter, SourceSlot};
 use super::{oauth, AppState};
 
@@ -73,8 +73,12 @@ impl Admission {
 enum Held {
     Nothing,
     Probe(OwnedSemaphorePermit),
-    Authenticated(Option<HeldSlot<String>>, OwnedSemaphorePermit),
-    Unauthenticated(SourceSlot, OwnedSemaphorePermit, OwnedSemaphorePermit),
+    Authenticated(HeldSlot<String>, OwnedSemaphorePermit),
+    Unauthenticated(
+        Option<SourceSlot>,
+        OwnedSemaphorePermit,
+        OwnedSemaphorePermit,
+    ),
 }
 
 enum Refusal {
@@ -92,16 +96,6 @@ fn is_scrape(path: &str) -> bool {
         .is_some_and(|rest| rest.ends_with("/metrics") && rest.matches('/').count() == 1)
 }
 
-/// The bearer token of a request, if it carries one.
-fn bearer(request: &Request) -> Option<&str> {
-    let value = request.headers().get(AUTHORIZATION)?.to_str().ok()?;
-    value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-}
-
 fn try_permit(semaphore: &Arc<Semaphore>) -> Result<OwnedSemaphorePermit, Refusal> {
     semaphore
         .clone()
@@ -109,8 +103,9 @@ fn try_permit(semaphore: &Arc<Semaphore>) -> Result<OwnedSemaphorePermit, Refusa
         .map_err(|_| Refusal::Busy)
 }
 
-/// Decides which share the request runs under; a valid token is remembered in the
-/// request's extensions, so the `Caller` extractor does not verify it again.
+/// Decides which share the request runs under. What it works out is kept in the request's
+/// extensions, so that it is not worked out twice: a valid token for the `Caller`
+/// extractor, the source of an unauthenticated request for the `Source` extractor.
 fn admit_request(admission: &Admission, request: &mut Request) -> Result<Held, Refusal> {
     let path = request.uri().path();
     if path == "/healthz" {
@@ -122,40 +117,40 @@ fn admit_request(admission: &Admission, request: &mut Request) -> Result<Held, R
     if is_scrape(path) {
         return Ok(Held::Probe(try_permit(&admission.scrapes)?));
     }
-    let verified = bearer(request).and_then(|token| admission.app.tokens.verify_cached(token).ok());
+    let verified = request
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(bearer_token)
+        .and_then(|token| admission.app.tokens.verify_cached(token).ok());
     if let Some(verified) = verified {
         let slot = admission
             .per_client
             .claim(verified.client_id.clone())
             .ok_or(Refusal::ClientBusy)?;
         request.extensions_mut().insert(verified);
-        return Ok(Held::Authenticated(Some(slot), try_permit(&admission.all)?));
+        return Ok(Held::Authenticated(slot, try_permit(&admission.all)?));
     }
-    let source = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| {
-            admission
-                .app
-                .limits
-                .source_address(info.0, request.headers())
-        });
+    let source = Source::resolve(
+        &admission.app.limits,
+        request.extensions(),
+        request.headers(),
+    );
+    request.extensions_mut().insert(source);
     // In-process requests (tests without a socket) have no source to count.
-    let slot = match source {
-        Some(source) => Some(
+    let slot = match source.0 {
+        Some(addr) => Some(
             admission
                 .per_source
-                .claim(source)
+                .claim(addr)
                 .ok_or(Refusal::SourceBusy)?,
         ),
         None => None,
     };
-    let share = try_permit(&admission.unauthenticated)?;
-    let any = try_permit(&admission.all)?;
-    Ok(match slot {
-        Some(slot) => Held::Unauthenticated(slot, share, any),
-        None => Held::Authenticated(None, any),
-    })
+    Ok(Held::Unauthenticated(
+        slot,
+        try_permit(&admission.unauthenticated)?,
+        try_permit(&admission.all)?,
+    ))
 }
 
 fn refusal_response(refusal: Refusal, path: &str) -> Response {

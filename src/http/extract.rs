@@ -111,16 +111,7 @@ where
         if values.next().is_some() {
             return Err(malformed());
         }
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(malformed)?;
+        let token = bearer_token(header).ok_or_else(malformed)?;
         // Admission has verified it already when it was valid.
         let verified = match parts
             .extensions
@@ -142,9 +133,36 @@ where
     }
 }
 
+/// The token of an `Authorization: Bearer <token>` header value, if it is one.
+pub(super) fn bearer_token(value: &axum::http::HeaderValue) -> Option<&str> {
+    let value = value.to_str().ok()?;
+    value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
 /// Where a request came from: the peer's address, or behind a trusted proxy the address it
 /// forwarded. `None` when the request did not come through a socket (in-process tests).
+#[derive(Debug, Clone, Copy)]
 pub struct Source(pub Option<std::net::IpAddr>);
+
+impl Source {
+    /// Works the source out from the connection and the forwarding headers. Admission does
+    /// this once per request and keeps the answer in the request's extensions.
+    pub(super) fn resolve(
+        limits: &super::limits::Limits,
+        extensions: &axum::http::Extensions,
+        headers: &axum::http::HeaderMap,
+    ) -> Source {
+        Source(
+            extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|info| limits.source_address(info.0, headers)),
+        )
+    }
+}
 
 impl<S> FromRequestParts<S> for Source
 where
@@ -154,12 +172,15 @@ where
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(source) = parts.extensions.get::<Source>() {
+            return Ok(*source);
+        }
         let state = AppState::from_ref(state);
-        let peer = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|info| state.limits.source_address(info.0, &parts.headers));
-        Ok(Source(peer))
+        Ok(Source::resolve(
+            &state.limits,
+            &parts.extensions,
+            &parts.headers,
+        ))
     }
 }
 

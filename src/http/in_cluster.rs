@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiPath, Caller};
-use super::retry::{changed_concurrently, optimistically};
+use super::retry::optimistically;
 use super::AppState;
 use crate::domain::audit::{AuditEntry, AuditType};
 use crate::domain::cluster::Cluster;
@@ -121,19 +121,16 @@ where
     F: Fn(&Cluster) -> Result<(Cluster, Vec<AttributeChange>), DomainError>,
 {
     let change = &change;
-    optimistically(
-        || async move {
-            let current = load_cluster(state, caller, cluster_id).await?;
-            let (next, changes) = change(&current)?;
-            if changes.is_empty() {
-                return Ok(Some(()));
-            }
-            let audit = audit_records(caller, &current, changes);
-            let written = state.store.update_cluster_settings(&next, &audit).await?;
-            Ok(written.then_some(()))
-        },
-        || changed_concurrently("the cluster"),
-    )
+    optimistically("the cluster", || async move {
+        let current = load_cluster(state, caller, cluster_id).await?;
+        let (next, changes) = change(&current)?;
+        if changes.is_empty() {
+            return Ok(Some(()));
+        }
+        let audit = audit_records(caller, &current, changes);
+        let written = state.store.update_cluster_settings(&next, &audit).await?;
+        Ok(written.then_some(()))
+    })
     .await
 }
 

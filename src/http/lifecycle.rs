@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use super::error::ApiResult;
 use super::extract::Caller;
 use super::in_cluster::{load_cluster, ClusterPath};
-use super::retry::{changed_concurrently, optimistically};
+use super::retry::optimistically;
 use super::schema::tags;
 use super::AppState;
 use crate::catalog::Generation;
@@ -77,32 +77,29 @@ async fn upgrade_cluster(
 ) -> ApiResult<Json<GenerationUpgradeForClusterDto>> {
     caller.require(Scope::UpdateClusters)?;
     let (state, caller, cluster_id) = (&state, &caller, &cluster_id);
-    optimistically(
-        || async move {
-            let cluster = load_cluster(state, caller, cluster_id).await?;
-            let now = Timestamp::now();
-            let upgrade = cluster.upgrade(&state.catalog, now)?;
-            let audit = upgrade.audit(caller.client_id(), "Upgrade", now);
-            if state
-                .store
-                .transition_cluster(&cluster, &upgrade.cluster, &audit)
-                .await?
-            {
-                state.reconciler.notify_one();
-                return Ok(Some(Json(GenerationUpgradeForClusterDto {
-                    cluster: IdNameDto {
-                        id: cluster.id,
-                        name: cluster.name,
-                    },
-                    old_generation: upgrade.old_generation.into(),
-                    new_generation: upgrade.new_generation.into(),
-                    org_id: cluster.org_id,
-                })));
-            }
-            Ok(None)
-        },
-        || changed_concurrently("the cluster"),
-    )
+    optimistically("the cluster", || async move {
+        let cluster = load_cluster(state, caller, cluster_id).await?;
+        let now = Timestamp::now();
+        let upgrade = cluster.upgrade(&state.catalog, now)?;
+        let audit = upgrade.audit(caller.client_id(), "Upgrade", now);
+        if state
+            .store
+            .transition_cluster(&cluster, &upgrade.cluster, &audit)
+            .await?
+        {
+            state.reconciler.notify_one();
+            return Ok(Some(Json(GenerationUpgradeForClusterDto {
+                cluster: IdNameDto {
+                    id: cluster.id,
+                    name: cluster.name,
+                },
+                old_generation: upgrade.old_generation.into(),
+                new_generation: upgrade.new_generation.into(),
+                org_id: cluster.org_id,
+            })));
+        }
+        Ok(None)
+    })
     .await
 }
 
@@ -130,37 +127,34 @@ async fn wake_cluster(
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::UpdateClusters)?;
     let (state, caller, cluster_id) = (&state, &caller, &cluster_id);
-    optimistically(
-        || async move {
-            let cluster: Cluster = load_cluster(state, caller, cluster_id).await?;
-            let now = Timestamp::now();
-            let Some(resuming) = cluster.wake(now) else {
-                return Ok(Some(StatusCode::NO_CONTENT));
-            };
-            let audit = caller
-                .audit(
-                    AuditType::Update,
-                    "cluster",
-                    &cluster.id,
-                    format!("Woke cluster {:?}", cluster.name),
-                    now,
-                )
-                .with_change(
-                    "status",
-                    Some(cluster.status.as_str().into()),
-                    Some(resuming.status.as_str().into()),
-                );
-            if state
-                .store
-                .transition_cluster(&cluster, &resuming, &audit)
-                .await?
-            {
-                state.reconciler.notify_one();
-                return Ok(Some(StatusCode::NO_CONTENT));
-            }
-            Ok(None)
-        },
-        || changed_concurrently("the cluster"),
-    )
+    optimistically("the cluster", || async move {
+        let cluster: Cluster = load_cluster(state, caller, cluster_id).await?;
+        let now = Timestamp::now();
+        let Some(resuming) = cluster.wake(now) else {
+            return Ok(Some(StatusCode::NO_CONTENT));
+        };
+        let audit = caller
+            .audit(
+                AuditType::Update,
+                "cluster",
+                &cluster.id,
+                format!("Woke cluster {:?}", cluster.name),
+                now,
+            )
+            .with_change(
+                "status",
+                Some(cluster.status.as_str().into()),
+                Some(resuming.status.as_str().into()),
+            );
+        if state
+            .store
+            .transition_cluster(&cluster, &resuming, &audit)
+            .await?
+        {
+            state.reconciler.notify_one();
+            return Ok(Some(StatusCode::NO_CONTENT));
+        }
+        Ok(None)
+    })
     .await
 }

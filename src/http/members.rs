@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiPath, Caller};
-use super::retry::{changed_concurrently, optimistically};
+use super::retry::optimistically;
 use super::schema::{string_enum, tags};
 use super::AppState;
 use crate::domain::audit::AuditType;
@@ -158,64 +158,61 @@ async fn put_member(
     // Read, decide, then write conditionally: the audit record states exactly what changed,
     // and a concurrent change makes the write miss and the loop decide again.
     let (state, caller, email, roles) = (&state, &caller, &email, &roles);
-    optimistically(
-        || async move {
-            let now = Timestamp::now();
-            match state.store.member(org_id, email).await? {
-                Some(m) if m.is_owner => {
-                    return Err(ApiError::forbidden(
-                        "the organization owner's roles cannot be changed",
-                    ))
-                }
-                Some(m) if m.roles == *roles => return Ok(Some(StatusCode::NO_CONTENT)),
-                Some(m) => {
-                    let audit = caller
-                        .audit(
-                            AuditType::Update,
-                            "member",
-                            email,
-                            format!("Changed the roles of {email}"),
-                            now,
-                        )
-                        .with_change(
-                            "roles",
-                            Some(roles_to_text(&m.roles)),
-                            Some(roles_to_text(roles)),
-                        );
-                    if state
-                        .store
-                        .update_member_roles(org_id, email, &m.roles, roles, &audit)
-                        .await?
-                    {
-                        return Ok(Some(StatusCode::NO_CONTENT));
-                    }
-                }
-                None => {
-                    let audit = caller.audit(
-                        AuditType::Create,
+    optimistically(email, || async move {
+        let now = Timestamp::now();
+        match state.store.member(org_id, email).await? {
+            Some(m) if m.is_owner => {
+                return Err(ApiError::forbidden(
+                    "the organization owner's roles cannot be changed",
+                ))
+            }
+            Some(m) if m.roles == *roles => return Ok(Some(StatusCode::NO_CONTENT)),
+            Some(m) => {
+                let audit = caller
+                    .audit(
+                        AuditType::Update,
                         "member",
                         email,
-                        format!("Invited {email} with roles {}", roles_to_text(roles)),
+                        format!("Changed the roles of {email}"),
                         now,
+                    )
+                    .with_change(
+                        "roles",
+                        Some(roles_to_text(&m.roles)),
+                        Some(roles_to_text(roles)),
                     );
-                    let member = Member::invite(org_id, email, roles.clone(), now);
-                    let max = state.settings.max_members;
-                    match state.store.insert_member(&member, max, &audit).await {
-                        Ok(()) => return Ok(Some(StatusCode::NO_CONTENT)),
-                        Err(StoreError::Conflict(_)) => {}
-                        Err(StoreError::LimitReached) => {
-                            return Err(ApiError::forbidden(format!(
-                            "no open seats left: the organization has all {max} of its seats taken"
-                        )))
-                        }
-                        Err(other) => return Err(other.into()),
-                    }
+                if state
+                    .store
+                    .update_member_roles(org_id, email, &m.roles, roles, &audit)
+                    .await?
+                {
+                    return Ok(Some(StatusCode::NO_CONTENT));
                 }
             }
-            Ok(None)
-        },
-        || changed_concurrently(email),
-    )
+            None => {
+                let audit = caller.audit(
+                    AuditType::Create,
+                    "member",
+                    email,
+                    format!("Invited {email} with roles {}", roles_to_text(roles)),
+                    now,
+                );
+                let member = Member::invite(org_id, email, roles.clone(), now);
+                let max = state.settings.max_members;
+                match state.store.insert_member(&member, max, &audit).await {
+                    Ok(()) => return Ok(Some(StatusCode::NO_CONTENT)),
+                    Err(StoreError::Conflict(_)) => {}
+                    Err(StoreError::LimitReached) => {
+                        return Err(ApiError::forbidden(format!(
+                            "no open seats left: the organization has all {max} of its seats taken"
+                        )))
+                    }
+                    Err(other) => return Err(other.into()),
+                }
+            }
+        }
+        Ok(None)
+    })
     .await
 }
 

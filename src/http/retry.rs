@@ -13,12 +13,9 @@ use super::error::{ApiError, ApiResult};
 pub const ATTEMPTS: usize = 10;
 
 /// Runs `attempt` until it decides (`Some`) or fails, at most `ATTEMPTS` times; `None`
-/// means its conditional write missed. When every attempt misses, answers `gave_up()`
-/// (usually `changed_concurrently`).
-pub async fn optimistically<T, F, Fut>(
-    mut attempt: F,
-    gave_up: impl FnOnce() -> ApiError,
-) -> ApiResult<T>
+/// means its conditional write missed. When every attempt misses, answers that `what`
+/// changed concurrently.
+pub async fn optimistically<T, F, Fut>(what: &str, mut attempt: F) -> ApiResult<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = ApiResult<Option<T>>>,
@@ -28,12 +25,12 @@ where
             return Ok(done);
         }
     }
-    Err(gave_up())
+    Err(changed_concurrently(what))
 }
 
 /// 503 with `Retry-After: 1`: `what` kept changing while this request was handled.
 /// Nothing was written, so a retry is safe (the JS SDK retries 503 by itself).
-pub fn changed_concurrently(what: &str) -> ApiError {
+fn changed_concurrently(what: &str) -> ApiError {
     ApiError {
         retry_after: Some(1),
         ..ApiError::new(

@@ -65,8 +65,13 @@ impl Application {
         let token_url = format!("{public_url}/oauth/token");
 
         let now = Timestamp::now();
-        let first_credentials = match (&args.bootstrap_client_id, &args.bootstrap_client_secret) {
-            (Some(id), Some(secret)) => {
+        // `validate` has made sure the two come together or not at all.
+        let bootstrap = args
+            .bootstrap_client_id
+            .as_deref()
+            .zip(args.bootstrap_client_secret.as_deref());
+        let first_credentials = match bootstrap {
+            Some((id, secret)) => {
                 operator::ensure_bootstrap_client(
                     store.as_ref(),
                     &keyring,
@@ -78,10 +83,9 @@ impl Application {
                 .await?;
                 None
             }
-            (None, None) => {
+            None => {
                 operator::bootstrap_empty(store.as_ref(), &keyring, &args.owner_email, now).await?
             }
-            _ => anyhow::bail!("set both CONSOLED_BOOTSTRAP_CLIENT_ID and CONSOLED_BOOTSTRAP_CLIENT_SECRET, or neither"),
         };
 
         let retired_grace = args.token_lifetime + args.clock_skew;

@@ -404,15 +404,7 @@ async fn bad_cli_input_fails_clearly_and_writes_nothing() {
 async fn members_accept_ends_a_pending_invite() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
-    let invited = app
-        .call(
-            Method::POST,
-            "/members/new+hire@example.com",
-            &admin,
-            Some(json!({"orgRoles": ["developer"]})),
-        )
-        .await;
-    assert_eq!(invited.status(), StatusCode::NO_CONTENT);
+    app.invite_developer(&admin, "new+hire@example.com").await;
 
     let accepted = json_of(
         &app.consoled(&[
@@ -511,15 +503,7 @@ async fn tables_show_control_and_bidi_characters_escaped() {
 async fn names_given_to_the_cli_refuse_control_and_bidi_characters() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
-    let invited = app
-        .call(
-            Method::POST,
-            "/members/new@example.com",
-            &admin,
-            Some(json!({"orgRoles": ["developer"]})),
-        )
-        .await;
-    assert_eq!(invited.status(), StatusCode::NO_CONTENT);
+    app.invite_developer(&admin, "new@example.com").await;
     let before = app.activity(&admin).await;
     let orgs_before = stdout(&app.consoled(&["orgs", "list"]).await);
     for bad in [

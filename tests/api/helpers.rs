@@ -265,6 +265,19 @@ impl TestApp {
 // Requests
 
 impl TestApp {
+    /// Invites `member` (as it goes in the path) as a developer; asserts the 204.
+    pub async fn invite_developer(&self, token: &str, member: &str) {
+        let invited = self
+            .call(
+                Method::POST,
+                &format!("/members/{member}"),
+                token,
+                Some(json!({"orgRoles": ["developer"]})),
+            )
+            .await;
+        assert_eq!(invited.status(), StatusCode::NO_CONTENT, "invite {member}");
+    }
+
     /// Sends a request with a bearer token and an optional JSON body.
     pub async fn call(
         &self,

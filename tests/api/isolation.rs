@@ -141,15 +141,7 @@ async fn first_org_fixture(app: &TestApp, token: &str) -> Fixture {
         .await
         .unwrap();
     let member = "shared+person@example.com";
-    let invited = app
-        .call(
-            Method::POST,
-            &format!("/members/{member}"),
-            token,
-            Some(json!({"orgRoles": ["developer"]})),
-        )
-        .await;
-    assert_eq!(invited.status(), StatusCode::NO_CONTENT);
+    app.invite_developer(token, &member).await;
     let secret = "FIRST_ORG_SECRET";
     let created = app
         .call(

@@ -141,7 +141,7 @@ async fn first_org_fixture(app: &TestApp, token: &str) -> Fixture {
         .await
         .unwrap();
     let member = "shared+person@example.com";
-    app.invite_developer(token, &member).await;
+    app.invite_developer(token, member).await;
     let secret = "FIRST_ORG_SECRET";
     let created = app
         .call(

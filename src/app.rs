@@ -23,11 +23,20 @@ use crate::http::{self, AppContext, AppState, Settings};
 use crate::installation::{load_signing_keys, open_storage};
 use crate::operator;
 use crate::reconciler::driver::SimulatedDriver;
-use crate::reconciler::Reconciler;
+use crate::reconciler::exec::{AuthSettings, ExecDriver};
+use crate::reconciler::{DriverKind, Reconciler};
 use crate::serve::{self, ConnectionLimits};
 
 /// Memory for cached response bodies.
 const READ_CACHE_BYTES: usize = 16 * 1024 * 1024;
+
+/// `--driver` and the settings of the exec driver.
+struct DriverSettings {
+    kind: DriverKind,
+    command: Option<std::path::PathBuf>,
+    timeout: Duration,
+    health_interval: Duration,
+}
 
 pub struct Application {
     listener: TcpListener,
@@ -40,6 +49,7 @@ pub struct Application {
     /// How long retired signing keys keep verifying.
     retired_key_grace: Duration,
     suspend_after: Option<Duration>,
+    driver: DriverSettings,
     /// Credentials created on an empty database, to be shown once.
     pub first_credentials: Option<operator::NewCredentials>,
 }
@@ -112,6 +122,7 @@ impl Application {
                 public_url,
                 token_url,
                 base_domain: args.base_domain.clone(),
+                driver_reports: args.driver == DriverKind::Exec,
                 max_clients_per_cluster: args.max_clients_per_cluster,
                 max_secrets_per_cluster: args.max_secrets_per_cluster,
                 max_body_bytes: args.max_body_bytes,
@@ -155,6 +166,12 @@ impl Application {
             key_refresh_interval: args.key_refresh_interval,
             retired_key_grace: retired_grace,
             suspend_after: Some(args.suspend_after).filter(|d| !d.is_zero()),
+            driver: DriverSettings {
+                kind: args.driver,
+                command: args.driver_command.clone(),
+                timeout: args.driver_timeout,
+                health_interval: args.health_interval,
+            },
             first_credentials,
         })
     }
@@ -181,7 +198,30 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
+        let exec = match (self.driver.kind, &self.driver.command) {
+            (DriverKind::Exec, Some(command)) => Some(Arc::new(ExecDriver::new(
+                self.state.store.clone(),
+                self.state.catalog.clone(),
+                self.state.keyring.clone(),
+                command.clone(),
+                self.driver.timeout,
+                self.driver.health_interval,
+                AuthSettings {
+                    issuer: self.state.settings.public_url.clone(),
+                    base_domain: self.state.settings.base_domain.clone(),
+                },
+                self.state.reconciler.clone(),
+            )?)),
+            _ => None,
+        };
+        let probes_task = exec.clone().map(|exec| {
+            let mut probes_stop = stop_rx.clone();
+            tokio::spawn(exec.run_probes(async move {
+                let _ = probes_stop.wait_for(|stopped| *stopped).await;
+            }))
+        });
         let reconciler = Reconciler {
+            exec,
             store: self.state.store.clone(),
             driver: Arc::new(SimulatedDriver {
                 delay: self.provision_delay,
@@ -227,6 +267,9 @@ impl Application {
         server_task.await?;
         let _ = reconciler_task.await;
         let _ = refresher_task.await;
+        if let Some(probes) = probes_task {
+            let _ = probes.await;
+        }
         Ok(())
     }
 }

@@ -24,6 +24,7 @@ const NONCE_LEN: usize = 24;
 #[derive(Clone)]
 pub struct Keyring {
     secret_hash_key: [u8; 32],
+    fingerprint_key: [u8; 32],
     cipher: XChaCha20Poly1305,
 }
 
@@ -39,6 +40,7 @@ impl Keyring {
         let encryption_key = derive(master, b"consoled/encryption-at-rest/v1");
         Keyring {
             secret_hash_key,
+            fingerprint_key: derive(master, b"consoled/driver-fingerprint/v1"),
             cipher: XChaCha20Poly1305::new(&encryption_key.into()),
         }
     }
@@ -61,6 +63,16 @@ impl Keyring {
             <HmacSha256 as Mac>::new_from_slice(&self.secret_hash_key).expect("any key length");
         mac.update(secret.as_bytes());
         mac.finalize().into_bytes().to_vec()
+    }
+
+    /// A keyed fingerprint of what was handed to the provisioning driver (which includes
+    /// connector secret values): stored to notice changes without storing anything a
+    /// guess could be checked against offline.
+    pub fn fingerprint(&self, data: &[u8]) -> String {
+        let mut mac =
+            <HmacSha256 as Mac>::new_from_slice(&self.fingerprint_key).expect("any key length");
+        mac.update(data);
+        base64url(&mac.finalize().into_bytes())
     }
 
     /// Compares a presented secret with a stored hash in constant time.

@@ -34,6 +34,10 @@ pub struct Channel {
 pub struct Generation {
     pub id: String,
     pub name: String,
+    /// Component name (`zeebe`, `operate`, ...) to the version this generation runs; handed
+    /// to the provisioning driver, which installs those versions.
+    #[serde(default)]
+    pub versions: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -22,6 +22,9 @@ pub enum ClustersCommand {
         /// Print a JSON array instead of a table.
         #[arg(long)]
         json: bool,
+        /// List the deleted clusters the provisioning driver is still tearing down instead.
+        #[arg(long)]
+        deleting: bool,
     },
     /// Suspend a Healthy cluster now (`PUT /clusters/{uuid}/wake` resumes it).
     Suspend {
@@ -34,7 +37,21 @@ pub enum ClustersCommand {
 
 pub async fn run(command: ClustersCommand) -> anyhow::Result<()> {
     match command {
-        ClustersCommand::List { storage, json } => {
+        ClustersCommand::List {
+            storage,
+            json,
+            deleting: true,
+        } => {
+            let store = installation::open_database(&storage).await?;
+            let teardowns = clusters::deleting(store.as_ref()).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&teardowns)?);
+            } else {
+                print_teardowns(&teardowns);
+            }
+            Ok(())
+        }
+        ClustersCommand::List { storage, json, .. } => {
             let store = installation::open_database(&storage).await?;
             let clusters = clusters::list(store.as_ref()).await?;
             if json {
@@ -114,5 +131,35 @@ fn print_table(clusters: &[Cluster]) {
     print!(
         "{}",
         table::render(&["ID", "ORGANIZATION", "STATUS", "SINCE", "NAME"], &rows)
+    );
+}
+
+fn print_teardowns(teardowns: &[clusters::Teardown]) {
+    let rows: Vec<Vec<String>> = teardowns
+        .iter()
+        .map(|t| {
+            vec![
+                t.id.clone(),
+                t.org_id.clone(),
+                t.deleted.clone().unwrap_or_default(),
+                t.attempts.to_string(),
+                t.name.clone().unwrap_or_default(),
+                t.last_error.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        table::render(
+            &[
+                "ID",
+                "ORGANIZATION",
+                "DELETED",
+                "ATTEMPTS",
+                "NAME",
+                "LAST ERROR"
+            ],
+            &rows
+        )
     );
 }

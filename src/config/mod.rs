@@ -302,6 +302,25 @@ pub struct ServeArgs {
     #[arg(long, env = "CONSOLED_CORS_ALLOWED_ORIGINS", value_delimiter = ',', value_parser = parse_cors_origin)]
     pub cors_allowed_origins: Vec<String>,
 
+    /// What provisions clusters: `simulated` (they turn Healthy after `--provision-delay`,
+    /// nothing runs) or `exec` (every step runs `--driver-command`; see docs/drivers.md).
+    #[arg(long, env = "CONSOLED_DRIVER", value_enum, default_value = "simulated")]
+    pub driver: crate::reconciler::DriverKind,
+
+    /// The executable the `exec` driver runs as `COMMAND ACTION`, with the step's JSON
+    /// document on stdin.
+    #[arg(long, env = "CONSOLED_DRIVER_COMMAND")]
+    pub driver_command: Option<PathBuf>,
+
+    /// How long one run of the driver command may take before it is killed and the step
+    /// counts as failed.
+    #[arg(long, env = "CONSOLED_DRIVER_TIMEOUT", default_value = "15m", value_parser = duration_within(SECOND, DAY))]
+    pub driver_timeout: Duration,
+
+    /// How often the health URLs a driver reported are probed.
+    #[arg(long, env = "CONSOLED_HEALTH_INTERVAL", default_value = "10s", value_parser = duration_within(Duration::from_millis(100), HOUR))]
+    pub health_interval: Duration,
+
     /// How often the reconciler looks for due work when nothing wakes it.
     #[arg(long, env = "CONSOLED_RECONCILE_INTERVAL", default_value = "1s", value_parser = duration_within(Duration::from_millis(10), HOUR))]
     pub reconcile_interval: Duration,

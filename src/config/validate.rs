@@ -78,6 +78,7 @@ impl ServeArgs {
             origins.len() <= 1 || !origins.iter().any(|o| *o == "*"),
             "--cors-allowed-origins: `*` allows every origin and cannot be combined with others"
         );
+        self.validate_driver()?;
         if let Some(url) = &self.storage.database_url {
             anyhow::ensure!(
                 ["sqlite:", "postgres:", "postgresql:"]
@@ -91,6 +92,39 @@ impl ServeArgs {
     }
 
     /// Checked here, not by value parsers, so a refused secret is never echoed.
+    /// The exec driver needs a command that can run; it is checked here so that a typo
+    /// fails the start, not every cluster's first step.
+    fn validate_driver(&self) -> anyhow::Result<()> {
+        use crate::reconciler::DriverKind;
+        match (self.driver, &self.driver_command) {
+            (DriverKind::Simulated, _) => Ok(()),
+            (DriverKind::Exec, None) => anyhow::bail!(
+                "--driver exec needs --driver-command (CONSOLED_DRIVER_COMMAND): the \
+                 executable that provisions clusters"
+            ),
+            (DriverKind::Exec, Some(command)) => {
+                let meta = std::fs::metadata(command)
+                    .map_err(|e| anyhow::anyhow!("--driver-command {}: {e}", command.display()))?;
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    anyhow::ensure!(
+                        meta.is_file() && meta.permissions().mode() & 0o111 != 0,
+                        "--driver-command {} is not an executable file",
+                        command.display()
+                    );
+                }
+                #[cfg(not(unix))]
+                anyhow::ensure!(
+                    meta.is_file(),
+                    "--driver-command {} is not a file",
+                    command.display()
+                );
+                Ok(())
+            }
+        }
+    }
+
     fn validate_bootstrap_client(&self) -> anyhow::Result<()> {
         match (&self.bootstrap_client_id, &self.bootstrap_client_secret) {
             (None, None) => Ok(()),

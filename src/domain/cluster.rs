@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ip_allowlist::IpAllowlistEntry;
+use super::provisioning::Endpoints;
 use super::{text, DomainError, Timestamp};
 use crate::catalog::Catalog;
 
@@ -239,9 +240,33 @@ impl ClusterLinks {
         }
     }
 
-    /// `ZEEBE_ADDRESS` of the connection details: the gateway host with its port.
+    /// `ZEEBE_ADDRESS` of the connection details: the gateway host with its port (443
+    /// unless a driver reported the address with its own).
     pub fn zeebe_address(&self) -> String {
-        format!("{}:443", self.zeebe)
+        let has_port = self
+            .zeebe
+            .rsplit_once(':')
+            .is_some_and(|(_, port)| port.parse::<u16>().is_ok());
+        if has_port {
+            self.zeebe.clone()
+        } else {
+            format!("{}:443", self.zeebe)
+        }
+    }
+
+    /// The links with what a provisioning driver reported in place of the made-up ones.
+    pub fn with_endpoints(mut self, endpoints: &Endpoints) -> Self {
+        let replace = |link: &mut String, reported: &Option<String>| {
+            if let Some(reported) = reported {
+                link.clone_from(reported);
+            }
+        };
+        replace(&mut self.zeebe, &endpoints.zeebe_grpc);
+        replace(&mut self.operate, &endpoints.operate);
+        replace(&mut self.tasklist, &endpoints.tasklist);
+        replace(&mut self.optimize, &endpoints.optimize);
+        replace(&mut self.connectors, &endpoints.connectors);
+        self
     }
 }
 

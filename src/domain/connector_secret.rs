@@ -69,6 +69,17 @@ pub fn encryption_context(cluster_id: &str, name: &str) -> Vec<u8> {
     format!("consoled/connector-secret/v1\0{cluster_id}\0{name}").into_bytes()
 }
 
+impl ConnectorSecret {
+    /// The plaintext value; `None` when it does not decrypt under this master key.
+    pub fn reveal(&self, keyring: &crate::crypto::Keyring) -> Option<String> {
+        let context = encryption_context(&self.cluster_id, &self.name);
+        keyring
+            .decrypt(&self.sealed_value, &context)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

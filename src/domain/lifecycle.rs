@@ -98,6 +98,7 @@ impl Cluster {
             .unwrap_or_else(|| Generation {
                 id: self.generation_id.clone(),
                 name: self.generation_id.clone(),
+                versions: Default::default(),
             });
         let mut cluster = self.entering(ComponentStatus::Updating, now);
         cluster.target_generation_id = Some(target.id.clone());

@@ -39,6 +39,7 @@ pub mod member;
 pub mod metrics;
 pub mod monitoring;
 pub mod organization;
+pub mod provisioning;
 pub mod scope;
 pub mod secure_connectivity;
 pub mod text;

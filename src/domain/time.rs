@@ -4,7 +4,7 @@ use time::macros::format_description;
 use time::OffsetDateTime;
 
 /// Milliseconds since the Unix epoch, UTC: how every instant is stored and passed around.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Timestamp(pub i64);
 
 impl Timestamp {

@@ -11,7 +11,7 @@ use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::clusters::{cluster_links, ClusterLinksDto};
+use super::clusters::{cluster_links, driver_endpoints, ClusterLinksDto};
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiPath, Caller};
 use super::in_cluster::{load_cluster, refused_child, ClusterPath};
@@ -202,7 +202,12 @@ async fn create_client(
         client_secret: secret,
         name: client.name,
         permissions: client.permissions,
-        links: cluster_links(&state, &cluster).into(),
+        links: cluster_links(
+            &state,
+            &cluster,
+            driver_endpoints(&state, &cluster).await?.as_ref(),
+        )
+        .into(),
     }))
 }
 
@@ -244,7 +249,12 @@ async fn get_client(
     }
     Ok(Json(ClientConnectionDetails {
         name: client.name,
-        zeebe_address: cluster_links(&state, &cluster).zeebe_address(),
+        zeebe_address: cluster_links(
+            &state,
+            &cluster,
+            driver_endpoints(&state, &cluster).await?.as_ref(),
+        )
+        .zeebe_address(),
         zeebe_client_id: client.client_id,
         zeebe_authorization_server_url: state.settings.token_url.clone(),
     }))

@@ -19,6 +19,7 @@ use super::AppState;
 use crate::catalog::Catalog;
 use crate::domain::audit::AuditType;
 use crate::domain::cluster::{Cluster, ClusterDraft, ClusterLinks, ComponentStatus, StageLabel};
+use crate::domain::provisioning::{DriverReport, Endpoints};
 use crate::domain::scope::Scope;
 use crate::domain::Timestamp;
 
@@ -164,24 +165,52 @@ fn named(id: &str, name: Option<&str>) -> NamedDto {
     }
 }
 
-pub fn cluster_links(state: &AppState, cluster: &Cluster) -> ClusterLinks {
+/// What the exec driver reported for a cluster (nothing under the simulated driver).
+pub async fn driver_endpoints(state: &AppState, cluster: &Cluster) -> ApiResult<Option<Endpoints>> {
+    if !state.settings.driver_reports {
+        return Ok(None);
+    }
+    let Some(driver) = state.store.driver_state(&cluster.id).await? else {
+        return Ok(None);
+    };
+    Ok(parse_report(driver.report.as_deref()))
+}
+
+fn parse_report(report: Option<&str>) -> Option<Endpoints> {
+    let report: DriverReport = serde_json::from_str(report?).ok()?;
+    Some(report.endpoints)
+}
+
+pub fn cluster_links(
+    state: &AppState,
+    cluster: &Cluster,
+    endpoints: Option<&Endpoints>,
+) -> ClusterLinks {
     let region_short = state
         .catalog
         .region(&cluster.region_id)
         .map(|r| r.short.as_str())
         .unwrap_or("unknown");
-    ClusterLinks::new(
+    let links = ClusterLinks::new(
         &cluster.id,
         &cluster.org_id,
         region_short,
         &state.settings.base_domain,
         &state.settings.token_url,
-    )
+    );
+    match endpoints {
+        Some(endpoints) => links.with_endpoints(endpoints),
+        None => links,
+    }
 }
 
-pub fn cluster_response(state: &AppState, c: Cluster) -> ClusterResponse {
+pub fn cluster_response(
+    state: &AppState,
+    c: Cluster,
+    endpoints: Option<&Endpoints>,
+) -> ClusterResponse {
     let catalog: &Catalog = &state.catalog;
-    let links = cluster_links(state, &c).into();
+    let links = cluster_links(state, &c, endpoints).into();
     ClusterResponse {
         plan_type: named(
             &c.plan_type_id,
@@ -246,9 +275,18 @@ async fn list_clusters(State(state): State<AppState>, caller: Caller) -> ApiResu
     let key = format!("list/{}", caller.org_id());
     cached_json(&state, &key, async {
         let clusters = state.store.clusters(caller.org_id()).await?;
+        // One query for every cluster's reported endpoints, not one per cluster.
+        let reports = if state.settings.driver_reports {
+            state.store.driver_reports(caller.org_id()).await?
+        } else {
+            Default::default()
+        };
         let body: Vec<ClusterResponse> = clusters
             .into_iter()
-            .map(|c| cluster_response(&state, c))
+            .map(|c| {
+                let endpoints = parse_report(reports.get(&c.id).map(String::as_str));
+                cluster_response(&state, c, endpoints.as_ref())
+            })
             .collect();
         Ok(body)
     })
@@ -278,7 +316,8 @@ async fn get_cluster(
     let key = format!("cluster/{}/{}", caller.org_id(), cluster_id);
     cached_json(&state, &key, async {
         let cluster = load_cluster(&state, &caller, &cluster_id).await?;
-        Ok(cluster_response(&state, cluster))
+        let endpoints = driver_endpoints(&state, &cluster).await?;
+        Ok(cluster_response(&state, cluster, endpoints.as_ref()))
     })
     .await
 }

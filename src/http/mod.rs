@@ -50,6 +50,8 @@ pub struct Settings {
     /// `<public_url>/oauth/token`.
     pub token_url: String,
     pub base_domain: String,
+    /// Whether clusters have driver-reported endpoints to look up (`--driver exec`).
+    pub driver_reports: bool,
     pub max_clients_per_cluster: u32,
     pub max_secrets_per_cluster: u32,
     pub max_body_bytes: usize,

@@ -108,18 +108,12 @@ async fn list_secrets(
         .await?;
     let mut values = BTreeMap::new();
     for secret in secrets {
-        let context = encryption_context(&secret.cluster_id, &secret.name);
-        let plain = state
-            .keyring
-            .decrypt(&secret.sealed_value, &context)
-            .ok()
-            .and_then(|bytes| String::from_utf8(bytes).ok())
-            .ok_or_else(|| {
-                ApiError::internal(format!(
-                    "connector secret {:?} of cluster {} does not decrypt under the master key",
-                    secret.name, secret.cluster_id
-                ))
-            })?;
+        let plain = secret.reveal(&state.keyring).ok_or_else(|| {
+            ApiError::internal(format!(
+                "connector secret {:?} of cluster {} does not decrypt under the master key",
+                secret.name, secret.cluster_id
+            ))
+        })?;
         values.insert(secret.name, plain);
     }
     Ok(Json(values))

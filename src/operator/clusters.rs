@@ -14,6 +14,44 @@ pub async fn list(store: &dyn Store) -> anyhow::Result<Vec<Cluster>> {
     Ok(store.all_clusters().await?)
 }
 
+/// A deleted cluster whose teardown by the provisioning driver has not succeeded yet.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Teardown {
+    pub id: String,
+    pub org_id: String,
+    pub name: Option<String>,
+    pub deleted: Option<String>,
+    /// Failed attempts so far.
+    pub attempts: i64,
+    pub next_attempt: Option<String>,
+    /// The last failure's stderr excerpt (secret values masked).
+    pub last_error: Option<String>,
+}
+
+pub async fn deleting(store: &dyn Store) -> anyhow::Result<Vec<Teardown>> {
+    let states = store.deleting_clusters().await?;
+    Ok(states
+        .into_iter()
+        .map(|s| {
+            let name = s
+                .snapshot
+                .as_deref()
+                .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+                .and_then(|doc| doc.get("name")?.as_str().map(str::to_string));
+            Teardown {
+                id: s.cluster_id,
+                org_id: s.org_id,
+                name,
+                deleted: s.deleted_at.map(Timestamp::to_rfc3339),
+                attempts: s.attempts,
+                next_attempt: (s.attempts > 0).then(|| s.next_attempt_at.to_rfc3339()),
+                last_error: s.last_error,
+            }
+        })
+        .collect())
+}
+
 #[derive(Debug)]
 pub enum Suspension {
     Suspended(Cluster),

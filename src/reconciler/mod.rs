@@ -9,6 +9,7 @@
 
 mod backups;
 pub mod driver;
+pub mod exec;
 mod policies;
 
 use std::sync::Arc;
@@ -24,6 +25,15 @@ use crate::storage::{ClusterProgress, ClusterStep, Store};
 use driver::ProvisioningDriver;
 
 pub const ACTOR: &str = "system:reconciler";
+
+/// Which provisioning driver runs (`--driver`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DriverKind {
+    /// Clusters turn Healthy after `--provision-delay`; nothing runs.
+    Simulated,
+    /// Every step runs `--driver-command` (docs/drivers.md).
+    Exec,
+}
 /// Passes run at most this often: a burst of creates wakes the reconciler once per gap,
 /// not once per create, and each pass writes all their steps in one transaction.
 const MIN_PASS_GAP: Duration = Duration::from_millis(50);
@@ -32,6 +42,9 @@ const BATCH: i64 = 256;
 pub struct Reconciler {
     pub store: Arc<dyn Store>,
     pub driver: Arc<dyn ProvisioningDriver>,
+    /// Set with `--driver exec`: steps run the driver command instead of being simulated
+    /// by `driver`.
+    pub exec: Option<Arc<exec::ExecDriver>>,
     pub wake: Arc<Notify>,
     pub interval: Duration,
     pub catalog: Arc<Catalog>,
@@ -78,6 +91,10 @@ impl Reconciler {
         // here must not hold up the clusters already in transition.
         if let Err(e) = self.apply_policies(now).await {
             tracing::warn!(error = %e, "applying lifecycle policies failed");
+        }
+        if let Some(exec) = &self.exec {
+            exec.dispatch(now).await?;
+            return Ok(None);
         }
         let mut next: Option<Duration> = None;
         let mut steps = Vec::new();

@@ -63,6 +63,8 @@ resources! {
     members: MemberStore ["members" by "org_id, email"],
     clusters: ClusterStore ["clusters" by "id"],
     lifecycle: ClusterLifecycleStore [],
+    // No foreign keys: a deleted cluster's rows stay until its teardown has run.
+    driver: DriverStore ["driver_state" by "cluster_id", "driver_backup_deletions" by "backup_id"],
     zeebe_clients: ZeebeClientStore ["zeebe_clients" by "id"],
     connector_secrets: ConnectorSecretStore ["connector_secrets" by "cluster_id, name"],
     backups: BackupStore ["backups" by "id"],
@@ -84,6 +86,7 @@ mod sqlite;
 use std::sync::Arc;
 
 pub use clusters::{ClusterProgress, ClusterStep};
+pub use driver::{BackupDeletion, DriverState, DriverStepResult, ProbeResult};
 pub use installation::{find_installation, require_installation, Absence};
 pub use keys::SigningKeyRecord;
 pub use postgres::PgStore;

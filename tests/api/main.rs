@@ -11,6 +11,8 @@ mod cli;
 mod clients;
 mod clusters;
 mod docs_page;
+mod driver_examples;
+mod exec_driver;
 mod flood;
 mod headers;
 mod isolation;

@@ -46,6 +46,7 @@ fn healthy(catalog: &Catalog, org: &str, name: &str, generation: usize, plan: us
 fn replica(store: Arc<dyn Store>, catalog: &Arc<Catalog>) -> Reconciler {
     Reconciler {
         store,
+        exec: None,
         driver: Arc::new(SimulatedDriver {
             delay: Duration::from_secs(1),
         }),

@@ -127,6 +127,22 @@ impl crate::storage::BackupStore for Backend {
             .execute(&mut *tx)
             .await
             .db()?;
+        // A cluster the exec driver handles gets a delete-backup step (see `sql/driver.rs`).
+        sqlx::query(
+            "INSERT INTO driver_backup_deletions \
+             (backup_id, cluster_id, org_id, name, created_at, deleted_at) \
+             SELECT $1, $2, $3, $4, $5, $6 \
+             WHERE EXISTS (SELECT 1 FROM driver_state WHERE cluster_id = $2)",
+        )
+        .bind(backup_id)
+        .bind(cluster_id)
+        .bind(org_id)
+        .bind(&row.name)
+        .bind(row.created_at)
+        .bind(audit.timestamp.millis())
+        .execute(&mut *tx)
+        .await
+        .db()?;
         Backend::insert_audit(&mut tx, audit).await?;
         self.commit(tx).await?;
         Ok(Some(row.into()))
@@ -153,6 +169,26 @@ impl crate::storage::BackupStore for Backend {
         audit: Option<&AuditEntry>,
     ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
+        let updated = Backend::apply_backup_progress(&mut tx, expected_version, b).await?;
+        if !updated {
+            return Ok(false);
+        }
+        if let Some(audit) = audit {
+            Backend::insert_audit(&mut tx, audit).await?;
+        }
+        self.commit(tx).await?;
+        Ok(true)
+    }
+}
+
+impl Backend {
+    /// Writes a backup's progress inside the caller's transaction if it is still at
+    /// `expected_version`; false when it changed or went first.
+    pub(in crate::storage) async fn apply_backup_progress(
+        tx: &mut sqlx::Transaction<'_, Db>,
+        expected_version: i64,
+        b: &Backup,
+    ) -> StoreResult<bool> {
         let updated = sqlx::query(
             "UPDATE backups SET status = $1, zeebe_status = $2, operate_status = $3, \
              tasklist_status = $4, optimize_status = $5, completed_at = $6, version = version + 1 \
@@ -166,17 +202,10 @@ impl crate::storage::BackupStore for Backend {
         .bind(b.completed_at.map(Timestamp::millis))
         .bind(&b.id)
         .bind(expected_version)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .db()?
         .rows_affected();
-        if updated == 0 {
-            return Ok(false);
-        }
-        if let Some(audit) = audit {
-            Backend::insert_audit(&mut tx, audit).await?;
-        }
-        self.commit(tx).await?;
-        Ok(true)
+        Ok(updated == 1)
     }
 }

@@ -39,12 +39,26 @@ impl crate::storage::ClusterStore for Backend {
         id: &str,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        self.write_audited(
-            "DELETE FROM clusters WHERE id = $1 AND org_id = $2",
-            &[id, org_id],
-            audit,
+        let mut tx = self.begin().await?;
+        let deleted = sqlx::query("DELETE FROM clusters WHERE id = $1 AND org_id = $2")
+            .bind(id)
+            .bind(org_id)
+            .execute(&mut *tx)
+            .await
+            .db()?
+            .rows_affected();
+        // A cluster the exec driver handles is torn down next, without waiting out the
+        // backoff of a step that was failing.
+        sqlx::query(
+            "UPDATE driver_state SET deleted_at = $1, attempts = 0, next_attempt_at = 0, \
+             step = NULL, operation_id = NULL WHERE cluster_id = $2",
         )
+        .bind(audit.timestamp.millis())
+        .bind(id)
+        .execute(&mut *tx)
         .await
+        .db()?;
+        self.commit_audited(tx, deleted, audit).await
     }
 
     async fn update_cluster_settings(
@@ -114,6 +128,26 @@ impl crate::storage::ClusterStore for Backend {
         if steps.is_empty() {
             return Ok(0);
         }
+        let mut tx = self.begin().await?;
+        let applied = Backend::apply_cluster_steps(&mut tx, steps).await?;
+        if applied == 0 {
+            return Ok(0);
+        }
+        self.commit(tx).await?;
+        Ok(applied)
+    }
+}
+
+impl Backend {
+    /// Applies reconciler steps inside the caller's transaction, each conditional on its
+    /// version, with the activity records of those that applied; how many applied.
+    pub(in crate::storage) async fn apply_cluster_steps(
+        tx: &mut sqlx::Transaction<'_, Db>,
+        steps: &[ClusterStep],
+    ) -> StoreResult<usize> {
+        if steps.is_empty() {
+            return Ok(0);
+        }
         // One statement for the whole pass; a step whose version moved on (another writer
         // got there first) matches nothing and is skipped, its audit record with it.
         let mut update = sqlx::QueryBuilder::<Db>::new(
@@ -144,29 +178,22 @@ impl crate::storage::ClusterStore for Backend {
              FROM step WHERE clusters.id = step.step_id AND clusters.version = step.expected_version \
              RETURNING id",
         );
-        let mut tx = self.begin().await?;
         let applied: std::collections::HashSet<String> = update
             .build_query_scalar()
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut **tx)
             .await
             .db()?
             .into_iter()
             .collect();
-        if applied.is_empty() {
-            return Ok(0);
-        }
         let audits: Vec<&AuditEntry> = steps
             .iter()
             .filter(|step| applied.contains(&step.id))
             .filter_map(|step| step.audit.as_ref())
             .collect();
-        Backend::insert_audits(&mut tx, &audits).await?;
-        self.commit(tx).await?;
+        Backend::insert_audits(tx, &audits).await?;
         Ok(applied.len())
     }
-}
 
-impl Backend {
     /// Checks that the cluster exists in the organization and locks its row where the
     /// backend needs it ([`SqlBackend::LOCK_ROWS`]), so limits checked by counting its
     /// children (clients, secrets) hold under concurrent writers.

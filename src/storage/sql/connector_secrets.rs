@@ -68,6 +68,7 @@ impl crate::storage::ConnectorSecretStore for Backend {
         .execute(&mut *tx)
         .await
         .db()?;
+        Backend::touch_cluster(&mut tx, &s.cluster_id).await?;
         Backend::insert_audit(&mut tx, audit).await?;
         self.commit(tx).await
     }
@@ -107,6 +108,9 @@ impl crate::storage::ConnectorSecretStore for Backend {
         .await
         .db()?
         .rows_affected();
+        if updated > 0 {
+            Backend::touch_cluster(&mut tx, cluster_id).await?;
+        }
         self.commit_audited(tx, updated, audit).await
     }
 
@@ -117,11 +121,34 @@ impl crate::storage::ConnectorSecretStore for Backend {
         name: &str,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        self.write_audited(
+        let mut tx = self.begin().await?;
+        let deleted = sqlx::query(
             "DELETE FROM connector_secrets WHERE cluster_id = $1 AND name = $2 AND org_id = $3",
-            &[cluster_id, name, org_id],
-            audit,
         )
+        .bind(cluster_id)
+        .bind(name)
+        .bind(org_id)
+        .execute(&mut *tx)
         .await
+        .db()?
+        .rows_affected();
+        if deleted > 0 {
+            Backend::touch_cluster(&mut tx, cluster_id).await?;
+        }
+        self.commit_audited(tx, deleted, audit).await
+    }
+}
+
+impl Backend {
+    /// Moves a cluster's version on: the provisioning driver applies connector secrets, so
+    /// a change to them is a change of the cluster that the driver must see (and that
+    /// concurrent writers of the cluster must not overwrite unseen).
+    async fn touch_cluster(tx: &mut sqlx::Transaction<'_, Db>, cluster_id: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE clusters SET version = version + 1 WHERE id = $1")
+            .bind(cluster_id)
+            .execute(&mut **tx)
+            .await
+            .db()?;
+        Ok(())
     }
 }

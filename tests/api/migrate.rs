@@ -160,6 +160,29 @@ async fn populate(app: &TestApp) -> Installation {
         .await;
     assert_eq!(connected.status(), StatusCode::NO_CONTENT);
 
+    // What the exec driver keeps (this server simulates): a teardown still to run, and a
+    // deleted backup whose driver step is pending.
+    app.execute_sql(
+        "INSERT INTO driver_state (cluster_id, org_id, seen_version, applied, report, \
+         snapshot, deleted_at, step, operation_id, attempts, next_attempt_at, last_error, \
+         lease_owner, lease_until, next_probe_at, failed_probes) \
+         VALUES ($1, $2, 3, '{}', '{}', '{\"name\":\"gone\"}', 1700000000000, 'delete', \
+         'op-1', 2, 1700000001000, 'no: ****', NULL, 0, 0, 0)",
+        &[&uuid::Uuid::new_v4().to_string(), &TestApp::org_of(&token)],
+    )
+    .await;
+    app.execute_sql(
+        "INSERT INTO driver_backup_deletions \
+         (backup_id, cluster_id, org_id, name, created_at, deleted_at) \
+         VALUES ($1, $2, $3, 'backup-old', 1700000000000, 1700000002000)",
+        &[
+            &uuid::Uuid::new_v4().to_string(),
+            &cluster,
+            &TestApp::org_of(&token),
+        ],
+    )
+    .await;
+
     let other = app.create_org("second").await;
     let other_org_token = app
         .token_for(

@@ -19,7 +19,7 @@ CREATE TABLE driver_state (
     -- The step being attempted ("create", ...) and its operation id, stable across retries.
     step             TEXT,
     operation_id     TEXT,
-    attempts         INTEGER NOT NULL,
+    attempts         BIGINT NOT NULL,
     next_attempt_at  BIGINT NOT NULL,
     -- The failed step's stderr excerpt, secret values masked.
     last_error       TEXT,
@@ -29,7 +29,7 @@ CREATE TABLE driver_state (
     -- Health probing: when the next probe is due (claimed by moving it), and how many
     -- probes in a row have failed.
     next_probe_at    BIGINT NOT NULL,
-    failed_probes    INTEGER NOT NULL
+    failed_probes    BIGINT NOT NULL
 );
 CREATE INDEX driver_state_due ON driver_state(next_attempt_at);
 CREATE INDEX driver_state_probe ON driver_state(next_probe_at);

@@ -82,6 +82,20 @@ fn record(state: &Path, cluster: &str) -> Option<Value> {
 }
 
 /// Whether a process runs (a zombie does not count: orphans may wait to be reaped).
+/// Running fake-cluster processes of `cluster` (zombies excepted).
+fn cluster_processes(cluster: &str) -> usize {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| {
+            let path = e.ok()?.path();
+            let pid: i64 = path.file_name()?.to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(path.join("cmdline")).ok()?;
+            (contains(&cmdline, cluster) && contains(&cmdline, "cluster.mjs") && alive(pid))
+                .then_some(())
+        })
+        .count()
+}
+
 fn alive(pid: i64) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .is_ok_and(|stat| !stat.split(") ").nth(1).unwrap_or("").starts_with('Z'))
@@ -419,9 +433,8 @@ async fn a_cluster_lives_through_the_exec_driver() {
         calls_of(state, &cluster, "suspend").pop()
     })
     .await;
-    let pid = record(state, &cluster).unwrap()["pid"].as_i64().unwrap();
     wait_for("the process to stop", Duration::from_secs(5), || async {
-        (!alive(pid)).then_some(())
+        (cluster_processes(&cluster) == 0).then_some(())
     })
     .await;
     assert_eq!(api.status(&cluster).await, "Suspended");
@@ -481,9 +494,8 @@ async fn a_cluster_lives_through_the_exec_driver() {
         api.get(&format!("/clusters/{cluster}")).await.status(),
         StatusCode::NOT_FOUND
     );
-    let pid = record(state, &cluster).unwrap()["pid"].as_i64().unwrap();
     wait_for("the teardown", Duration::from_secs(10), || async {
-        (record(state, &cluster).is_none() && !alive(pid)).then_some(())
+        (record(state, &cluster).is_none() && cluster_processes(&cluster) == 0).then_some(())
     })
     .await;
     assert_eq!(calls_of(state, &cluster, "delete").len(), 1);
@@ -537,11 +549,7 @@ async fn kill_9_in_the_middle_of_a_create_and_of_a_delete_finishes_each_once() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(api.records_saying(&cluster, "is Healthy").await, 1);
     let rec = record(state, &cluster).unwrap();
-    let processes = std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
-        .filter(|cmdline| contains(cmdline, &cluster) && contains(cmdline, "cluster.mjs"))
-        .count();
+    let processes = cluster_processes(&cluster);
     assert_eq!(processes, 1, "one process for the cluster: {rec}");
 
     std::fs::write(state.join("delay-delete"), "1500").unwrap();

@@ -25,13 +25,13 @@ struct DriverStateRow {
     deleted_at: Option<i64>,
     step: Option<String>,
     operation_id: Option<String>,
-    attempts: i32,
+    attempts: i64,
     next_attempt_at: i64,
     last_error: Option<String>,
     lease_owner: Option<String>,
     lease_until: i64,
     next_probe_at: i64,
-    failed_probes: i32,
+    failed_probes: i64,
 }
 
 impl From<DriverStateRow> for DriverState {
@@ -46,13 +46,13 @@ impl From<DriverStateRow> for DriverState {
             deleted_at: r.deleted_at.map(Timestamp),
             step: r.step,
             operation_id: r.operation_id,
-            attempts: r.attempts.into(),
+            attempts: r.attempts,
             next_attempt_at: Timestamp(r.next_attempt_at),
             last_error: r.last_error,
             lease_owner: r.lease_owner,
             lease_until: Timestamp(r.lease_until),
             next_probe_at: Timestamp(r.next_probe_at),
-            failed_probes: r.failed_probes.into(),
+            failed_probes: r.failed_probes,
         }
     }
 }
@@ -65,11 +65,6 @@ struct BackupDeletionRow {
     name: String,
     created_at: i64,
     deleted_at: i64,
-}
-
-/// Saturating: the counters are small, but a corrupt value must not panic a runner.
-fn small(n: i64) -> i32 {
-    n.clamp(0, i32::MAX.into()) as i32
 }
 
 #[async_trait]
@@ -185,11 +180,11 @@ impl crate::storage::DriverStore for Backend {
             .bind(&s.snapshot)
             .bind(&s.step)
             .bind(&s.operation_id)
-            .bind(small(s.attempts))
+            .bind(s.attempts)
             .bind(s.next_attempt_at.millis())
             .bind(&s.last_error)
             .bind(s.next_probe_at.millis())
-            .bind(small(s.failed_probes))
+            .bind(s.failed_probes)
             .bind(&s.cluster_id)
             .bind(owner)
             .execute(&mut *tx)
@@ -322,7 +317,7 @@ impl crate::storage::DriverStore for Backend {
         let mut tx = self.begin().await?;
         for result in results {
             sqlx::query("UPDATE driver_state SET failed_probes = $1 WHERE cluster_id = $2")
-                .bind(small(result.failed_probes))
+                .bind(result.failed_probes)
                 .bind(&result.cluster_id)
                 .execute(&mut *tx)
                 .await

@@ -571,3 +571,259 @@ pub fn after_probe(
         _ => (failed_probes, None),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+    use crate::domain::cluster::ClusterDraft;
+
+    fn cluster(status: ComponentStatus) -> Cluster {
+        let catalog = Catalog::builtin();
+        let mut c = Cluster::create(
+            ClusterDraft::sample(&catalog, "c"),
+            "o",
+            &catalog,
+            Timestamp(0),
+        )
+        .unwrap();
+        c.status = status;
+        c.components = Components::all(status);
+        c
+    }
+
+    fn applied(c: &Cluster, fingerprint: &str, suspended: bool) -> Applied {
+        Applied {
+            fingerprint: fingerprint.into(),
+            generation_id: c.generation_id.clone(),
+            suspended,
+        }
+    }
+
+    fn health() -> HealthUrls {
+        HealthUrls {
+            zeebe: Some("http://h/z".into()),
+            operate: Some("http://h/o".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_next_step_follows_the_gap_between_cluster_and_applied() {
+        use NextStep::*;
+        let healthy = cluster(ComponentStatus::Healthy);
+        let none: &[String] = &[];
+        assert_eq!(
+            next_step(None, None, "f", none, none),
+            Some(Lifecycle(Action::Delete))
+        );
+        assert_eq!(
+            next_step(Some(&healthy), None, "f", none, none),
+            Some(Lifecycle(Action::Create))
+        );
+        let same = applied(&healthy, "f", false);
+        assert_eq!(
+            next_step(Some(&healthy), Some(&same), "f", none, none),
+            None
+        );
+        assert_eq!(
+            next_step(Some(&healthy), Some(&same), "g", none, none),
+            Some(Lifecycle(Action::Update))
+        );
+        let suspended = cluster(ComponentStatus::Suspended);
+        assert_eq!(
+            next_step(Some(&suspended), Some(&same), "g", none, none),
+            Some(Lifecycle(Action::Suspend)),
+            "a suspended cluster is suspended, not updated"
+        );
+        let asleep = applied(&healthy, "f", true);
+        assert_eq!(
+            next_step(Some(&suspended), Some(&asleep), "g", none, none),
+            None
+        );
+        // Woken: Resuming, or Unhealthy after a failed wake, both need the wake step.
+        for status in [ComponentStatus::Resuming, ComponentStatus::Unhealthy] {
+            assert_eq!(
+                next_step(Some(&cluster(status)), Some(&asleep), "f", none, none),
+                Some(Lifecycle(Action::Wake))
+            );
+        }
+        let mut upgrading = cluster(ComponentStatus::Updating);
+        upgrading.target_generation_id = Some("newer".into());
+        assert_eq!(
+            next_step(Some(&upgrading), Some(&same), "f", none, none),
+            Some(Lifecycle(Action::Upgrade))
+        );
+        let backups = vec!["b1".to_string()];
+        let deleted = vec!["b0".to_string()];
+        assert_eq!(
+            next_step(Some(&healthy), Some(&same), "f", &backups, &deleted),
+            Some(DeleteBackup("b0".into()))
+        );
+        assert_eq!(
+            next_step(Some(&healthy), Some(&same), "f", &backups, none),
+            Some(Backup("b1".into()))
+        );
+        assert_eq!(
+            next_step(Some(&healthy), Some(&same), "g", &backups, none),
+            Some(Lifecycle(Action::Update)),
+            "lifecycle steps go first"
+        );
+    }
+
+    #[test]
+    fn a_healthy_cluster_turns_unhealthy_after_three_failed_probes_and_back_once() {
+        let healthy = cluster(ComponentStatus::Healthy);
+        let down = [(Component::Zeebe, false), (Component::Operate, true)];
+        let (failed, change) = after_probe(&healthy, 0, &down, "t", Timestamp(1));
+        assert_eq!((failed, change.is_none()), (1, true));
+        let (failed, change) = after_probe(&healthy, 1, &down, "t", Timestamp(1));
+        assert_eq!((failed, change.is_none()), (2, true));
+        let (failed, change) = after_probe(&healthy, 2, &down, "t", Timestamp(9));
+        assert_eq!(failed, 3);
+        let (unhealthy, audit) = change.unwrap();
+        assert_eq!(unhealthy.status, ComponentStatus::Unhealthy);
+        assert_eq!(unhealthy.components.zeebe, ComponentStatus::Unhealthy);
+        assert_eq!(unhealthy.components.operate, ComponentStatus::Healthy);
+        assert!(audit.unwrap().audit.contains("zeebe not answering"));
+        // Still down: no new record.
+        let (_, change) = after_probe(&unhealthy, 3, &down, "t", Timestamp(10));
+        assert!(change.is_none_or(|(_, audit)| audit.is_none()));
+        let up = [(Component::Zeebe, true), (Component::Operate, true)];
+        let (failed, change) = after_probe(&unhealthy, 3, &up, "t", Timestamp(11));
+        assert_eq!(failed, 0);
+        let (healthy_again, audit) = change.unwrap();
+        assert_eq!(healthy_again.status, ComponentStatus::Healthy);
+        assert!(audit.is_some());
+        // A healthy probe of a healthy cluster writes nothing.
+        assert_eq!(after_probe(&healthy, 0, &up, "t", Timestamp(12)), (0, None));
+    }
+
+    #[test]
+    fn a_coming_up_cluster_is_healthy_when_every_probed_component_answers() {
+        let mut updating = cluster(ComponentStatus::Updating);
+        updating.target_generation_id = Some("newer".into());
+        let partly = [(Component::Zeebe, true), (Component::Operate, false)];
+        let (_, change) = after_probe(&updating, 0, &partly, "t", Timestamp(1));
+        let (next, audit) = change.unwrap();
+        assert_eq!(next.status, ComponentStatus::Updating);
+        assert_eq!(next.components.zeebe, ComponentStatus::Healthy);
+        assert!(audit.is_none());
+        let all = [(Component::Zeebe, true), (Component::Operate, true)];
+        let (_, change) = after_probe(&next, 0, &all, "t", Timestamp(2));
+        let (done, _) = change.unwrap();
+        assert_eq!(done.status, ComponentStatus::Healthy);
+        assert_eq!(done.generation_id, "newer");
+        assert_eq!(done.target_generation_id, None);
+    }
+
+    #[test]
+    fn step_outcomes_set_the_status_a_client_sees() {
+        let creating = cluster(ComponentStatus::Creating);
+        // Health URLs: probes decide; none: Healthy at once.
+        assert!(after_success(
+            &creating,
+            Action::Create,
+            &health(),
+            false,
+            "t",
+            Timestamp(1)
+        )
+        .is_none());
+        let (next, _) = after_success(
+            &creating,
+            Action::Create,
+            &HealthUrls::default(),
+            false,
+            "t",
+            Timestamp(1),
+        )
+        .unwrap();
+        assert_eq!(next.status, ComponentStatus::Healthy);
+        // A failure shows Unhealthy, once; a later success brings the step's status back.
+        let (failed, audit) =
+            after_failure(&creating, Action::Create, "boom", "t", Timestamp(2)).unwrap();
+        assert_eq!(failed.status, ComponentStatus::Unhealthy);
+        assert!(audit.audit.contains("boom"));
+        assert!(after_failure(&failed, Action::Create, "boom", "t", Timestamp(3)).is_none());
+        let (back, _) =
+            after_success(&failed, Action::Create, &health(), true, "t", Timestamp(4)).unwrap();
+        assert_eq!(back.status, ComponentStatus::Creating);
+        // A failed suspension leaves the cluster Suspended: that is what is being carried out.
+        let suspended = cluster(ComponentStatus::Suspended);
+        assert!(after_failure(&suspended, Action::Suspend, "x", "t", Timestamp(5)).is_none());
+    }
+
+    #[test]
+    fn reports_take_http_urls_and_host_port_only() {
+        let ok = DriverReport::parse(
+            br#"{"endpoints":{"zeebeGrpc":"zeebe.example:26500","operate":"https://o.example/"},
+                 "health":{"zeebe":"http://127.0.0.1:9600/ready"},"extra":1}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            ok.endpoints.zeebe_grpc.as_deref(),
+            Some("zeebe.example:26500")
+        );
+        assert_eq!(ok.health.each().count(), 1);
+        assert_eq!(DriverReport::parse(b"{}").unwrap(), DriverReport::default());
+        for bad in [
+            &br#"{"health":{"zeebe":"file:///etc/passwd"}}"#[..],
+            br#"{"endpoints":{"operate":"not a url"}}"#,
+            br#"{"endpoints":{"zeebeGrpc":"no-port"}}"#,
+            br#"{"endpoints":{"zeebeGrpc":"a/b:1"}}"#,
+            b"created!",
+            b"",
+        ] {
+            assert!(
+                DriverReport::parse(bad).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+
+    #[test]
+    fn documents_keep_secrets_out_of_snapshots_and_fingerprints_see_them() {
+        let catalog = Catalog::builtin();
+        let c = cluster(ComponentStatus::Healthy);
+        let generation = catalog.generation(&c.generation_id).unwrap();
+        let mut doc = ClusterDocument {
+            uuid: c.id.clone(),
+            name: c.name.clone(),
+            org_id: c.org_id.clone(),
+            plan_type: NamedRef {
+                uuid: "p".into(),
+                name: "P".into(),
+            },
+            channel: NamedRef {
+                uuid: "c".into(),
+                name: "C".into(),
+            },
+            generation: GenerationRef {
+                uuid: generation.id.clone(),
+                name: generation.name.clone(),
+                versions: generation.versions.clone(),
+            },
+            region: RegionRef {
+                uuid: "r".into(),
+                name: "R".into(),
+                short: "r-1".into(),
+            },
+            stage_label: None,
+            ip_allowlist: vec![],
+            connector_secrets: [("K".to_string(), "v4lue".to_string())].into(),
+        };
+        assert!(doc.without_secrets().connector_secrets.is_empty());
+        let before = doc.settings_bytes();
+        doc.generation.uuid = "other".into();
+        assert_eq!(
+            doc.settings_bytes(),
+            before,
+            "the generation is the upgrade's business"
+        );
+        doc.connector_secrets.insert("K".into(), "changed".into());
+        assert_ne!(doc.settings_bytes(), before);
+        assert_eq!(doc.secret_values(), vec!["changed"]);
+    }
+}

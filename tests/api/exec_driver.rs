@@ -59,6 +59,27 @@ async fn server(data: &Path, state: &Path) -> ServerProcess {
     .await
 }
 
+/// Kills every fake cluster started with state dir `0` when the test ends, passed or not.
+struct Reaper(PathBuf);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        let Some(dir) = self.0.to_str() else { return };
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|p| p.parse::<i64>().ok())
+            else {
+                continue;
+            };
+            if std::fs::read(entry.path().join("cmdline")).is_ok_and(|c| contains(&c, dir)) {
+                kill(pid);
+            }
+        }
+    }
+}
+
 /// Every call the hook received, oldest first.
 fn calls(state: &Path) -> Vec<Value> {
     std::fs::read_to_string(state.join("calls.jsonl"))
@@ -273,6 +294,7 @@ async fn a_cluster_lives_through_the_exec_driver() {
     let data = tempfile::tempdir().unwrap();
     let state_dir = tempfile::tempdir().unwrap();
     let state = state_dir.path();
+    let _reaper = Reaper(state.to_path_buf());
     let server = server(data.path(), state).await;
     let http = reqwest::Client::new();
     let api = Api {
@@ -519,6 +541,7 @@ async fn kill_9_in_the_middle_of_a_create_and_of_a_delete_finishes_each_once() {
     let data = tempfile::tempdir().unwrap();
     let state_dir = tempfile::tempdir().unwrap();
     let state = state_dir.path();
+    let _reaper = Reaper(state.to_path_buf());
     let mut server = server(data.path(), state).await;
     let http = reqwest::Client::new();
     let token = server.admin_token(&http).await;
@@ -598,5 +621,102 @@ async fn kill_9_in_the_middle_of_a_create_and_of_a_delete_finishes_each_once() {
     assert_eq!(
         api.records_saying(&cluster, "tore the cluster down").await,
         1
+    );
+}
+
+#[tokio::test]
+async fn replicas_run_each_step_once_and_share_the_probing() {
+    if !node_available() {
+        return;
+    }
+    let Some(admin) = crate::postgres::admin_url_or_skip("the exec driver replica test") else {
+        return;
+    };
+    let url = crate::postgres::fresh_database(&admin).await;
+    let state_dir = tempfile::tempdir().unwrap();
+    let state = state_dir.path();
+    let _reaper = Reaper(state.to_path_buf());
+    let hook = driver_dir().join("hook.mjs");
+    let env = [
+        ("CONSOLED_DRIVER", "exec"),
+        ("CONSOLED_DRIVER_COMMAND", hook.to_str().unwrap()),
+        ("CONSOLED_HEALTH_INTERVAL", "500ms"),
+        ("CONSOLED_TEST_DRIVER_DIR", state.to_str().unwrap()),
+    ];
+    let mut replicas = Vec::new();
+    for _ in 0..3 {
+        replicas.push(crate::replicas::start_replica_with_env(&url, &[], &env).await);
+    }
+    let http = reqwest::Client::new();
+    let token = bootstrap_token(&http, &replicas[0].base).await;
+    let params = cluster_parameters(&http, &replicas[0].base, &token).await;
+    let created: Value = http
+        .post(format!("{}/clusters", replicas[1].base))
+        .bearer_auth(&token)
+        .json(&default_cluster_body(&params, "shared"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let cluster = created["clusterId"].as_str().unwrap().to_string();
+    wait_for(
+        "the cluster to be Healthy",
+        Duration::from_secs(20),
+        || async {
+            let c: Value = http
+                .get(format!("{}/clusters/{cluster}", replicas[2].base))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            (c["status"]["ready"] == "Healthy").then_some(())
+        },
+    )
+    .await;
+    assert_eq!(
+        calls_of(state, &cluster, "create").len(),
+        1,
+        "one replica ran the create"
+    );
+
+    // Over 4 s, a 500 ms interval allows about 8 probe rounds of 5 components; three
+    // replicas probing on their own would make about 24.
+    let port = record(state, &cluster).unwrap()["port"].as_i64().unwrap();
+    let stats = |http: reqwest::Client| async move {
+        let s: Value = http
+            .get(format!("http://127.0.0.1:{port}/stats"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        s["healthRequests"].as_i64().unwrap()
+    };
+    let before = stats(http.clone()).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let rounds = (stats(http.clone()).await - before) / 5;
+    assert!((5..=10).contains(&rounds), "{rounds} probe rounds in 4 s");
+
+    let response = http
+        .delete(format!("{}/clusters/{cluster}", replicas[0].base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    wait_for("the teardown", Duration::from_secs(15), || async {
+        (cluster_processes(&cluster) == 0).then_some(())
+    })
+    .await;
+    assert_eq!(
+        calls_of(state, &cluster, "delete").len(),
+        1,
+        "one replica ran the delete"
     );
 }

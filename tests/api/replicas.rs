@@ -15,12 +15,21 @@ use crate::helpers::{
 
 const PUBLIC_URL: &str = "http://consoled.replicas.test";
 
-struct Replica {
+pub(crate) struct Replica {
     child: Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 async fn start_replica(database_url: &str, extra: &[&str]) -> Replica {
+    start_replica_with_env(database_url, extra, &[]).await
+}
+
+/// A replica with extra `serve` flags and environment variables.
+pub(crate) async fn start_replica_with_env(
+    database_url: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Replica {
     let port = free_port();
     let data_dir = tempfile::tempdir().unwrap().keep();
     let child = Command::new(env!("CARGO_BIN_EXE_consoled"))
@@ -35,6 +44,7 @@ async fn start_replica(database_url: &str, extra: &[&str]) -> Replica {
         .env("CONSOLED_PROVISION_DELAY", "600ms")
         .env("CONSOLED_RECONCILE_INTERVAL", "100ms")
         .env("CONSOLED_KEY_REFRESH_INTERVAL", "200ms")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .kill_on_drop(true)

@@ -152,14 +152,19 @@ function send(res, status, body) {
   res.end(text);
 }
 
+// Health requests answered so far: tests count how often consoled probes.
+let healthRequests = 0;
+
 async function handle(req, res) {
   const url = new URL(req.url, 'http://localhost');
   const route = url.pathname;
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'method not allowed' });
 
+  if (route === '/stats') return send(res, 200, { healthRequests });
   const health = /^\/health\/([a-z]+)$/.exec(route);
   if (health) {
     if (!COMPONENTS.has(health[1])) return send(res, 404, { error: 'unknown component' });
+    healthRequests += 1;
     const down = fs.existsSync(path.join(STATE_DIR, `${UUID}.down`)) ||
       fs.existsSync(path.join(STATE_DIR, `${UUID}.down-${health[1]}`));
     return down ? send(res, 503, { status: 'DOWN' }) : send(res, 200, { status: 'UP' });

@@ -86,9 +86,7 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
         return false;
     }
     match PasswordHash::new(stored) {
-        Ok(hash) => argon2()
-            .verify_password(password.as_bytes(), &hash)
-            .is_ok(),
+        Ok(hash) => argon2().verify_password(password.as_bytes(), &hash).is_ok(),
         Err(_) => false,
     }
 }

@@ -26,15 +26,14 @@ impl crate::storage::AccountStore for Backend {
 
     async fn insert_sign_in_link(&self, link: &SignInLink, audit: &AuditEntry) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        let member: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM members WHERE org_id = $1 AND email = $2",
-        )
-        .bind(&link.org_id)
-        .bind(&link.email)
-        .fetch_optional(&mut *tx)
-        .await
-        .db()?;
-        if member.is_none() {
+        let members: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM members WHERE org_id = $1 AND email = $2")
+                .bind(&link.org_id)
+                .bind(&link.email)
+                .fetch_one(&mut *tx)
+                .await
+                .db()?;
+        if members == 0 {
             return Err(StoreError::NotFound);
         }
         // A new link replaces the earlier ones: only the newest link handed out works.

@@ -246,8 +246,8 @@ pub async fn sign_out(
     form: Result<Form<LogoutForm>, FormRejection>,
 ) -> Response {
     let presented = form.map(|Form(f)| f.csrf).unwrap_or_default();
-    if let Err(refused) = signed_in.check_csrf(&presented) {
-        return refused;
+    if !signed_in.csrf_matches(&presented) {
+        return forbidden_form();
     }
     let member = &signed_in.member;
     let audit = AuditEntry::new(

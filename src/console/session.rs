@@ -157,15 +157,6 @@ impl SignedIn {
     pub fn csrf_matches(&self, presented: &str) -> bool {
         same_token(&self.session.csrf_token, presented)
     }
-
-    /// Refuses a form without this session's CSRF token (403, nothing changed).
-    pub fn check_csrf(&self, presented: &str) -> Result<(), Response> {
-        if self.csrf_matches(presented) {
-            Ok(())
-        } else {
-            Err(forbidden_form())
-        }
-    }
 }
 
 /// To the login page, forgetting the session cookie.

@@ -620,3 +620,19 @@ async fn a_reset_link_replaces_the_password_and_ends_the_sessions() {
     let page = Browser::new(&app).page(&link_of(&invite)).await;
     assert!(page.contains("Welcome"), "{page}");
 }
+
+#[tokio::test]
+async fn cookies_are_secure_when_the_public_url_is_https() {
+    let app = TestApp::spawn_with(&["--public-url", "https://consoled.example.test"]).await;
+    let link = app.owner_link.clone().unwrap();
+    assert!(
+        link.starts_with("https://consoled.example.test/console/links/"),
+        "{link}"
+    );
+    let page = Browser::new(&app).get("/console/login").await;
+    let cookie = page.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.starts_with("consoled_form="), "{cookie}");
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/console", "Secure"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+}

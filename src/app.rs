@@ -52,6 +52,9 @@ pub struct Application {
     driver: DriverSettings,
     /// Credentials created on an empty database, to be shown once.
     pub first_credentials: Option<operator::NewCredentials>,
+    /// The owner's one-time link to set a console password, made on the first start, to be
+    /// shown once.
+    pub first_owner_link: Option<String>,
 }
 
 impl Application {
@@ -80,9 +83,9 @@ impl Application {
             .bootstrap_client_id
             .as_deref()
             .zip(args.bootstrap_client_secret.as_deref());
-        let first_credentials = match bootstrap {
+        let (first_credentials, created_org) = match bootstrap {
             Some((id, secret)) => {
-                operator::ensure_bootstrap_client(
+                let created = operator::ensure_bootstrap_client(
                     store.as_ref(),
                     &keyring,
                     id,
@@ -91,11 +94,24 @@ impl Application {
                     now,
                 )
                 .await?;
-                None
+                (None, created)
             }
             None => {
-                operator::bootstrap_empty(store.as_ref(), &keyring, &args.owner_email, now).await?
+                let credentials =
+                    operator::bootstrap_empty(store.as_ref(), &keyring, &args.owner_email, now)
+                        .await?;
+                let created = credentials.as_ref().map(|c| c.org_id.clone());
+                (credentials, created)
             }
+        };
+        // Only the process that created the organization makes the owner's link.
+        let first_owner_link = match created_org {
+            Some(org_id) => {
+                let link =
+                    operator::members::owner_link(store.as_ref(), &keyring, &org_id, now).await?;
+                Some(crate::console::link_url(&public_url, &link.token))
+            }
+            None => None,
         };
 
         let retired_grace = args.token_lifetime + args.clock_skew;
@@ -173,6 +189,7 @@ impl Application {
                 health_interval: args.health_interval,
             },
             first_credentials,
+            first_owner_link,
         })
     }
 

@@ -25,6 +25,8 @@ const NONCE_LEN: usize = 24;
 pub struct Keyring {
     secret_hash_key: [u8; 32],
     fingerprint_key: [u8; 32],
+    sign_in_link_key: [u8; 32],
+    session_key: [u8; 32],
     cipher: XChaCha20Poly1305,
 }
 
@@ -41,6 +43,8 @@ impl Keyring {
         Keyring {
             secret_hash_key,
             fingerprint_key: derive(master, b"consoled/driver-fingerprint/v1"),
+            sign_in_link_key: derive(master, b"consoled/console-sign-in-link/v1"),
+            session_key: derive(master, b"consoled/console-session/v1"),
             cipher: XChaCha20Poly1305::new(&encryption_key.into()),
         }
     }
@@ -69,10 +73,19 @@ impl Keyring {
     /// connector secret values): stored to notice changes without storing anything a
     /// guess could be checked against offline.
     pub fn fingerprint(&self, data: &[u8]) -> String {
-        let mut mac =
-            <HmacSha256 as Mac>::new_from_slice(&self.fingerprint_key).expect("any key length");
-        mac.update(data);
-        base64url(&mac.finalize().into_bytes())
+        keyed_hash(&self.fingerprint_key, data)
+    }
+
+    /// A keyed hash of a one-time sign-in link's token: what the database keeps instead of
+    /// the token, so a copy of the database cannot be used to set anyone's password.
+    pub fn sign_in_link_hash(&self, token: &str) -> String {
+        keyed_hash(&self.sign_in_link_key, token.as_bytes())
+    }
+
+    /// A keyed hash of a console session id (the cookie's value): what the database keeps
+    /// instead of the id, so a copy of the database cannot be used to sign in.
+    pub fn session_hash(&self, session_id: &str) -> String {
+        keyed_hash(&self.session_key, session_id.as_bytes())
     }
 
     /// Compares a presented secret with a stored hash in constant time.
@@ -123,6 +136,12 @@ impl Keyring {
             )
             .map_err(|_| anyhow::anyhow!("ciphertext does not authenticate under the master key"))
     }
+}
+
+fn keyed_hash(key: &[u8; 32], data: &[u8]) -> String {
+    let mut mac = <HmacSha256 as Mac>::new_from_slice(key).expect("any key length");
+    mac.update(data);
+    base64url(&mac.finalize().into_bytes())
 }
 
 fn derive(master: &[u8; 32], label: &[u8]) -> [u8; 32] {
@@ -216,6 +235,19 @@ mod tests {
         assert!(!keyring.verify_secret("s3cret ", &hash));
         let other = Keyring::from_master_key(&[8u8; 32]);
         assert!(!other.verify_secret("s3cret", &hash));
+    }
+
+    #[test]
+    fn console_hashes_are_keyed_and_apart() {
+        let keyring = Keyring::from_master_key(&[7u8; 32]);
+        let link = keyring.sign_in_link_hash("token");
+        assert_eq!(link, keyring.sign_in_link_hash("token"));
+        assert_ne!(link, keyring.session_hash("token"));
+        assert_ne!(link, keyring.fingerprint(b"token"));
+        assert_ne!(
+            link,
+            Keyring::from_master_key(&[8u8; 32]).sign_in_link_hash("token")
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! - [`operator`]: the actions of the operator commands and the first-start bootstrap.
 //! - [`installation`]: opening the database, master key and signing keys.
 //! - [`http`]: routing, extractors, error mapping; one file per resource.
+//! - [`console`]: the web console's pages under `/console`, one file per page.
 //! - [`auth`]: the OAuth token issuer and bearer-token verification.
 //! - [`domain`]: the API's entities and rules, free of HTTP; time is passed in.
 //! - [`storage`]: one [`storage::Store`] interface with a SQLite implementation.
@@ -17,6 +18,7 @@ pub mod auth;
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod crypto;
 pub mod domain;
 pub mod http;

@@ -14,6 +14,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             credentials.org_id, credentials.client_id, credentials.client_secret
         );
     }
+    if let Some(link) = &app.first_owner_link {
+        // To the terminal only, like the credentials: the link sets the owner's password.
+        println!(
+            "The web console: open this one-time link to set the owner's password \
+             (valid for 7 days; `consoled members reset-password EMAIL` makes a new one):\n\
+             \n  {link}\n"
+        );
+    }
     tracing::info!(address = %app.local_addr(), public_url = %app.state().settings.public_url, "consoled listening");
     app.run_until(app::shutdown_signal()).await
 }

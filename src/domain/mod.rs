@@ -26,6 +26,7 @@ macro_rules! wire_names {
     };
 }
 
+pub mod account;
 pub mod api_client;
 pub mod audit;
 pub mod backup;
@@ -39,6 +40,7 @@ pub mod member;
 pub mod metrics;
 pub mod monitoring;
 pub mod organization;
+pub mod permissions;
 pub mod provisioning;
 pub mod scope;
 pub mod secure_connectivity;

@@ -9,7 +9,7 @@ mod cluster_update;
 mod clusters;
 mod docs;
 pub mod error;
-mod extract;
+pub(crate) mod extract;
 mod health;
 mod in_cluster;
 mod ip_allowlist;
@@ -97,6 +97,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
     let cors = middleware::cors(&settings.cors_allowed_origins)?;
     let (routes, _) = openapi::api_router().split_for_parts();
     let mut router = routes
+        .merge(crate::console::routes(state.clone()))
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -92,6 +92,7 @@ pub async fn create_api_client(
 }
 
 /// Ensures a client with exactly these credentials and every scope exists (idempotent).
+/// Returns the id of the default organization when this call created it (the first start).
 pub async fn ensure_bootstrap_client(
     store: &dyn Store,
     keyring: &Keyring,
@@ -99,7 +100,7 @@ pub async fn ensure_bootstrap_client(
     secret: &str,
     owner_email: &str,
     now: Timestamp,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<String>> {
     anyhow::ensure!(
         !client_id.trim().is_empty(),
         "the bootstrap client id must not be empty"
@@ -132,7 +133,8 @@ pub async fn ensure_bootstrap_client(
             }
         }
         None => {
-            let (org, _) = default_organization(store, owner_email, now).await?;
+            let (org, created_org) = default_organization(store, owner_email, now).await?;
+            let org_id = org.id.clone();
             let created = create_api_client(
                 store,
                 keyring,
@@ -154,9 +156,10 @@ pub async fn ensure_bootstrap_client(
                 }
                 Err(e) => return Err(e),
             }
+            return Ok(created_org.then_some(org_id));
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 /// On an empty database, creates the default organization and an admin client. Only the

@@ -61,6 +61,11 @@ resources! {
     orgs: OrgStore ["organizations" by "id", "api_clients" by "client_id"],
     keys: KeyStore ["signing_keys" by "kid"],
     members: MemberStore ["members" by "org_id, email"],
+    accounts: AccountStore [
+        "member_passwords" by "org_id, email",
+        "sign_in_links" by "token_hash",
+        "console_sessions" by "id_hash"
+    ],
     clusters: ClusterStore ["clusters" by "id"],
     lifecycle: ClusterLifecycleStore [],
     // No foreign keys: a deleted cluster's rows stay until its teardown has run.
@@ -85,6 +90,7 @@ mod sqlite;
 
 use std::sync::Arc;
 
+pub use accounts::Account;
 pub use clusters::{ClusterProgress, ClusterStep};
 pub use driver::{BackupDeletion, DriverState, DriverStepResult, ProbeResult};
 pub use installation::{find_installation, require_installation, Absence};

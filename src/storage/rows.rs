@@ -3,6 +3,7 @@
 
 use sqlx::FromRow;
 
+use crate::domain::account::{ConsoleSession, LinkPurpose, SignInLink};
 use crate::domain::api_client::ApiClient;
 use crate::domain::audit::{AuditEntry, AuditType};
 use crate::domain::cluster::{Cluster, ComponentStatus, Components, StageLabel};
@@ -296,5 +297,86 @@ impl From<MemberRow> for Member {
             is_owner: r.is_owner,
             created_at: Timestamp(r.created_at),
         }
+    }
+}
+
+/// A member's columns prefixed by the alias `m`, for joins.
+macro_rules! joined_member_columns {
+    () => {
+        "m.org_id, m.email, m.name, m.roles, m.invite_pending, m.is_owner, m.created_at"
+    };
+}
+pub(crate) use joined_member_columns;
+
+#[derive(FromRow)]
+pub(crate) struct AccountRow {
+    #[sqlx(flatten)]
+    member: MemberRow,
+    password_hash: String,
+}
+
+impl From<AccountRow> for crate::storage::Account {
+    fn from(r: AccountRow) -> Self {
+        crate::storage::Account {
+            member: r.member.into(),
+            password_hash: r.password_hash,
+        }
+    }
+}
+
+macro_rules! sign_in_link_columns {
+    () => {
+        "token_hash, org_id, email, purpose, created_at, expires_at"
+    };
+}
+pub(crate) use sign_in_link_columns;
+
+#[derive(FromRow)]
+pub(crate) struct SignInLinkRow {
+    token_hash: String,
+    org_id: String,
+    email: String,
+    purpose: String,
+    created_at: i64,
+    expires_at: i64,
+}
+
+impl From<SignInLinkRow> for SignInLink {
+    fn from(r: SignInLinkRow) -> Self {
+        SignInLink {
+            token_hash: r.token_hash,
+            org_id: r.org_id,
+            email: r.email,
+            // The column's CHECK admits only the two; an unknown one would be the shorter.
+            purpose: LinkPurpose::parse(&r.purpose).unwrap_or(LinkPurpose::Reset),
+            created_at: Timestamp(r.created_at),
+            expires_at: Timestamp(r.expires_at),
+        }
+    }
+}
+
+/// A session with its member's columns (`joined_member_columns!`).
+#[derive(FromRow)]
+pub(crate) struct SessionRow {
+    id_hash: String,
+    csrf_token: String,
+    session_created_at: i64,
+    last_seen_at: i64,
+    #[sqlx(flatten)]
+    member: MemberRow,
+}
+
+impl From<SessionRow> for (ConsoleSession, Member) {
+    fn from(r: SessionRow) -> Self {
+        let member: Member = r.member.into();
+        let session = ConsoleSession {
+            id_hash: r.id_hash,
+            org_id: member.org_id.clone(),
+            email: member.email.clone(),
+            csrf_token: r.csrf_token,
+            created_at: Timestamp(r.session_created_at),
+            last_seen_at: Timestamp(r.last_seen_at),
+        };
+        (session, member)
     }
 }

@@ -6,9 +6,10 @@ pub(crate) use sqlx::FromRow;
 pub(crate) use super::backend::SqlBackend;
 pub(crate) use super::rows::*;
 pub(crate) use super::{
-    ClusterProgress, ClusterStep, ResultExt, SigningKeyRecord, StoreError, StoreResult,
+    Account, ClusterProgress, ClusterStep, ResultExt, SigningKeyRecord, StoreError, StoreResult,
     ZeebeCredential,
 };
+pub(crate) use crate::domain::account::{ConsoleSession, LinkPurpose, SignInLink};
 pub(crate) use crate::domain::api_client::ApiClient;
 pub(crate) use crate::domain::audit::AuditEntry;
 pub(crate) use crate::domain::cluster::{Cluster, StageLabel};

@@ -32,6 +32,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub data_dir: TempDir,
     pub database_url: String,
+    /// The owner's one-time console link printed on the first start (`None` after it).
+    pub owner_link: Option<String>,
     extra_args: Vec<String>,
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<JoinHandle<()>>,
@@ -99,6 +101,7 @@ impl TestApp {
             http: http.build().unwrap(),
             data_dir,
             database_url,
+            owner_link: None,
             extra_args: extra,
             shutdown: None,
             handle: None,
@@ -111,6 +114,9 @@ impl TestApp {
         let args = serve_args(self.data_dir.path(), listen, &self.extra_args);
         let app = Application::build(args).await.expect("server builds");
         self.addr = app.local_addr();
+        if let Some(link) = &app.first_owner_link {
+            self.owner_link = Some(link.clone());
+        }
         let scheme = if app.serves_tls() { "https" } else { "http" };
         self.base_url = format!("{scheme}://{}", self.addr);
         let (tx, rx) = oneshot::channel();

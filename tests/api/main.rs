@@ -10,6 +10,7 @@ mod backups;
 mod cli;
 mod clients;
 mod clusters;
+mod console;
 mod docs_page;
 mod driver_examples;
 mod exec_driver;

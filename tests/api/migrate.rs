@@ -183,6 +183,30 @@ async fn populate(app: &TestApp) -> Installation {
     )
     .await;
 
+    // The console's accounts: a password, a link still to use and a session.
+    let org = TestApp::org_of(&token);
+    app.execute_sql(
+        "INSERT INTO member_passwords (org_id, email, password_hash, updated_at) \
+         VALUES ($1, 'owner@consoled.local', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA', \
+         1700000000000)",
+        &[&org],
+    )
+    .await;
+    app.execute_sql(
+        "INSERT INTO sign_in_links (token_hash, org_id, email, purpose, created_at, expires_at) \
+         VALUES ('link-hash', $1, 'new+colleague@example.com', 'invite', 1700000000000, \
+         4102444800000)",
+        &[&org],
+    )
+    .await;
+    app.execute_sql(
+        "INSERT INTO console_sessions (id_hash, org_id, email, csrf_token, created_at, \
+         last_seen_at) VALUES ('session-hash', $1, 'owner@consoled.local', 'csrf', \
+         1700000000000, 1700000000000)",
+        &[&org],
+    )
+    .await;
+
     let other = app.create_org("second").await;
     let other_org_token = app
         .token_for(

@@ -1,0 +1,195 @@
+//! The web console: server-rendered pages under `/console`, served by the same router as
+//! the API and a thin client of the same domain and storage layers (no second copy of a
+//! rule). One file per page or group of pages; what they share is here:
+//!
+//! - [`page`]: renders a template into a response; every console response carries the
+//!   strict [`CONTENT_SECURITY_POLICY`] (no inline script or style: the one stylesheet is
+//!   an asset, `assets.rs`).
+//! - `session.rs`: the session cookie, the [`session::SignedIn`] extractor (unauthenticated
+//!   requests to pages are sent to the login page) and the CSRF checks of forms.
+//! - `login.rs` (sign in and out), `links.rs` (one-time links that set a password),
+//!   `clusters.rs` (the start page).
+//!
+//! Permissions come from the role matrix (`domain::permissions`), checked on the server.
+
+mod assets;
+mod clusters;
+mod links;
+mod login;
+mod session;
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use tokio::sync::Semaphore;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::domain::account;
+use crate::http::AppState;
+
+/// Only this server's own files; no inline script or style, no framing, forms only here.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; \
+     base-uri 'none'";
+
+/// Where people sign in; unauthenticated requests to pages are sent here.
+pub const LOGIN_PATH: &str = "/console/login";
+/// The start page after sign-in.
+pub const HOME_PATH: &str = "/console";
+
+/// The address of a one-time link that sets a password.
+pub fn link_url(public_url: &str, token: &str) -> String {
+    format!("{}/console/links/{token}", public_url.trim_end_matches('/'))
+}
+
+/// The console's routes, under `/console`, and `GET /` sending browsers there.
+pub fn routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to(HOME_PATH) }))
+        .route(HOME_PATH, get(clusters::start_page))
+        .route(LOGIN_PATH, get(login::login_page).post(login::sign_in))
+        .route("/console/logout", axum::routing::post(login::sign_out))
+        .route(
+            "/console/links/{token}",
+            get(links::link_page).post(links::set_password),
+        )
+        .route("/console/assets/{version}/{name}", get(assets::asset))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            session::same_origin_posts,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+}
+
+/// What every page's frame shows: the stylesheet, and who is signed in.
+pub struct Layout {
+    pub css: String,
+    pub user: Option<UserNav>,
+}
+
+/// The signed-in member in the page's header, with the token of its sign-out form.
+pub struct UserNav {
+    pub email: String,
+    pub csrf: String,
+}
+
+impl Layout {
+    pub fn anonymous() -> Layout {
+        Layout {
+            css: assets::url("console.css"),
+            user: None,
+        }
+    }
+
+    pub fn signed_in(signed_in: &session::SignedIn) -> Layout {
+        Layout {
+            css: assets::url("console.css"),
+            user: Some(UserNav {
+                email: signed_in.member.email.clone(),
+                csrf: signed_in.session.csrf_token.clone(),
+            }),
+        }
+    }
+}
+
+/// A rendered page with its status.
+pub fn page(status: StatusCode, template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => {
+            let mut response = (status, html).into_response();
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            response
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "rendering a console page failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+/// A page with a heading, a sentence and an optional link onwards.
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub layout: Layout,
+    pub heading: String,
+    pub text: String,
+    pub next: Option<(String, String)>,
+}
+
+/// A message page for someone not (necessarily) signed in.
+pub fn message(status: StatusCode, heading: &str, text: &str) -> Response {
+    page(
+        status,
+        &MessagePage {
+            layout: Layout::anonymous(),
+            heading: heading.to_string(),
+            text: text.to_string(),
+            next: Some((HOME_PATH.to_string(), "Go to the console".to_string())),
+        },
+    )
+}
+
+/// A form refused for its CSRF token or origin: 403, and nothing was changed.
+pub fn forbidden_form() -> Response {
+    message(
+        StatusCode::FORBIDDEN,
+        "This form has expired",
+        "The form was sent without its security token, from an old page or from another \
+         site, so nothing was changed. Go back, reload the page and try again.",
+    )
+}
+
+/// Something the member's roles do not allow: 403.
+pub fn not_allowed(what: &str) -> Response {
+    message(
+        StatusCode::FORBIDDEN,
+        "Not allowed",
+        &format!("Your roles in this organization do not allow you to {what}."),
+    )
+}
+
+/// A failure of the server (the database, a task): logged, and a generic page.
+pub fn internal_error(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "a console request failed");
+    message(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong",
+        "The request could not be completed. Try again in a moment.",
+    )
+}
+
+/// Password hashes computed at once: each takes 19 MiB and a core for tens of
+/// milliseconds, so a burst of sign-ins queues here instead of exhausting memory.
+static HASHING: Semaphore = Semaphore::const_new(4);
+
+/// Runs a password hash or verification on a blocking thread, a few at a time.
+pub async fn hashing<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> anyhow::Result<T> {
+    let _permit = HASHING.acquire().await?;
+    Ok(tokio::task::spawn_blocking(work).await?)
+}
+
+/// Verifies `password` against `stored` (or against a decoy, so an unknown account takes as
+/// long); off the async runtime.
+pub async fn verify_password(password: Arc<str>, stored: Option<String>) -> anyhow::Result<bool> {
+    hashing(move || match stored {
+        Some(hash) => account::verify_password(&password, &hash),
+        None => {
+            account::verify_password(&password, account::decoy_hash());
+            false
+        }
+    })
+    .await
+}

@@ -1,5 +1,6 @@
 //! Backups of a cluster: taken on request, driven to completion by the reconciler.
 
+use super::audit::{AuditEntry, AuditType};
 use super::cluster::Cluster;
 use super::{DomainError, Timestamp};
 
@@ -108,6 +109,27 @@ impl Backup {
             completed_at: status.is_final().then_some(now),
             ..self.clone()
         })
+    }
+}
+
+impl Backup {
+    /// The activity record of this backup reaching `next`'s status, by `actor`.
+    pub fn status_audit(&self, next: &Backup, actor: &str, now: Timestamp) -> AuditEntry {
+        AuditEntry::new(
+            &self.org_id,
+            actor,
+            AuditType::Update,
+            "backup",
+            &self.id,
+            format!("Backup {:?} is {}", self.name, next.status.as_str()),
+            now,
+        )
+        .with_parent("cluster", &self.cluster_id)
+        .with_change(
+            "status",
+            Some(self.status.as_str().into()),
+            Some(next.status.as_str().into()),
+        )
     }
 }
 

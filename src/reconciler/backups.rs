@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use super::{earliest, Reconciler, ACTOR, BATCH};
-use crate::domain::audit::{AuditEntry, AuditType};
 use crate::domain::backup::Backup;
 use crate::domain::Timestamp;
 
@@ -39,23 +38,10 @@ impl Reconciler {
         let Some(next) = backup.progressed(observation.components, now) else {
             return Ok(observation.check_again_in);
         };
-        let audit = next.status.is_final().then(|| {
-            AuditEntry::new(
-                &backup.org_id,
-                ACTOR,
-                AuditType::Update,
-                "backup",
-                &backup.id,
-                format!("Backup {:?} is {}", backup.name, next.status.as_str()),
-                now,
-            )
-            .with_parent("cluster", &backup.cluster_id)
-            .with_change(
-                "status",
-                Some(backup.status.as_str().into()),
-                Some(next.status.as_str().into()),
-            )
-        });
+        let audit = next
+            .status
+            .is_final()
+            .then(|| backup.status_audit(&next, ACTOR, now));
         // A lost race (another reconciler, or a delete) is fine: whoever won wrote the step.
         self.store
             .advance_backup(backup.version, &next, audit.as_ref())

@@ -128,24 +128,6 @@ fn kill(pid: i64) {
         .status();
 }
 
-async fn wait_for<T, F, Fut>(what: &str, within: Duration, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        if let Some(found) = probe().await {
-            return found;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 struct Api<'a> {
     server: &'a ServerProcess,
     http: reqwest::Client,
@@ -194,7 +176,7 @@ impl Api<'_> {
     }
 
     async fn wait_status(&self, id: &str, wanted: &str, within: Duration) -> Value {
-        wait_for(&format!("cluster {id} to be {wanted}"), within, || async {
+        eventually_within(&format!("cluster {id} to be {wanted}"), within, || async {
             let cluster = self.cluster(id).await;
             (cluster["status"]["ready"] == wanted).then_some(cluster)
         })
@@ -286,6 +268,12 @@ async fn consoled(server: &ServerProcess, args: &[&str]) -> std::process::Output
         .unwrap()
 }
 
+/// `consoled clusters list --deleting --json`: the teardowns still pending.
+async fn deleting(server: &ServerProcess) -> Vec<Value> {
+    let out = consoled(server, &["clusters", "list", "--deleting", "--json"]).await;
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 #[tokio::test]
 async fn a_cluster_lives_through_the_exec_driver() {
     if !node_available() {
@@ -312,7 +300,7 @@ async fn a_cluster_lives_through_the_exec_driver() {
     // Create: the hook starts the cluster's process; it is Healthy only once it answers.
     let cluster = api.create_cluster("real", Some(&older)).await;
     std::fs::write(state.join(format!("{cluster}.down")), "").unwrap();
-    let rec = wait_for("the cluster's process", Duration::from_secs(15), || async {
+    let rec = eventually_within("the cluster's process", Duration::from_secs(15), || async {
         record(state, &cluster).filter(|r| r["port"].is_i64())
     })
     .await;
@@ -413,7 +401,7 @@ async fn a_cluster_lives_through_the_exec_driver() {
         )
         .await;
     assert!(response.status().is_success(), "{}", response.status());
-    let upgraded = wait_for("the upgrade", Duration::from_secs(15), || async {
+    let upgraded = eventually_within("the upgrade", Duration::from_secs(15), || async {
         let c = api.cluster(&cluster).await;
         (c["status"]["ready"] == "Healthy" && c["generation"]["uuid"] != older.as_str())
             .then_some(c)
@@ -435,7 +423,7 @@ async fn a_cluster_lives_through_the_exec_driver() {
         )
         .await;
     assert!(response.status().is_success());
-    let update = wait_for("the update", Duration::from_secs(10), || async {
+    let update = eventually_within("the update", Duration::from_secs(10), || async {
         calls_of(state, &cluster, "update").pop()
     })
     .await;
@@ -451,11 +439,11 @@ async fn a_cluster_lives_through_the_exec_driver() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    wait_for("the suspend step", Duration::from_secs(10), || async {
+    eventually_within("the suspend step", Duration::from_secs(10), || async {
         calls_of(state, &cluster, "suspend").pop()
     })
     .await;
-    wait_for("the process to stop", Duration::from_secs(5), || async {
+    eventually_within("the process to stop", Duration::from_secs(5), || async {
         (cluster_processes(&cluster) == 0).then_some(())
     })
     .await;
@@ -472,6 +460,55 @@ async fn a_cluster_lives_through_the_exec_driver() {
         .await;
     assert_eq!(calls_of(state, &cluster, "wake").len(), 1);
 
+    // Backups: taken by the driver's backup step, removed by its delete-backup step.
+    let backup: Value = api
+        .send(
+            reqwest::Method::POST,
+            &format!("/clusters/{cluster}/backups"),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let backup_id = backup["uuid"].as_str().unwrap().to_string();
+    eventually_within(
+        "the backup to complete",
+        Duration::from_secs(10),
+        || async {
+            let backups: Value = api
+                .get(&format!("/clusters/{cluster}/backups"))
+                .await
+                .json()
+                .await
+                .unwrap();
+            backups
+                .as_array()?
+                .iter()
+                .find(|b| b["uuid"] == backup_id.as_str() && b["status"] == "Complete")
+                .cloned()
+        },
+    )
+    .await;
+    let taken = calls_of(state, &cluster, "backup");
+    assert_eq!(taken.len(), 1);
+    assert_eq!(taken[0]["input"]["backup"]["uuid"], backup_id.as_str());
+    let response = api
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/clusters/{cluster}/backups/{backup_id}"),
+            None,
+        )
+        .await;
+    assert!(response.status().is_success(), "{}", response.status());
+    let removed = eventually_within(
+        "the delete-backup step",
+        Duration::from_secs(10),
+        || async { calls_of(state, &cluster, "delete-backup").pop() },
+    )
+    .await;
+    assert_eq!(removed["input"]["backup"]["uuid"], backup_id.as_str());
+
     // A hook that fails twice, then succeeds: retried, recovered, the secret never shown.
     std::fs::write(state.join("fail-update"), "2").unwrap();
     let secret_value = "very-secret-value-98765";
@@ -485,7 +522,7 @@ async fn a_cluster_lives_through_the_exec_driver() {
     assert!(response.status().is_success());
     api.wait_status(&cluster, "Unhealthy", Duration::from_secs(10))
         .await;
-    wait_for("the retries", Duration::from_secs(15), || async {
+    eventually_within("the retries", Duration::from_secs(15), || async {
         (calls_of(state, &cluster, "update").len() >= 4).then_some(())
     })
     .await;
@@ -516,19 +553,15 @@ async fn a_cluster_lives_through_the_exec_driver() {
         api.get(&format!("/clusters/{cluster}")).await.status(),
         StatusCode::NOT_FOUND
     );
-    wait_for("the teardown", Duration::from_secs(10), || async {
+    eventually_within("the teardown", Duration::from_secs(10), || async {
         (record(state, &cluster).is_none() && cluster_processes(&cluster) == 0).then_some(())
     })
     .await;
     assert_eq!(calls_of(state, &cluster, "delete").len(), 1);
-    wait_for(
+    eventually_within(
         "the deleting list to empty",
         Duration::from_secs(5),
-        || async {
-            let out = consoled(&server, &["clusters", "list", "--deleting", "--json"]).await;
-            let list: Value = serde_json::from_slice(&out.stdout).unwrap();
-            (list.as_array().unwrap().is_empty()).then_some(())
-        },
+        || async { deleting(&server).await.is_empty().then_some(()) },
     )
     .await;
 }
@@ -555,7 +588,7 @@ async fn kill_9_in_the_middle_of_a_create_and_of_a_delete_finishes_each_once() {
         };
         api.create_cluster("crashy", None).await
     };
-    wait_for("the create call", Duration::from_secs(10), || async {
+    eventually_within("the create call", Duration::from_secs(10), || async {
         calls_of(state, &cluster, "create").pop()
     })
     .await;
@@ -584,17 +617,16 @@ async fn kill_9_in_the_middle_of_a_create_and_of_a_delete_finishes_each_once() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    wait_for("the delete call", Duration::from_secs(10), || async {
+    eventually_within("the delete call", Duration::from_secs(10), || async {
         calls_of(state, &cluster, "delete").pop()
     })
     .await;
     drop(api);
     server.kill().await;
     // While the server is down, the operator sees what is still being torn down.
-    let out = consoled(&server, &["clusters", "list", "--deleting", "--json"]).await;
-    let deleting: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(deleting[0]["id"], cluster.as_str(), "{deleting}");
-    assert_eq!(deleting[0]["name"], "crashy");
+    let pending = deleting(&server).await;
+    assert_eq!(pending[0]["id"], cluster.as_str(), "{pending:?}");
+    assert_eq!(pending[0]["name"], "crashy");
     server.restart_after_kill().await;
     std::fs::remove_file(state.join("delay-delete")).unwrap();
     let token = server.admin_token(&http).await;
@@ -603,14 +635,10 @@ async fn kill_9_in_the_middle_of_a_create_and_of_a_delete_finishes_each_once() {
         http: http.clone(),
         token,
     };
-    wait_for(
+    eventually_within(
         "the teardown after the restart",
         Duration::from_secs(30),
-        || async {
-            let out = consoled(&server, &["clusters", "list", "--deleting", "--json"]).await;
-            let list: Value = serde_json::from_slice(&out.stdout).unwrap();
-            (list.as_array().unwrap().is_empty()).then_some(())
-        },
+        || async { deleting(&server).await.is_empty().then_some(()) },
     )
     .await;
     assert!(
@@ -661,7 +689,7 @@ async fn replicas_run_each_step_once_and_share_the_probing() {
         .await
         .unwrap();
     let cluster = created["clusterId"].as_str().unwrap().to_string();
-    wait_for(
+    eventually_within(
         "the cluster to be Healthy",
         Duration::from_secs(20),
         || async {
@@ -710,7 +738,7 @@ async fn replicas_run_each_step_once_and_share_the_probing() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    wait_for("the teardown", Duration::from_secs(15), || async {
+    eventually_within("the teardown", Duration::from_secs(15), || async {
         (cluster_processes(&cluster) == 0).then_some(())
     })
     .await;

@@ -616,12 +616,21 @@ pub fn contains(haystack: &[u8], needle: &str) -> bool {
 }
 
 /// Polls `probe` until it returns `Some`, for at most 15 seconds.
-pub async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+pub async fn eventually<T, F, Fut>(what: &str, probe: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    eventually_within(what, Duration::from_secs(15), probe).await
+}
+
+/// Polls `probe` until it returns `Some`, for at most `within`.
+pub async fn eventually_within<T, F, Fut>(what: &str, within: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
     loop {
         if let Some(found) = probe().await {
             return found;

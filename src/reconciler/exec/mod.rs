@@ -451,23 +451,7 @@ impl ExecDriver {
                     if let Some(done) =
                         backup.progressed(BackupComponents::all(BackupStatus::Complete), now)
                     {
-                        result.audit.push(
-                            AuditEntry::new(
-                                &backup.org_id,
-                                ACTOR,
-                                AuditType::Update,
-                                "backup",
-                                &backup.id,
-                                format!("Backup {:?} is {}", backup.name, done.status.as_str()),
-                                now,
-                            )
-                            .with_parent("cluster", &backup.cluster_id)
-                            .with_change(
-                                "status",
-                                Some(backup.status.as_str().into()),
-                                Some(done.status.as_str().into()),
-                            ),
-                        );
+                        result.audit.push(backup.status_audit(&done, ACTOR, now));
                         result.backup = Some(done);
                     }
                 }

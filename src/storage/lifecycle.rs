@@ -44,6 +44,9 @@ pub trait ClusterLifecycleStore: ClusterStore {
     /// A cluster of any organization, for operator commands.
     async fn cluster_by_id(&self, id: &str) -> StoreResult<Option<Cluster>>;
 
+    /// The clusters with these ids (of any organization) that exist, in no particular order.
+    async fn clusters_by_ids(&self, ids: &[String]) -> StoreResult<Vec<Cluster>>;
+
     /// Every cluster of every organization, for operator commands.
     async fn all_clusters(&self) -> StoreResult<Vec<Cluster>>;
 }

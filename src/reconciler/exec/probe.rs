@@ -3,12 +3,14 @@
 //! cluster's next probe time in the database, so each cluster is probed once per interval
 //! however many replicas run.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
 
 use super::{step_of, ExecDriver, ACTOR};
+use crate::domain::cluster::Cluster;
 use crate::domain::provisioning::{after_probe, Component, DriverReport};
 use crate::domain::Timestamp;
 use crate::storage::{DriverState, ProbeResult};
@@ -52,8 +54,24 @@ async fn round(driver: &Arc<ExecDriver>) -> anyhow::Result<()> {
     if claimed.is_empty() {
         return Ok(());
     }
-    let results: Vec<Option<ProbeResult>> = stream::iter(claimed)
-        .map(|state| probe_cluster(driver, state))
+    // One query for all their clusters, not one per cluster.
+    let ids: Vec<String> = claimed.iter().map(|s| s.cluster_id.clone()).collect();
+    let mut clusters: HashMap<String, Cluster> = driver
+        .store
+        .clusters_by_ids(&ids)
+        .await?
+        .into_iter()
+        .map(|c| (c.id.clone(), c))
+        .collect();
+    let work: Vec<(DriverState, Cluster)> = claimed
+        .into_iter()
+        .filter_map(|state| {
+            let cluster = clusters.remove(&state.cluster_id)?;
+            Some((state, cluster))
+        })
+        .collect();
+    let results: Vec<Option<ProbeResult>> = stream::iter(work)
+        .map(|(state, cluster)| probe_cluster(driver, state, cluster))
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
@@ -63,19 +81,15 @@ async fn round(driver: &Arc<ExecDriver>) -> anyhow::Result<()> {
 }
 
 /// Probes one cluster; what is to be written, if anything changed.
-async fn probe_cluster(driver: &Arc<ExecDriver>, state: DriverState) -> Option<ProbeResult> {
+async fn probe_cluster(
+    driver: &Arc<ExecDriver>,
+    state: DriverState,
+    cluster: Cluster,
+) -> Option<ProbeResult> {
     let report: DriverReport = serde_json::from_str(state.report.as_deref()?).ok()?;
     if report.health.is_empty() {
         return None;
     }
-    let cluster = match driver.store.cluster_by_id(&state.cluster_id).await {
-        Ok(Some(cluster)) => cluster,
-        Ok(None) => return None,
-        Err(e) => {
-            tracing::warn!(cluster = %state.cluster_id, error = %e, "reading a cluster to probe failed");
-            return None;
-        }
-    };
     let answered: Vec<(Component, bool)> = stream::iter(report.health.each())
         .then(|(component, url)| async move { (component, answers(&driver.http, url).await) })
         .collect()

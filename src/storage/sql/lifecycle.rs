@@ -85,6 +85,26 @@ impl crate::storage::ClusterLifecycleStore for Backend {
         Ok(row.map(Into::into))
     }
 
+    async fn clusters_by_ids(&self, ids: &[String]) -> StoreResult<Vec<Cluster>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            concat!(
+                "SELECT ",
+                cluster_columns!(),
+                " FROM clusters WHERE id IN ({})"
+            ),
+            placeholders(1, ids.len())
+        );
+        let mut query = sqlx::query_as::<_, ClusterRow>(&sql);
+        for id in ids {
+            query = query.bind(id);
+        }
+        let rows = query.fetch_all(self.reader()).await.db()?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
     async fn all_clusters(&self) -> StoreResult<Vec<Cluster>> {
         let rows: Vec<ClusterRow> = sqlx::query_as(concat!(
             "SELECT ",

@@ -81,6 +81,12 @@ pub fn routes(state: AppState) -> Router<AppState> {
             state,
             session::same_origin_posts,
         ))
+        // The API's `no-referrer` would make browsers send `Origin: null` with every form;
+        // within the console they send the real origin, which `same_origin_posts` checks.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),

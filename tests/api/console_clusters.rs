@@ -138,6 +138,11 @@ async fn the_owner_creates_a_cluster_with_the_form_and_the_api_sees_it() {
     for component in ["zeebe", "operate", "tasklist", "optimize", "connectors"] {
         assert_eq!(status[component], "Healthy", "{component}");
     }
+    // Only for a session: anyone else is sent to the login page.
+    let stranger = Browser::new(&app);
+    let response = stranger.get("/console/clusters/status.json").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/console/login");
 
     // The cluster's page: escaped name, statuses with their live cells, links, actions.
     let response = owner.get(&path).await;

@@ -28,7 +28,7 @@
       const response = await fetch(STATUS_URL, {
         credentials: "same-origin",
         headers: { Accept: "application/json" },
-        redirect: "error",
+        redirect: "manual", // to the login page: an opaque answer, not ok
       });
       if (!response.ok) return false;
       body = await response.json();

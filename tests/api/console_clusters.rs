@@ -452,3 +452,25 @@ async fn a_browser_creates_a_cluster_and_sees_it_turn_healthy_live() {
     assert_eq!(clusters[0]["name"], "browser-demo");
     assert_eq!(clusters[0]["status"]["ready"], "Healthy");
 }
+
+#[tokio::test]
+async fn another_organizations_cluster_is_neither_shown_nor_changed() {
+    let app = TestApp::spawn().await;
+    let other = app.other_org_token().await;
+    let theirs = app.create_cluster(&other, "theirs").await;
+    let (owner, csrf) = owner(&app).await;
+    let page = format!("/console/clusters/{theirs}");
+    assert_eq!(owner.get(&page).await.status(), StatusCode::NOT_FOUND);
+    for (action, form) in [
+        ("delete", vec![("csrf", csrf.as_str()), ("name", "theirs")]),
+        ("rename", vec![("csrf", csrf.as_str()), ("name", "mine")]),
+        ("wake", vec![("csrf", csrf.as_str())]),
+        ("upgrade", vec![("csrf", csrf.as_str())]),
+    ] {
+        let response = owner.post(&format!("{page}/{action}"), &form).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{action}");
+    }
+    assert_eq!(app.cluster_json(&other, &theirs).await["name"], "theirs");
+    assert_eq!(status_of(&owner, &theirs).await, Value::Null);
+    assert!(!owner.page("/console").await.contains("theirs"));
+}

@@ -10,11 +10,18 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 /// Name, content type, bytes.
-const ASSETS: &[(&str, &str, &[u8])] = &[(
-    "console.css",
-    "text/css; charset=utf-8",
-    include_bytes!("assets/console.css"),
-)];
+const ASSETS: &[(&str, &str, &[u8])] = &[
+    (
+        "console.css",
+        "text/css; charset=utf-8",
+        include_bytes!("assets/console.css"),
+    ),
+    (
+        "console.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("assets/console.js"),
+    ),
+];
 
 /// Each asset's version: the first 12 hex digits of the SHA-256 of its bytes.
 fn versions() -> &'static [String] {

@@ -15,6 +15,7 @@ use crate::http::AppState;
 
 /// One row of the table.
 struct ClusterRow {
+    id: String,
     name: String,
     status: &'static str,
     generation: String,
@@ -28,6 +29,7 @@ struct ClustersPage {
     layout: Layout,
     org_id: String,
     roles: String,
+    may_create: bool,
     clusters: Vec<ClusterRow>,
 }
 
@@ -47,6 +49,7 @@ fn row(state: &AppState, c: Cluster) -> ClusterRow {
             &c.plan_type_id,
         ),
         name: c.name,
+        id: c.id,
     }
 }
 
@@ -63,6 +66,7 @@ pub async fn start_page(State(state): State<AppState>, signed_in: SignedIn) -> R
         layout: Layout::signed_in(&signed_in),
         org_id: member.org_id.clone(),
         roles: roles_to_text(&member.roles).replace(',', ", "),
+        may_create: may(&member.roles, Action::ManageClusters),
         clusters: clusters.into_iter().map(|c| row(&state, c)).collect(),
     };
     page(StatusCode::OK, &body)

@@ -8,11 +8,13 @@
 //! - `session.rs`: the session cookie, the [`session::SignedIn`] extractor (unauthenticated
 //!   requests to pages are sent to the login page) and the CSRF checks of forms.
 //! - `login.rs` (sign in and out), `links.rs` (one-time links that set a password),
-//!   `clusters.rs` (the start page).
+//!   `clusters.rs` (the start page), `cluster.rs` (creating a cluster, a cluster's page and
+//!   its actions, the live status polled by `assets/console.js`).
 //!
 //! Permissions come from the role matrix (`domain::permissions`), checked on the server.
 
 mod assets;
+mod cluster;
 mod clusters;
 mod links;
 mod login;
@@ -23,7 +25,7 @@ use std::sync::Arc;
 use askama::Template;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use tokio::sync::Semaphore;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -51,8 +53,25 @@ pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to(HOME_PATH) }))
         .route(HOME_PATH, get(clusters::start_page))
+        .route("/console/clusters", post(cluster::create_cluster))
+        .route("/console/clusters/new", get(cluster::new_cluster_page))
+        .route("/console/clusters/status.json", get(cluster::status_json))
+        .route("/console/clusters/{uuid}", get(cluster::cluster_page))
+        .route(
+            "/console/clusters/{uuid}/rename",
+            post(cluster::rename_cluster),
+        )
+        .route(
+            "/console/clusters/{uuid}/upgrade",
+            post(cluster::upgrade_cluster),
+        )
+        .route("/console/clusters/{uuid}/wake", post(cluster::wake_cluster))
+        .route(
+            "/console/clusters/{uuid}/delete",
+            post(cluster::delete_cluster),
+        )
         .route(LOGIN_PATH, get(login::login_page).post(login::sign_in))
-        .route("/console/logout", axum::routing::post(login::sign_out))
+        .route("/console/logout", post(login::sign_out))
         .route(
             "/console/links/{token}",
             get(links::link_page).post(links::set_password),
@@ -61,6 +80,12 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .layer(axum::middleware::from_fn_with_state(
             state,
             session::same_origin_posts,
+        ))
+        // The API's `no-referrer` would make browsers send `Origin: null` with every form;
+        // within the console they send the real origin, which `same_origin_posts` checks.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
         ))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
@@ -71,6 +96,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
 /// What every page's frame shows: the stylesheet, and who is signed in.
 pub struct Layout {
     pub css: String,
+    /// The one script: live status and copy buttons; every page works without it.
+    pub js: String,
     pub user: Option<UserNav>,
 }
 
@@ -84,6 +111,7 @@ impl Layout {
     pub fn anonymous() -> Layout {
         Layout {
             css: assets::url("console.css"),
+            js: assets::url("console.js"),
             user: None,
         }
     }
@@ -91,6 +119,7 @@ impl Layout {
     pub fn signed_in(signed_in: &session::SignedIn) -> Layout {
         Layout {
             css: assets::url("console.css"),
+            js: assets::url("console.js"),
             user: Some(UserNav {
                 email: signed_in.member.email.clone(),
                 csrf: signed_in.session.csrf_token.clone(),

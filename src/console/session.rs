@@ -132,6 +132,11 @@ fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
     let Ok(origin) = origin.to_str() else {
         return false;
     };
+    if origin == "null" {
+        // A page with a `no-referrer` policy (an old page, a privacy setting) hides its
+        // origin; the browser's own `Sec-Fetch-Site` still says where the form came from.
+        return fetch_site == Some("same-origin");
+    }
     let public = url::Url::parse(&state.settings.public_url)
         .map(|u| u.origin().ascii_serialization())
         .unwrap_or_default();

@@ -322,6 +322,44 @@ async fn get_cluster(
     .await
 }
 
+/// Creates a cluster of the caller's organization from `draft`, with its activity record,
+/// and wakes the reconciler; the API's `POST /clusters` and the console's form share it.
+pub async fn create(state: &AppState, caller: &Caller, draft: ClusterDraft) -> ApiResult<Cluster> {
+    let now = Timestamp::now();
+    let cluster = Cluster::create(draft, caller.org_id(), &state.catalog, now)?;
+    let audit = caller.audit(
+        AuditType::Create,
+        "cluster",
+        &cluster.id,
+        format!("Created cluster {:?}", cluster.name),
+        now,
+    );
+    state.store.insert_cluster(&cluster, &audit).await?;
+    state.reconciler.notify_one();
+    Ok(cluster)
+}
+
+/// Deletes a cluster of the caller's organization, with its activity record; 404 when
+/// there is none. Shared by `DELETE /clusters/{id}` and the console.
+pub async fn delete(state: &AppState, caller: &Caller, cluster_id: &str) -> ApiResult<()> {
+    let audit = caller.audit(
+        AuditType::Delete,
+        "cluster",
+        cluster_id,
+        "Deleted cluster".to_string(),
+        Timestamp::now(),
+    );
+    if state
+        .store
+        .delete_cluster(caller.org_id(), cluster_id, &audit)
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(cluster_not_found(cluster_id))
+    }
+}
+
 /// Create a cluster. It starts `Creating` and becomes `Healthy` when provisioned.
 #[utoipa::path(
     post,
@@ -343,7 +381,6 @@ async fn create_cluster(
 ) -> ApiResult<Json<CreateClusterResponse>> {
     caller.require(Scope::CreateClusters)?;
     let ApiJson(request) = body?;
-    let now = Timestamp::now();
     let draft = ClusterDraft {
         name: request.name,
         channel_id: request.channel_id,
@@ -355,16 +392,7 @@ async fn create_cluster(
         stage_label: request.stage_label,
         hardware_packages: request.hardware_packages,
     };
-    let cluster = Cluster::create(draft, caller.org_id(), &state.catalog, now)?;
-    let audit = caller.audit(
-        AuditType::Create,
-        "cluster",
-        &cluster.id,
-        format!("Created cluster {:?}", cluster.name),
-        now,
-    );
-    state.store.insert_cluster(&cluster, &audit).await?;
-    state.reconciler.notify_one();
+    let cluster = create(&state, &caller, draft).await?;
     Ok(Json(CreateClusterResponse {
         cluster_id: cluster.id,
     }))
@@ -390,20 +418,6 @@ async fn delete_cluster(
     ClusterPath(cluster_id): ClusterPath,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::DeleteClusters)?;
-    let audit = caller.audit(
-        AuditType::Delete,
-        "cluster",
-        &cluster_id,
-        "Deleted cluster".to_string(),
-        Timestamp::now(),
-    );
-    if state
-        .store
-        .delete_cluster(caller.org_id(), &cluster_id, &audit)
-        .await?
-    {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(cluster_not_found(&cluster_id))
-    }
+    delete(&state, &caller, &cluster_id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

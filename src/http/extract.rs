@@ -8,7 +8,7 @@ use super::error::ApiError;
 use super::AppState;
 use crate::auth::Principal;
 use crate::domain::audit::{AuditEntry, AuditType};
-use crate::domain::scope::Scope;
+use crate::domain::scope::{Scope, ScopeSet};
 use crate::domain::Timestamp;
 
 /// A JSON body; malformed JSON, unknown or missing fields and a wrong content type are 4xx
@@ -59,6 +59,17 @@ impl Caller {
                 "the token lacks the scope {scope}"
             )))
         }
+    }
+
+    /// A console member acting through the shared cluster functions: its email is the
+    /// actor of the activity records. It carries no scope: the console checks the role
+    /// matrix before calling.
+    pub fn console_member(org_id: &str, email: &str) -> Caller {
+        Caller(Principal {
+            client_id: email.to_string(),
+            org_id: org_id.to_string(),
+            scopes: ScopeSet::default(),
+        })
     }
 
     pub fn org_id(&self) -> &str {

@@ -76,7 +76,16 @@ async fn upgrade_cluster(
     ClusterPath(cluster_id): ClusterPath,
 ) -> ApiResult<Json<GenerationUpgradeForClusterDto>> {
     caller.require(Scope::UpdateClusters)?;
-    let (state, caller, cluster_id) = (&state, &caller, &cluster_id);
+    Ok(Json(upgrade(&state, &caller, &cluster_id).await?))
+}
+
+/// Upgrades a cluster of the caller's organization to the newest generation of its
+/// channel, with its activity record. Shared by the API and the console.
+pub async fn upgrade(
+    state: &AppState,
+    caller: &Caller,
+    cluster_id: &str,
+) -> ApiResult<GenerationUpgradeForClusterDto> {
     optimistically("the cluster", || async move {
         let cluster = load_cluster(state, caller, cluster_id).await?;
         let now = Timestamp::now();
@@ -88,7 +97,7 @@ async fn upgrade_cluster(
             .await?
         {
             state.reconciler.notify_one();
-            return Ok(Some(Json(GenerationUpgradeForClusterDto {
+            return Ok(Some(GenerationUpgradeForClusterDto {
                 cluster: IdNameDto {
                     id: cluster.id,
                     name: cluster.name,
@@ -96,7 +105,7 @@ async fn upgrade_cluster(
                 old_generation: upgrade.old_generation.into(),
                 new_generation: upgrade.new_generation.into(),
                 org_id: cluster.org_id,
-            })));
+            }));
         }
         Ok(None)
     })
@@ -126,12 +135,18 @@ async fn wake_cluster(
     ClusterPath(cluster_id): ClusterPath,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::UpdateClusters)?;
-    let (state, caller, cluster_id) = (&state, &caller, &cluster_id);
+    wake(&state, &caller, &cluster_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Resumes a Suspended cluster of the caller's organization, with its activity record;
+/// nothing to do on a cluster that is not Suspended. Shared by the API and the console.
+pub async fn wake(state: &AppState, caller: &Caller, cluster_id: &str) -> ApiResult<()> {
     optimistically("the cluster", || async move {
         let cluster: Cluster = load_cluster(state, caller, cluster_id).await?;
         let now = Timestamp::now();
         let Some(resuming) = cluster.wake(now) else {
-            return Ok(Some(StatusCode::NO_CONTENT));
+            return Ok(Some(()));
         };
         let audit = caller
             .audit(
@@ -152,7 +167,7 @@ async fn wake_cluster(
             .await?
         {
             state.reconciler.notify_one();
-            return Ok(Some(StatusCode::NO_CONTENT));
+            return Ok(Some(()));
         }
         Ok(None)
     })

@@ -10,19 +10,19 @@ use serde_json::json;
 
 use crate::helpers::*;
 
-const OWNER: &str = "owner@consoled.local";
-const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const OWNER: &str = "owner@consoled.local";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
      frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
-struct Browser<'a> {
-    app: &'a TestApp,
-    http: reqwest::Client,
+pub(crate) struct Browser<'a> {
+    pub app: &'a TestApp,
+    pub http: reqwest::Client,
     jar: Arc<Jar>,
 }
 
 /// The value of the hidden input `name` of a page.
-fn hidden(html: &str, name: &str) -> String {
+pub(crate) fn hidden(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html
         .find(&marker)
@@ -33,14 +33,14 @@ fn hidden(html: &str, name: &str) -> String {
 }
 
 /// The path of a link printed with the test server's public URL.
-fn path_of(link: &str, app: &TestApp) -> String {
+pub(crate) fn path_of(link: &str, app: &TestApp) -> String {
     link.strip_prefix(&app.base_url)
         .unwrap_or_else(|| panic!("{link} is not under {}", app.base_url))
         .to_string()
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub(crate) fn new(app: &'a TestApp) -> Self {
         let jar = Arc::new(Jar::default());
         let http = reqwest::Client::builder()
             .cookie_provider(jar.clone())
@@ -50,11 +50,11 @@ impl<'a> Browser<'a> {
         Browser { app, http, jar }
     }
 
-    async fn get(&self, path: &str) -> Response {
+    pub(crate) async fn get(&self, path: &str) -> Response {
         self.http.get(self.app.url(path)).send().await.unwrap()
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Response {
+    pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> Response {
         self.http
             .post(self.app.url(path))
             .form(form)
@@ -64,7 +64,7 @@ impl<'a> Browser<'a> {
     }
 
     /// A page that must answer 200; its HTML.
-    async fn page(&self, path: &str) -> String {
+    pub(crate) async fn page(&self, path: &str) -> String {
         let response = self.get(path).await;
         assert_eq!(response.status(), StatusCode::OK, "{path}");
         response.text().await.unwrap()
@@ -84,7 +84,7 @@ impl<'a> Browser<'a> {
     }
 
     /// Opens a link's page and sets `password` with its form.
-    async fn set_password(&self, link_path: &str, password: &str) -> Response {
+    pub(crate) async fn set_password(&self, link_path: &str, password: &str) -> Response {
         let html = self.page(link_path).await;
         let token = hidden(&html, "form_token");
         self.post(
@@ -114,24 +114,32 @@ impl<'a> Browser<'a> {
     }
 
     /// Signs in and asserts the redirect to the start page.
-    async fn signed_in(&self, email: &str, password: &str) {
+    pub(crate) async fn signed_in(&self, email: &str, password: &str) {
         let response = self.sign_in(email, password).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         assert_eq!(response.headers()["location"], "/console");
     }
 
     /// The session's CSRF token, from the start page's sign-out form.
-    async fn csrf(&self) -> String {
+    pub(crate) async fn csrf(&self) -> String {
         hidden(&self.page("/console").await, "csrf")
     }
 }
 
-fn location(response: &Response) -> &str {
+/// Whether the only script of a page is the console's own file (no inline script, nothing
+/// from elsewhere).
+pub(crate) fn only_the_console_script(html: &str) -> bool {
+    html.matches("<script").count() == 1
+        && html.contains("<script src=\"/console/assets/")
+        && html.contains("/console.js\" defer></script>")
+}
+
+pub(crate) fn location(response: &Response) -> &str {
     response.headers()["location"].to_str().unwrap()
 }
 
 /// The owner's password set through the first start's link.
-async fn owner_with_password(app: &TestApp) {
+pub(crate) async fn owner_with_password(app: &TestApp) {
     let link = app.owner_link.clone().expect("the first start made a link");
     let browser = Browser::new(app);
     let set = browser.set_password(&path_of(&link, app), PASSWORD).await;
@@ -139,7 +147,7 @@ async fn owner_with_password(app: &TestApp) {
 }
 
 /// Invites `email` with `roles` through the CLI; the printed link's path.
-async fn invite(app: &TestApp, email: &str, roles: &str) -> String {
+pub(crate) async fn invite(app: &TestApp, email: &str, roles: &str) -> String {
     let output = app
         .consoled(&[
             "members",
@@ -252,12 +260,13 @@ async fn the_owner_link_of_the_first_start_sets_a_password_once_and_signs_in() {
     let start = browser.get("/console").await;
     assert_eq!(start.status(), StatusCode::OK);
     assert_eq!(start.headers()["content-security-policy"], CSP);
+    assert_eq!(start.headers()["referrer-policy"], "same-origin");
     assert_eq!(start.headers()["cache-control"], "no-store");
     assert_eq!(start.headers()["x-frame-options"], "DENY");
     let html = start.text().await.unwrap();
     assert!(html.contains("<main") && html.contains("<h1>Clusters</h1>"));
     assert!(
-        !html.contains("<script") && !html.contains("style="),
+        only_the_console_script(&html) && !html.contains("style="),
         "{html}"
     );
 
@@ -403,6 +412,28 @@ async fn forms_without_their_token_are_refused_and_change_nothing() {
         .unwrap();
     assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
     assert_eq!(sessions(&app).await, 0);
+    // A hidden origin (`Origin: null`) counts only when the browser says same-origin.
+    for (fetch_site, status) in [
+        (None, StatusCode::FORBIDDEN),
+        (Some("cross-site"), StatusCode::FORBIDDEN),
+        (Some("same-origin"), StatusCode::SEE_OTHER),
+    ] {
+        let mut request = browser
+            .http
+            .post(app.url("/console/login"))
+            .header("origin", "null")
+            .form(&[
+                ("form_token", token.as_str()),
+                ("email", OWNER),
+                ("password", PASSWORD),
+            ]);
+        if let Some(site) = fetch_site {
+            request = request.header("sec-fetch-site", site);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), status, "{fetch_site:?}");
+    }
+    assert_eq!(sessions(&app).await, 1);
     // The same form from this origin works.
     let same_site = browser
         .http
@@ -423,7 +454,7 @@ async fn forms_without_their_token_are_refused_and_change_nothing() {
     for wrong in [vec![], vec![("csrf", "wrong")], vec![("csrf", "")]] {
         let refused = browser.post("/console/logout", &wrong).await;
         assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-        assert_eq!(sessions(&app).await, 1);
+        assert_eq!(sessions(&app).await, 2);
     }
     assert_eq!(browser.get("/console").await.status(), StatusCode::OK);
     let signed_out = browser.post("/console/logout", &[("csrf", &csrf)]).await;
@@ -527,7 +558,7 @@ async fn an_invited_visitor_signs_in_sees_the_clusters_and_removal_ends_the_sess
         html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
         "{html}"
     );
-    assert!(!html.contains("<script"), "{html}");
+    assert!(only_the_console_script(&html), "{html}");
     assert!(
         html.contains("Healthy") || html.contains("Creating"),
         "{html}"

@@ -66,7 +66,7 @@ async fn the_docs_page_and_its_files_are_served_from_the_binary() {
     .await;
 }
 
-fn browser_ready(dir: &Path) -> bool {
+pub(crate) fn browser_ready(dir: &Path) -> bool {
     let installed = dir.join("node_modules/playwright-core").exists();
     let chromium =
         Path::new("/usr/bin/chromium").exists() || std::env::var_os("CONSOLED_CHROMIUM").is_some();

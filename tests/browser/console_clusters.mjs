@@ -1,0 +1,151 @@
+// The console's cluster pages in a real headless browser (Debian's chromium, driven by
+// playwright-core): from a fresh server the owner follows the first start's link, sets a
+// password, signs in, creates a cluster with the form, sees it turn Healthy on the list
+// without a reload (assets/console.js polling the status JSON), and opens its page.
+// Each page is checked with axe-core (no serious or critical violations) and saved as a
+// screenshot in CONSOLED_ARTIFACTS.
+//
+// Run by tests/api/console_clusters.rs, which starts the server (with a slow provisioning,
+// so the list shows the cluster Creating first) and sets CONSOLED_URL,
+// CONSOLED_OWNER_LINK, CONSOLED_OWNER_EMAIL and CONSOLED_ARTIFACTS.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const base = process.env.CONSOLED_URL;
+const ownerLink = process.env.CONSOLED_OWNER_LINK;
+const ownerEmail = process.env.CONSOLED_OWNER_EMAIL;
+const artifacts = process.env.CONSOLED_ARTIFACTS || "artifacts";
+const executablePath = process.env.CONSOLED_CHROMIUM || "/usr/bin/chromium";
+const axeSource = readFileSync(
+  createRequire(import.meta.url).resolve("axe-core/axe.min.js"),
+  "utf8",
+);
+const password = "correct horse battery staple";
+const clusterName = "browser-demo";
+
+// Runs axe-core in the page and fails on serious or critical violations. Its source is
+// evaluated through the DevTools protocol, which the page's CSP (no inline script) does not
+// govern, so the page is checked under its real policy.
+async function accessible(page, what) {
+  await page.evaluate(axeSource);
+  const results = await page.evaluate(async () => await window.axe.run(document));
+  const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  assert.deepEqual(
+    bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`),
+    [],
+    `${what}: accessibility violations`,
+  );
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(artifacts, `console-${name}.png`), fullPage: true });
+}
+
+test("the owner signs in, creates a cluster and watches it turn Healthy", { skip: !base && "CONSOLED_URL is not set", timeout: 120_000 }, async () => {
+  mkdirSync(artifacts, { recursive: true });
+  const userDataDir = mkdtempSync(join(tmpdir(), "consoled-chromium-"));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    const foreign = [];
+    const errors = [];
+    page.on("request", (request) => {
+      const url = request.url();
+      if (!url.startsWith(base) && !url.startsWith("data:")) foreign.push(url);
+    });
+    page.on("console", (message) => {
+      if (message.type() === "error") {
+        errors.push(message.text());
+      }
+    });
+    page.on("pageerror", (error) => errors.push(String(error)));
+    page.on("response", (response) => {
+      if (response.status() === 404) errors.push(`404: ${response.url()}`);
+    });
+
+    // The first start's link: set a password.
+    const linked = await page.goto(ownerLink);
+    assert.equal(linked.status(), 200);
+    await shot(page, "1-set-password");
+    await page.fill("#password", password);
+    await page.fill("#confirm", password);
+    await Promise.all([page.waitForNavigation(), page.click("main button[type=submit]")]);
+
+    // Sign in (the link may have signed in already).
+    if (page.url().includes("/console/login")) {
+      await shot(page, "2-login");
+      await page.fill("#email", ownerEmail);
+      await page.fill("#password", password);
+      await Promise.all([page.waitForNavigation(), page.click("main button[type=submit]")]);
+    }
+    assert.equal(
+      new URL(page.url()).pathname,
+      "/console",
+      await page.locator("main").innerText(),
+    );
+    await shot(page, "3-clusters-empty");
+
+    // Create a cluster with the form.
+    await Promise.all([page.waitForNavigation(), page.click("a[href='/console/clusters/new']")]);
+    await page.fill("#name", clusterName);
+    await page.selectOption("#stage_label", "dev");
+    await shot(page, "4-create");
+    await accessible(page, "the create form");
+    await Promise.all([page.waitForNavigation(), page.click("main button[type=submit]")]);
+    assert.match(new URL(page.url()).pathname, /^\/console\/clusters\/[0-9a-f-]{36}$/);
+    const clusterPath = new URL(page.url()).pathname;
+    await page.locator("h1", { hasText: clusterName }).waitFor();
+
+    // The list: Creating at first, then Healthy without a reload.
+    await Promise.all([page.waitForNavigation(), page.click("a[href='/console']")]);
+    const cell = page.locator(`[data-component=ready]`).first();
+    assert.equal(await cell.textContent(), "Creating");
+    await shot(page, "5-clusters-creating");
+    await accessible(page, "the clusters list");
+    await page.evaluate(() => { window.__sameDocument = true; });
+    let navigations = 0;
+    page.on("framenavigated", (frame) => { if (frame === page.mainFrame()) navigations += 1; });
+    await page.waitForFunction(
+      () => document.querySelector("[data-component=ready]").textContent === "Healthy",
+      null,
+      { timeout: 60_000 },
+    );
+    assert.equal(navigations, 0, "the page was not reloaded");
+    assert.equal(await page.evaluate(() => window.__sameDocument), true);
+    assert.match(await cell.getAttribute("class"), /status-healthy/);
+    await shot(page, "6-clusters-healthy");
+
+    // The cluster's page.
+    await Promise.all([page.waitForNavigation(), page.click(`a[href='${clusterPath}']`)]);
+    assert.equal(await page.locator("[data-component=ready]").textContent(), "Healthy");
+    assert.equal(await page.locator("[data-component=zeebe]").textContent(), "Healthy");
+    assert.ok(await page.locator("button.copy").count() >= 1, "copy buttons");
+    await shot(page, "7-cluster");
+    await accessible(page, "the cluster page");
+
+    assert.deepEqual(foreign, [], "nothing loaded from outside the server");
+    assert.deepEqual(errors, [], "no script errors");
+  } finally {
+    await context.close();
+    rmSync(userDataDir, { recursive: true, force: true });
+  }
+});

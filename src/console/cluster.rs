@@ -32,12 +32,12 @@ pub fn cluster_path(id: &str) -> String {
     format!("/console/clusters/{id}")
 }
 
-fn caller(signed_in: &SignedIn) -> Caller {
+pub(super) fn caller(signed_in: &SignedIn) -> Caller {
     Caller::console_member(&signed_in.member.org_id, &signed_in.member.email)
 }
 
 /// The checks of every form, in order: its CSRF token, then the role matrix.
-fn refused(signed_in: &SignedIn, csrf: &str, action: Action) -> Option<Response> {
+pub(super) fn refused(signed_in: &SignedIn, csrf: &str, action: Action) -> Option<Response> {
     if !signed_in.csrf_matches(csrf) {
         return Some(forbidden_form());
     }
@@ -47,7 +47,7 @@ fn refused(signed_in: &SignedIn, csrf: &str, action: Action) -> Option<Response>
     None
 }
 
-fn no_such_cluster() -> Response {
+pub(super) fn no_such_cluster() -> Response {
     message(
         StatusCode::NOT_FOUND,
         "No such cluster",

@@ -9,12 +9,14 @@
 //!   requests to pages are sent to the login page) and the CSRF checks of forms.
 //! - `login.rs` (sign in and out), `links.rs` (one-time links that set a password),
 //!   `clusters.rs` (the start page), `cluster.rs` (creating a cluster, a cluster's page and
-//!   its actions, the live status polled by `assets/console.js`).
+//!   its actions, the live status polled by `assets/console.js`), `cluster_clients.rs` (a
+//!   cluster's API clients and their credentials file).
 //!
 //! Permissions come from the role matrix (`domain::permissions`), checked on the server.
 
 mod assets;
 mod cluster;
+mod cluster_clients;
 mod clusters;
 mod links;
 mod login;
@@ -69,6 +71,14 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route(
             "/console/clusters/{uuid}/delete",
             post(cluster::delete_cluster),
+        )
+        .route(
+            "/console/clusters/{uuid}/clients",
+            get(cluster_clients::clients_page).post(cluster_clients::create_client),
+        )
+        .route(
+            "/console/clusters/{uuid}/clients/{client_id}/delete",
+            post(cluster_clients::delete_client),
         )
         .route(LOGIN_PATH, get(login::login_page).post(login::sign_in))
         .route("/console/logout", post(login::sign_out))

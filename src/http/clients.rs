@@ -19,6 +19,8 @@ use super::schema::{string_enum, tags};
 use super::AppState;
 use crate::crypto;
 use crate::domain::audit::AuditType;
+use crate::domain::cluster::{Cluster, ClusterLinks};
+use crate::domain::provisioning::Endpoints;
 use crate::domain::scope::Scope;
 use crate::domain::zeebe_client::{Permission, ZeebeClient};
 use crate::domain::Timestamp;
@@ -154,8 +156,46 @@ async fn create_client(
 ) -> ApiResult<Json<CreateClientResponse>> {
     caller.require(Scope::CreateClients)?;
     let ApiJson(request) = body?;
-    let cluster = load_cluster(&state, &caller, &cluster_id).await?;
-    let permissions = ZeebeClient::validate_new(&request.client_name, request.permissions)?;
+    let created = create(
+        &state,
+        &caller,
+        &cluster_id,
+        request.client_name,
+        request.permissions,
+    )
+    .await?;
+    Ok(Json(CreateClientResponse {
+        uuid: created.client.id,
+        client_id: created.client.client_id,
+        client_secret: created.secret,
+        name: created.client.name,
+        permissions: created.client.permissions,
+        links: created.links.into(),
+    }))
+}
+
+/// A client just created, with its secret (shown only once) and the cluster's links.
+pub struct CreatedClient {
+    pub client: ZeebeClient,
+    pub secret: String,
+    pub cluster: Cluster,
+    pub links: ClusterLinks,
+    /// What the exec driver reported for the cluster, if anything.
+    pub endpoints: Option<Endpoints>,
+}
+
+/// Creates a cluster's API client: validation, the per-cluster limit and the activity
+/// record, as `POST /clusters/{uuid}/clients` does (the API's handler and the console call
+/// this after their own permission checks).
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    cluster_id: &str,
+    client_name: String,
+    permissions: Option<Vec<Permission>>,
+) -> ApiResult<CreatedClient> {
+    let cluster = load_cluster(state, caller, cluster_id).await?;
+    let permissions = ZeebeClient::validate_new(&client_name, permissions)?;
     let now = Timestamp::now();
     let secret = crypto::new_client_secret();
     let client = ZeebeClient {
@@ -163,7 +203,7 @@ async fn create_client(
         cluster_id: cluster.id.clone(),
         org_id: cluster.org_id.clone(),
         client_id: crypto::new_client_id(),
-        name: request.client_name,
+        name: client_name,
         secret_hash: state.keyring.hash_secret(&secret),
         permissions,
         created_at: now,
@@ -183,7 +223,7 @@ async fn create_client(
         .insert_zeebe_client(&client, max, &audit)
         .await
         .map_err(refused_child(
-            &cluster_id,
+            cluster_id,
             || {
                 ApiError::bad_request(format!(
                     "client names must be unique: {:?} already exists in this cluster",
@@ -196,19 +236,42 @@ async fn create_client(
                 ))
             },
         ))?;
-    Ok(Json(CreateClientResponse {
-        uuid: client.id,
-        client_id: client.client_id,
-        client_secret: secret,
-        name: client.name,
-        permissions: client.permissions,
-        links: cluster_links(
-            &state,
-            &cluster,
-            driver_endpoints(&state, &cluster).await?.as_ref(),
-        )
-        .into(),
-    }))
+    let endpoints = driver_endpoints(state, &cluster).await?;
+    let links = cluster_links(state, &cluster, endpoints.as_ref());
+    Ok(CreatedClient {
+        client,
+        secret,
+        cluster,
+        links,
+        endpoints,
+    })
+}
+
+/// Deletes a cluster's API client (its tokens stop working), with its activity record;
+/// 404 when the cluster or the client is unknown.
+pub async fn delete(
+    state: &AppState,
+    caller: &Caller,
+    cluster_id: &str,
+    client_id: &str,
+) -> ApiResult<()> {
+    load_cluster(state, caller, cluster_id).await?;
+    let audit = caller.cluster_audit(
+        AuditType::Delete,
+        "client",
+        client_id,
+        cluster_id,
+        "Deleted client".to_string(),
+    );
+    if state
+        .store
+        .delete_zeebe_client(caller.org_id(), cluster_id, client_id, &audit)
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(client_not_found(client_id))
+    }
 }
 
 /// Get the connection details of a cluster's API client.
@@ -283,21 +346,6 @@ async fn delete_client(
     ApiPath((cluster_id, client_id)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::DeleteClients)?;
-    load_cluster(&state, &caller, &cluster_id).await?;
-    let audit = caller.cluster_audit(
-        AuditType::Delete,
-        "client",
-        &client_id,
-        &cluster_id,
-        "Deleted client".to_string(),
-    );
-    if state
-        .store
-        .delete_zeebe_client(caller.org_id(), &cluster_id, &client_id, &audit)
-        .await?
-    {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(client_not_found(&client_id))
-    }
+    delete(&state, &caller, &cluster_id, &client_id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -4,7 +4,7 @@ mod activity;
 pub mod admission;
 mod backups;
 mod body;
-mod clients;
+pub mod clients;
 mod cluster_update;
 pub(crate) mod clusters;
 mod docs;

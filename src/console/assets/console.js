@@ -2,7 +2,9 @@
 // (script-src 'self'). Pages work without it; it adds two things:
 // - live status: every element with data-cluster and data-component is updated from
 //   /console/clusters/status.json every 2 seconds;
-// - copy buttons after every element marked data-copy.
+// - copy buttons after every element marked data-copy;
+// - a download link after every element marked data-download="<file name>", for its text
+//   (a Blob made here: the credentials file is not fetched again, so no URL holds it).
 "use strict";
 
 (function () {
@@ -74,8 +76,21 @@
     }
   }
 
+  function downloadLinks() {
+    for (const element of document.querySelectorAll("[data-download]")) {
+      const blob = new Blob([element.textContent], { type: "text/plain" });
+      const link = document.createElement("a");
+      link.href = URL.createObjectURL(blob);
+      link.download = element.dataset.download;
+      link.className = "download";
+      link.textContent = "Download " + element.dataset.download;
+      element.after(link);
+    }
+  }
+
   function start() {
     copyButtons();
+    downloadLinks();
     setTimeout(loop, INTERVAL_MS);
   }
 

@@ -1,0 +1,268 @@
+//! What is on a cluster, in the console: its API clients (the secret shown once, with a
+//! credentials file of environment variables). Each change goes through the API's own
+//! functions, lands in the activity with the member's email, and is refused (403, nothing
+//! written) without the CSRF token or for a role the matrix does not allow.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::console::{invite, location, owner_with_password, Browser, OWNER, PASSWORD};
+use crate::helpers::*;
+
+async fn signed_in<'a>(
+    app: &'a TestApp,
+    email: &str,
+    roles: Option<&str>,
+) -> (Browser<'a>, String) {
+    match roles {
+        None => owner_with_password(app).await,
+        Some(roles) => {
+            let link = invite(app, email, roles).await;
+            let browser = Browser::new(app);
+            assert_eq!(
+                browser.set_password(&link, PASSWORD).await.status(),
+                StatusCode::SEE_OTHER
+            );
+        }
+    }
+    let browser = Browser::new(app);
+    browser.signed_in(email, PASSWORD).await;
+    let csrf = browser.csrf().await;
+    (browser, csrf)
+}
+
+fn unescape(html: &str) -> String {
+    html.replace("&#39;", "'")
+        .replace("&#34;", "\"")
+        .replace("&#60;", "<")
+        .replace("&#62;", ">")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
+}
+
+/// The credentials file of a result page: its variables, in order.
+fn env_vars(html: &str) -> Vec<(String, String)> {
+    let start = html
+        .find("<pre data-copy data-download=")
+        .expect("the file's <pre>");
+    let body = &html[start..];
+    let body = &body[body.find('>').unwrap() + 1..body.find("</pre>").unwrap()];
+    unescape(body)
+        .lines()
+        .map(|line| {
+            let line = line.strip_prefix("export ").expect("export NAME='value'");
+            let (name, value) = line.split_once('=').unwrap();
+            let value = value
+                .strip_prefix('\'')
+                .unwrap()
+                .strip_suffix('\'')
+                .unwrap();
+            (name.to_string(), value.to_string())
+        })
+        .collect()
+}
+
+fn var<'v>(vars: &'v [(String, String)], name: &str) -> &'v str {
+    vars.iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_else(|| panic!("{name} in {vars:?}"))
+}
+
+async fn client_count(app: &TestApp) -> i64 {
+    app.query_i64("SELECT COUNT(*) FROM zeebe_clients", &[])
+        .await
+}
+
+#[tokio::test]
+async fn the_owner_creates_an_api_client_whose_credentials_file_gets_a_token() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let cluster = app.create_cluster(&token, "resources").await;
+    let (owner, csrf) = signed_in(&app, OWNER, None).await;
+    let path = format!("/console/clusters/{cluster}/clients");
+
+    let html = owner.page(&format!("/console/clusters/{cluster}")).await;
+    assert!(
+        html.contains(&format!("href=\"{path}\"")),
+        "a tab to the clients"
+    );
+    let html = owner.page(&path).await;
+    assert!(html.contains("no API clients yet"));
+    for p in ["zeebe", "operate", "tasklist", "optimize", "secrets"] {
+        assert!(html.contains(&format!("name=\"{p}\"")), "{p}");
+    }
+
+    // No permission ticked: the form again, nothing written.
+    let response = owner
+        .post(&path, &[("csrf", &csrf), ("name", "worker")])
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(client_count(&app).await, 0);
+
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("name", "worker"),
+        ("zeebe", "on"),
+        ("operate", "on"),
+    ];
+    let response = owner.post(&path, &form).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let html = response.text().await.unwrap();
+    assert!(html.contains("shown only once"));
+    let vars = env_vars(&html);
+    let names: Vec<&str> = vars.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "ZEEBE_ADDRESS",
+            "ZEEBE_CLIENT_ID",
+            "ZEEBE_CLIENT_SECRET",
+            "ZEEBE_AUTHORIZATION_SERVER_URL",
+            "ZEEBE_TOKEN_AUDIENCE",
+            "CAMUNDA_CLUSTER_ID",
+            "CAMUNDA_CLUSTER_REGION",
+            "CAMUNDA_CREDENTIALS_SCOPES",
+            "CAMUNDA_OAUTH_URL",
+            "CAMUNDA_OPERATE_BASE_URL",
+        ]
+    );
+    let (id, secret) = (
+        var(&vars, "ZEEBE_CLIENT_ID"),
+        var(&vars, "ZEEBE_CLIENT_SECRET"),
+    );
+    assert!(html.contains(&format!("<code data-copy>{secret}</code>")));
+    assert_eq!(var(&vars, "CAMUNDA_CLUSTER_ID"), cluster);
+    assert_eq!(var(&vars, "CAMUNDA_CREDENTIALS_SCOPES"), "Zeebe,Operate");
+    assert_eq!(
+        var(&vars, "ZEEBE_AUTHORIZATION_SERVER_URL"),
+        app.url("/oauth/token")
+    );
+    assert_eq!(var(&vars, "CAMUNDA_OAUTH_URL"), app.url("/oauth/token"));
+
+    // The same values as the API's.
+    let api: Value = app
+        .get(&format!("/clusters/{cluster}"), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        var(&vars, "CAMUNDA_OPERATE_BASE_URL"),
+        api["links"]["operate"]
+    );
+    assert!(var(&vars, "ZEEBE_ADDRESS").starts_with(api["links"]["zeebe"].as_str().unwrap()));
+
+    // The credentials get a token.
+    let audience = var(&vars, "ZEEBE_TOKEN_AUDIENCE").to_string();
+    let zeebe_token = app.token_for(id, secret, &audience).await;
+    assert!(!zeebe_token.is_empty());
+
+    // The list shows the client, never its secret; the API lists it too.
+    let html = owner.page(&path).await;
+    assert!(html.contains(id) && html.contains("worker"));
+    assert!(!html.contains(secret));
+    let listed: Value = app
+        .get(&format!("/clusters/{cluster}/clients"), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed[0]["clientId"], id);
+    assert_eq!(
+        listed[0]["permissions"],
+        serde_json::json!(["Zeebe", "Operate"])
+    );
+
+    // A duplicate name is the API's 400, shown on the form.
+    let response = owner.post(&path, &form).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.text().await.unwrap().contains("must be unique"));
+
+    let activity = app.activity(&token).await;
+    let created = activity
+        .iter()
+        .find(|a| a["entityId"] == id && a["auditType"] == "c")
+        .expect("the creation's record");
+    assert_eq!(created["userId"], OWNER);
+
+    // Delete: gone from the API, recorded with the owner's email.
+    let delete = format!("{path}/{id}/delete");
+    let response = owner.post(&delete, &[("csrf", &csrf)]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), path);
+    assert_eq!(client_count(&app).await, 0);
+    let activity = app.activity(&token).await;
+    let deleted = activity
+        .iter()
+        .find(|a| a["entityId"] == id && a["auditType"] == "d")
+        .expect("the deletion's record");
+    assert_eq!(deleted["userId"], OWNER);
+}
+
+#[tokio::test]
+async fn a_visitor_sees_the_clients_but_creates_and_deletes_nothing_and_forms_need_their_token() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let cluster = app.create_cluster(&token, "resources").await;
+    let path = format!("/console/clusters/{cluster}/clients");
+    let (owner, owner_csrf) = signed_in(&app, OWNER, None).await;
+
+    // Without the CSRF token: 403, nothing written.
+    let response = owner
+        .post(&path, &[("name", "worker"), ("zeebe", "on")])
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(client_count(&app).await, 0);
+    let response = owner
+        .post(
+            &path,
+            &[("csrf", &owner_csrf), ("name", "worker"), ("zeebe", "on")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let listed: Value = app
+        .get(&format!("/clusters/{cluster}/clients"), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = listed[0]["clientId"].as_str().unwrap().to_string();
+
+    let (visitor, csrf) = signed_in(&app, "visitor@example.com", Some("visitor")).await;
+    let html = visitor.page(&path).await;
+    assert!(html.contains(&id));
+    assert!(!html.contains("Create an API client"));
+    assert!(!html.contains("/delete\""));
+    let response = visitor
+        .post(&path, &[("csrf", &csrf), ("name", "mine"), ("zeebe", "on")])
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response = visitor
+        .post(&format!("{path}/{id}/delete"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(client_count(&app).await, 1);
+    let response = owner.post(&format!("{path}/{id}/delete"), &[]).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(client_count(&app).await, 1);
+
+    // A developer may.
+    let (developer, csrf) = signed_in(&app, "dev@example.com", Some("developer")).await;
+    let response = developer
+        .post(
+            &path,
+            &[("csrf", &csrf), ("name", "dev"), ("tasklist", "on")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(client_count(&app).await, 2);
+    let activity = app.activity(&token).await;
+    assert!(activity
+        .iter()
+        .any(|a| a["userId"] == "dev@example.com" && a["auditType"] == "c"));
+}

@@ -10,13 +10,15 @@
 //! - `login.rs` (sign in and out), `links.rs` (one-time links that set a password),
 //!   `clusters.rs` (the start page), `cluster.rs` (creating a cluster, a cluster's page and
 //!   its actions, the live status polled by `assets/console.js`), `cluster_clients.rs` (a
-//!   cluster's API clients and their credentials file).
+//!   cluster's API clients and their credentials file), `cluster_secrets.rs` (its connector
+//!   secrets).
 //!
 //! Permissions come from the role matrix (`domain::permissions`), checked on the server.
 
 mod assets;
 mod cluster;
 mod cluster_clients;
+mod cluster_secrets;
 mod clusters;
 mod links;
 mod login;
@@ -79,6 +81,22 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route(
             "/console/clusters/{uuid}/clients/{client_id}/delete",
             post(cluster_clients::delete_client),
+        )
+        .route(
+            "/console/clusters/{uuid}/secrets",
+            get(cluster_secrets::secrets_page).post(cluster_secrets::create_secret),
+        )
+        .route(
+            "/console/clusters/{uuid}/secrets/reveal",
+            post(cluster_secrets::reveal_secret),
+        )
+        .route(
+            "/console/clusters/{uuid}/secrets/update",
+            post(cluster_secrets::update_secret),
+        )
+        .route(
+            "/console/clusters/{uuid}/secrets/delete",
+            post(cluster_secrets::delete_secret),
         )
         .route(LOGIN_PATH, get(login::login_page).post(login::sign_in))
         .route("/console/logout", post(login::sign_out))

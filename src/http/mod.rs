@@ -26,7 +26,7 @@ mod parameters;
 pub mod read_cache;
 mod retry;
 mod schema;
-mod secrets;
+pub mod secrets;
 mod secure_connectivity;
 
 use std::sync::Arc;

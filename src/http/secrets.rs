@@ -101,7 +101,16 @@ async fn list_secrets(
     ClusterPath(cluster_id): ClusterPath,
 ) -> ApiResult<Json<BTreeMap<String, String>>> {
     caller.require(Scope::GetSecrets)?;
-    let cluster = load_cluster(&state, &caller, &cluster_id).await?;
+    Ok(Json(values(&state, &caller, &cluster_id).await?))
+}
+
+/// The connector secrets of a cluster, name → plaintext value (as `GET` answers).
+pub async fn values(
+    state: &AppState,
+    caller: &Caller,
+    cluster_id: &str,
+) -> ApiResult<BTreeMap<String, String>> {
+    let cluster = load_cluster(state, caller, cluster_id).await?;
     let secrets = state
         .store
         .connector_secrets(caller.org_id(), &cluster.id)
@@ -116,7 +125,7 @@ async fn list_secrets(
         })?;
         values.insert(secret.name, plain);
     }
-    Ok(Json(values))
+    Ok(values)
 }
 
 /// Create a connector secret.
@@ -144,16 +153,34 @@ async fn create_secret(
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::CreateSecrets)?;
     let ApiJson(request) = body?;
-    let cluster = load_cluster(&state, &caller, &cluster_id).await?;
-    let name = request.secret_name;
+    create(
+        &state,
+        &caller,
+        &cluster_id,
+        request.secret_name,
+        &request.secret_value,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Creates a connector secret (validation, the per-cluster limit, the activity record), as
+/// `POST /clusters/{uuid}/secrets` does; the API's handler and the console call this.
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    cluster_id: &str,
+    name: String,
+    value: &str,
+) -> ApiResult<()> {
+    let cluster = load_cluster(state, caller, cluster_id).await?;
     connector_secret::validate_name(&name)?;
-    connector_secret::validate_value(&request.secret_value)?;
+    connector_secret::validate_value(value)?;
     let now = Timestamp::now();
     let secret = ConnectorSecret {
-        sealed_value: state.keyring.encrypt(
-            request.secret_value.as_bytes(),
-            &encryption_context(&cluster.id, &name),
-        ),
+        sealed_value: state
+            .keyring
+            .encrypt(value.as_bytes(), &encryption_context(&cluster.id, &name)),
         cluster_id: cluster.id,
         org_id: cluster.org_id,
         name,
@@ -161,13 +188,13 @@ async fn create_secret(
         updated_at: now,
     };
     let max = state.settings.max_secrets_per_cluster;
-    let audit = audit(&caller, AuditType::Create, &secret.cluster_id, &secret.name);
+    let audit = audit(caller, AuditType::Create, &secret.cluster_id, &secret.name);
     state
         .store
         .insert_connector_secret(&secret, max, &audit)
         .await
         .map_err(refused_child(
-            &cluster_id,
+            cluster_id,
             || {
                 ApiError::new(
                     StatusCode::CONFLICT,
@@ -183,7 +210,7 @@ async fn create_secret(
                 ))
             },
         ))?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }
 
 /// Update the value of a connector secret.
@@ -213,22 +240,33 @@ async fn update_secret(
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::UpdateSecrets)?;
     let ApiJson(request) = body?;
-    connector_secret::validate_value(&request.secret_value)?;
-    let cluster = load_cluster(&state, &caller, &cluster_id).await?;
-    let sealed = state.keyring.encrypt(
-        request.secret_value.as_bytes(),
-        &encryption_context(&cluster.id, &name),
-    );
-    let audit = audit(&caller, AuditType::Update, &cluster.id, &name);
+    update(&state, &caller, &cluster_id, &name, &request.secret_value).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Replaces a connector secret's value, as `PUT /clusters/{uuid}/secrets/{name}` does.
+pub async fn update(
+    state: &AppState,
+    caller: &Caller,
+    cluster_id: &str,
+    name: &str,
+    value: &str,
+) -> ApiResult<()> {
+    connector_secret::validate_value(value)?;
+    let cluster = load_cluster(state, caller, cluster_id).await?;
+    let sealed = state
+        .keyring
+        .encrypt(value.as_bytes(), &encryption_context(&cluster.id, name));
+    let audit = audit(caller, AuditType::Update, &cluster.id, name);
     let now = Timestamp::now();
     if state
         .store
-        .update_connector_secret(caller.org_id(), &cluster.id, &name, &sealed, now, &audit)
+        .update_connector_secret(caller.org_id(), &cluster.id, name, &sealed, now, &audit)
         .await?
     {
-        Ok(StatusCode::NO_CONTENT)
+        Ok(())
     } else {
-        Err(secret_not_found(&name))
+        Err(secret_not_found(name))
     }
 }
 
@@ -256,15 +294,26 @@ async fn delete_secret(
     ApiPath((cluster_id, name)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::DeleteSecrets)?;
-    let cluster = load_cluster(&state, &caller, &cluster_id).await?;
-    let audit = audit(&caller, AuditType::Delete, &cluster.id, &name);
+    delete(&state, &caller, &cluster_id, &name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes a connector secret, as `DELETE /clusters/{uuid}/secrets/{name}` does.
+pub async fn delete(
+    state: &AppState,
+    caller: &Caller,
+    cluster_id: &str,
+    name: &str,
+) -> ApiResult<()> {
+    let cluster = load_cluster(state, caller, cluster_id).await?;
+    let audit = audit(caller, AuditType::Delete, &cluster.id, name);
     if state
         .store
-        .delete_connector_secret(caller.org_id(), &cluster.id, &name, &audit)
+        .delete_connector_secret(caller.org_id(), &cluster.id, name, &audit)
         .await?
     {
-        Ok(StatusCode::NO_CONTENT)
+        Ok(())
     } else {
-        Err(secret_not_found(&name))
+        Err(secret_not_found(name))
     }
 }

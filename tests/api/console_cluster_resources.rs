@@ -266,3 +266,118 @@ async fn a_visitor_sees_the_clients_but_creates_and_deletes_nothing_and_forms_ne
         .iter()
         .any(|a| a["userId"] == "dev@example.com" && a["auditType"] == "c"));
 }
+
+#[tokio::test]
+async fn connector_secrets_are_added_revealed_on_request_changed_and_deleted() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let cluster = app.create_cluster(&token, "resources").await;
+    let path = format!("/console/clusters/{cluster}/secrets");
+    let api_path = format!("/clusters/{cluster}/secrets");
+    let api_values = || async {
+        let values: Value = app.get(&api_path, &token).await.json().await.unwrap();
+        values
+    };
+    let (developer, csrf) = signed_in(&app, "dev@example.com", Some("developer")).await;
+    let value = "s3cr3t-<value>&'";
+
+    // Without the token: 403, nothing written.
+    let response = developer
+        .post(&path, &[("name", "API_KEY"), ("value", value)])
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(api_values().await, serde_json::json!({}));
+
+    let response = developer
+        .post(
+            &path,
+            &[("csrf", &csrf), ("name", "API_KEY"), ("value", value)],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), path);
+    assert_eq!(api_values().await["API_KEY"], value);
+
+    // The page lists the name, never the value.
+    let html = developer.page(&path).await;
+    assert!(html.contains("API_KEY"));
+    assert!(!unescape(&html).contains(value), "{html}");
+    assert!(!html.contains("s3cr3t"));
+
+    // A duplicate is the API's 409, shown on the page.
+    let response = developer
+        .post(
+            &path,
+            &[("csrf", &csrf), ("name", "API_KEY"), ("value", "x")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert!(response.text().await.unwrap().contains("must be unique"));
+
+    // Reveal shows it, not cached.
+    let reveal = format!("{path}/reveal");
+    let response = developer
+        .post(&reveal, &[("csrf", &csrf), ("name", "API_KEY")])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    assert!(unescape(&response.text().await.unwrap()).contains(value));
+    let response = developer.post(&reveal, &[("name", "API_KEY")]).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    // A visitor sees the name only and can neither reveal nor change.
+    let (visitor, visitor_csrf) = signed_in(&app, "visitor@example.com", Some("visitor")).await;
+    let html = visitor.page(&path).await;
+    assert!(html.contains("API_KEY") && !html.contains("Reveal"));
+    let response = visitor
+        .post(&reveal, &[("csrf", &visitor_csrf), ("name", "API_KEY")])
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response = visitor
+        .post(
+            &format!("{path}/update"),
+            &[
+                ("csrf", &visitor_csrf),
+                ("name", "API_KEY"),
+                ("value", "mine"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response = visitor
+        .post(
+            &format!("{path}/delete"),
+            &[("csrf", &visitor_csrf), ("name", "API_KEY")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(api_values().await["API_KEY"], value);
+
+    // Change, then delete.
+    let response = developer
+        .post(
+            &format!("{path}/update"),
+            &[("csrf", &csrf), ("name", "API_KEY"), ("value", "n3w")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(api_values().await["API_KEY"], "n3w");
+    let response = developer
+        .post(
+            &format!("{path}/delete"),
+            &[("csrf", &csrf), ("name", "API_KEY")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(api_values().await, serde_json::json!({}));
+
+    let activity = app.activity(&token).await;
+    for kind in ["c", "u", "d"] {
+        let record = activity
+            .iter()
+            .find(|a| a["entityId"] == "API_KEY" && a["auditType"] == kind)
+            .unwrap_or_else(|| panic!("a record {kind}"));
+        assert_eq!(record["userId"], "dev@example.com");
+        assert!(!record.to_string().contains("s3cr3t"));
+    }
+}

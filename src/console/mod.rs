@@ -11,13 +11,14 @@
 //!   `clusters.rs` (the start page), `cluster.rs` (creating a cluster, a cluster's page and
 //!   its actions, the live status polled by `assets/console.js`), `cluster_clients.rs` (a
 //!   cluster's API clients and their credentials file), `cluster_secrets.rs` (its connector
-//!   secrets).
+//!   secrets), `cluster_ip_allowlist.rs` (its IP allowlist).
 //!
 //! Permissions come from the role matrix (`domain::permissions`), checked on the server.
 
 mod assets;
 mod cluster;
 mod cluster_clients;
+mod cluster_ip_allowlist;
 mod cluster_secrets;
 mod clusters;
 mod links;
@@ -97,6 +98,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route(
             "/console/clusters/{uuid}/secrets/delete",
             post(cluster_secrets::delete_secret),
+        )
+        .route(
+            "/console/clusters/{uuid}/ipallowlist",
+            get(cluster_ip_allowlist::allowlist_page).post(cluster_ip_allowlist::replace_allowlist),
         )
         .route(LOGIN_PATH, get(login::login_page).post(login::sign_in))
         .route("/console/logout", post(login::sign_out))

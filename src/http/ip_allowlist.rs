@@ -112,7 +112,7 @@ async fn put_whitelist(
 }
 
 /// `field` is the body key the list came in, so errors name what the client sent.
-async fn replace(
+pub async fn replace(
     state: &AppState,
     caller: &Caller,
     cluster_id: &str,

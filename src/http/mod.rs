@@ -12,7 +12,7 @@ pub mod error;
 pub(crate) mod extract;
 mod health;
 pub(crate) mod in_cluster;
-mod ip_allowlist;
+pub mod ip_allowlist;
 pub(crate) mod lifecycle;
 pub mod limits;
 mod members;

@@ -381,3 +381,69 @@ async fn connector_secrets_are_added_revealed_on_request_changed_and_deleted() {
         assert!(!record.to_string().contains("s3cr3t"));
     }
 }
+
+#[tokio::test]
+async fn an_operations_engineer_replaces_the_ip_allowlist_and_a_developer_may_not() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let cluster = app.create_cluster(&token, "resources").await;
+    let path = format!("/console/clusters/{cluster}/ipallowlist");
+    let api_list = || async {
+        let body: Value = app
+            .get(&format!("/clusters/{cluster}"), &token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        body["ipallowlist"].clone()
+    };
+    let (ops, csrf) = signed_in(&app, "ops@example.com", Some("operationsengineer")).await;
+    assert!(ops.page(&path).await.contains("any address"));
+
+    // An invalid entry: the API's 400 with the text kept, nothing written.
+    let response = ops
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("entries", "10.0.0.0/24 office\nnot-an-ip x"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.text().await.unwrap().contains("not-an-ip"));
+    assert_eq!(api_list().await, serde_json::json!([]));
+
+    let text = "10.0.0.0/24 office\n192.168.1.1/32, 192.168.1.2/32 vpn pair\n203.0.113.7\n";
+    let response = ops.post(&path, &[("csrf", &csrf), ("entries", text)]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        api_list().await,
+        serde_json::json!([
+            {"ip": "10.0.0.0/24", "description": "office"},
+            {"ip": "192.168.1.1/32,192.168.1.2/32", "description": "vpn pair"},
+            {"ip": "203.0.113.7", "description": ""},
+        ])
+    );
+    assert!(ops.page(&path).await.contains("vpn pair"));
+
+    let (developer, dev_csrf) = signed_in(&app, "dev@example.com", Some("developer")).await;
+    let html = developer.page(&path).await;
+    assert!(html.contains("vpn pair") && !html.contains("Save the allowlist"));
+    let response = developer
+        .post(&path, &[("csrf", &dev_csrf), ("entries", "")])
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response = ops.post(&path, &[("entries", "")]).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(api_list().await.as_array().unwrap().len(), 3);
+
+    // Empty clears it; recorded with the member's email.
+    let response = ops.post(&path, &[("csrf", &csrf), ("entries", "")]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(api_list().await, serde_json::json!([]));
+    let activity = app.activity(&token).await;
+    assert!(activity
+        .iter()
+        .any(|a| a["userId"] == "ops@example.com" && a["entityId"] == cluster.as_str()));
+}

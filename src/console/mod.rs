@@ -11,12 +11,14 @@
 //!   `clusters.rs` (the start page), `cluster.rs` (creating a cluster, a cluster's page and
 //!   its actions, the live status polled by `assets/console.js`), `cluster_clients.rs` (a
 //!   cluster's API clients and their credentials file), `cluster_secrets.rs` (its connector
-//!   secrets), `cluster_ip_allowlist.rs` (its IP allowlist).
+//!   secrets), `cluster_ip_allowlist.rs` (its IP allowlist),
+//!   `cluster_backups.rs` (its backups).
 //!
 //! Permissions come from the role matrix (`domain::permissions`), checked on the server.
 
 mod assets;
 mod cluster;
+mod cluster_backups;
 mod cluster_clients;
 mod cluster_ip_allowlist;
 mod cluster_secrets;
@@ -102,6 +104,14 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route(
             "/console/clusters/{uuid}/ipallowlist",
             get(cluster_ip_allowlist::allowlist_page).post(cluster_ip_allowlist::replace_allowlist),
+        )
+        .route(
+            "/console/clusters/{uuid}/backups",
+            get(cluster_backups::backups_page).post(cluster_backups::create_backup),
+        )
+        .route(
+            "/console/clusters/{uuid}/backups/{backup_id}/delete",
+            post(cluster_backups::delete_backup),
         )
         .route(LOGIN_PATH, get(login::login_page).post(login::sign_in))
         .route("/console/logout", post(login::sign_out))

@@ -131,7 +131,13 @@ async fn create_backup(
     ClusterPath(cluster_id): ClusterPath,
 ) -> ApiResult<Json<BackupDto>> {
     caller.require(Scope::CreateBackups)?;
-    let cluster = load_cluster(&state, &caller, &cluster_id).await?;
+    Ok(Json(create(&state, &caller, &cluster_id).await?.into()))
+}
+
+/// Starts a backup of a Healthy cluster (412 otherwise), with its activity record, as
+/// `POST /clusters/{uuid}/backups` does; the API's handler and the console call this.
+pub async fn create(state: &AppState, caller: &Caller, cluster_id: &str) -> ApiResult<Backup> {
+    let cluster = load_cluster(state, caller, cluster_id).await?;
     let now = Timestamp::now();
     let backup = Backup::start(&cluster, now)?;
     let audit = caller
@@ -147,7 +153,7 @@ async fn create_backup(
         .store
         .insert_backup(&backup, &audit)
         .await
-        .map_err(cluster_gone(&cluster_id))?;
+        .map_err(cluster_gone(cluster_id))?;
     if !inserted {
         // The cluster left Healthy between the read and the write.
         return Err(ApiError::new(
@@ -156,7 +162,7 @@ async fn create_backup(
         ));
     }
     state.reconciler.notify_one();
-    Ok(Json(backup.into()))
+    Ok(backup)
 }
 
 /// Irreversibly delete a backup.
@@ -184,20 +190,32 @@ async fn delete_backup(
     ApiPath((cluster_id, backup_id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<BackupDto>> {
     caller.require(Scope::DeleteBackups)?;
-    load_cluster(&state, &caller, &cluster_id).await?;
+    // 200 with the backup as it was, as the hosted service answers.
+    Ok(Json(
+        delete(&state, &caller, &cluster_id, &backup_id)
+            .await?
+            .into(),
+    ))
+}
+
+/// Deletes (or cancels) a backup, with its activity record; the backup as it was.
+pub async fn delete(
+    state: &AppState,
+    caller: &Caller,
+    cluster_id: &str,
+    backup_id: &str,
+) -> ApiResult<Backup> {
+    load_cluster(state, caller, cluster_id).await?;
     let audit = caller.cluster_audit(
         AuditType::Delete,
         "backup",
-        &backup_id,
-        &cluster_id,
+        backup_id,
+        cluster_id,
         "Deleted backup".to_string(),
     );
-    let deleted = state
+    state
         .store
-        .delete_backup(caller.org_id(), &cluster_id, &backup_id, &audit)
-        .await?;
-    // 200 with the backup as it was, as the hosted service answers.
-    deleted
-        .map(|b| Json(b.into()))
+        .delete_backup(caller.org_id(), cluster_id, backup_id, &audit)
+        .await?
         .ok_or_else(|| ApiError::not_found(format!("backup {backup_id:?} not found")))
 }

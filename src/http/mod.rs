@@ -2,7 +2,7 @@
 
 mod activity;
 pub mod admission;
-mod backups;
+pub mod backups;
 mod body;
 pub mod clients;
 mod cluster_update;

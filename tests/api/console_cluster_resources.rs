@@ -447,3 +447,55 @@ async fn an_operations_engineer_replaces_the_ip_allowlist_and_a_developer_may_no
         .iter()
         .any(|a| a["userId"] == "ops@example.com" && a["entityId"] == cluster.as_str()));
 }
+
+#[tokio::test]
+async fn backups_are_taken_and_deleted_by_an_operations_engineer_only() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let cluster = app.create_cluster(&token, "resources").await;
+    let path = format!("/console/clusters/{cluster}/backups");
+    let api_backups = || async {
+        let body: Value = app
+            .get(&format!("/clusters/{cluster}/backups"), &token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        body.as_array().unwrap().clone()
+    };
+    let (ops, csrf) = signed_in(&app, "ops@example.com", Some("operationsengineer")).await;
+    app.wait_healthy(&token, &cluster).await;
+    assert!(ops.page(&path).await.contains("no backups yet"));
+
+    let response = ops.post(&path, &[]).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let (developer, dev_csrf) = signed_in(&app, "dev@example.com", Some("developer")).await;
+    let response = developer.post(&path, &[("csrf", &dev_csrf)]).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(api_backups().await.is_empty());
+
+    let response = ops.post(&path, &[("csrf", &csrf)]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let backups = api_backups().await;
+    assert_eq!(backups.len(), 1);
+    let id = backups[0]["uuid"].as_str().unwrap().to_string();
+    let html = developer.page(&path).await;
+    assert!(html.contains(backups[0]["name"].as_str().unwrap()));
+    assert!(!html.contains("Take a backup"));
+
+    let delete = format!("{path}/{id}/delete");
+    let response = developer.post(&delete, &[("csrf", &dev_csrf)]).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response = ops.post(&delete, &[("csrf", &csrf)]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(api_backups().await.is_empty());
+
+    let activity = app.activity(&token).await;
+    for kind in ["c", "d"] {
+        let record = activity
+            .iter()
+            .find(|a| a["entityId"] == id.as_str() && a["auditType"] == kind)
+            .unwrap_or_else(|| panic!("a record {kind}"));
+        assert_eq!(record["userId"], "ops@example.com");
+    }
+}

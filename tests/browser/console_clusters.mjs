@@ -1,7 +1,8 @@
 // The console's cluster pages in a real headless browser (Debian's chromium, driven by
 // playwright-core): from a fresh server the owner follows the first start's link, sets a
 // password, signs in, creates a cluster with the form, sees it turn Healthy on the list
-// without a reload (assets/console.js polling the status JSON), and opens its page.
+// without a reload (assets/console.js polling the status JSON), opens its page, creates an
+// API client and downloads its credentials file.
 // Each page is checked with axe-core (no serious or critical violations) and saved as a
 // screenshot in CONSOLED_ARTIFACTS.
 //
@@ -141,6 +142,24 @@ test("the owner signs in, creates a cluster and watches it turn Healthy", { skip
     assert.ok(await page.locator("button.copy").count() >= 1, "copy buttons");
     await shot(page, "7-cluster");
     await accessible(page, "the cluster page");
+
+    // An API client: the secret once, and the credentials file downloaded.
+    await Promise.all([page.waitForNavigation(), page.click(`a[href='${clusterPath}/clients']`)]);
+    await accessible(page, "the API clients page");
+    await page.fill("#client-name", "browser-worker");
+    await Promise.all([page.waitForNavigation(), page.click("main form[action$='/clients'] button[type=submit]")]);
+    await page.locator("h1", { hasText: "browser-worker" }).waitFor();
+    await shot(page, "8-client-created");
+    await accessible(page, "the created client page");
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.click("a.download"),
+    ]);
+    assert.match(download.suggestedFilename(), /^credentials-browser-worker\.env$/);
+    const file = readFileSync(await download.path(), "utf8");
+    for (const name of ["ZEEBE_ADDRESS", "ZEEBE_CLIENT_ID", "ZEEBE_CLIENT_SECRET", "CAMUNDA_OAUTH_URL"]) {
+      assert.match(file, new RegExp(`^export ${name}='`, "m"), name);
+    }
 
     assert.deepEqual(foreign, [], "nothing loaded from outside the server");
     assert.deepEqual(errors, [], "no script errors");

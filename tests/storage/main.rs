@@ -7,6 +7,7 @@ mod postgres;
 
 mod cases;
 mod cluster_operations;
+mod driver_state;
 mod lifecycle_stores;
 
 use std::sync::Arc;

@@ -5,12 +5,13 @@ use anyhow::Context;
 use crate::auth::token::cluster_audience;
 use crate::catalog::Catalog;
 use crate::crypto::Keyring;
+use crate::domain::backup::Backup;
 use crate::domain::cluster::Cluster;
 use crate::domain::provisioning::{
     AllowlistEntryRef, AuthDocument, BackupDocument, ClusterDocument, GenerationRef, NamedRef,
     RegionRef,
 };
-use crate::storage::Store;
+use crate::storage::{BackupDeletion, Store};
 
 /// The claims a cluster reads a client's identity and cluster from in consoled's tokens.
 pub const CLIENT_ID_CLAIM: &str = "azp";
@@ -109,41 +110,20 @@ pub async fn build(
     })
 }
 
-/// A backup in progress of `cluster`.
-pub async fn backup(
-    store: &dyn Store,
-    cluster: Option<&Cluster>,
-    backup_id: &str,
-) -> anyhow::Result<BackupDocument> {
-    let cluster = cluster.context("a backup step needs its cluster")?;
-    let backup = store
-        .backups(&cluster.org_id, &cluster.id)
-        .await?
-        .into_iter()
-        .find(|b| b.id == backup_id)
-        .context("the backup is gone")?;
-    Ok(BackupDocument {
-        uuid: backup.id,
-        name: backup.name,
+/// A backup in progress.
+pub fn backup(backup: &Backup) -> BackupDocument {
+    BackupDocument {
+        uuid: backup.id.clone(),
+        name: backup.name.clone(),
         created_at: backup.created_at.to_rfc3339(),
-    })
+    }
 }
 
 /// A backup deleted through the API.
-pub async fn deleted_backup(
-    store: &dyn Store,
-    cluster_id: &str,
-    backup_id: &str,
-) -> anyhow::Result<BackupDocument> {
-    let deletion = store
-        .backup_deletions(cluster_id)
-        .await?
-        .into_iter()
-        .find(|d| d.backup_id == backup_id)
-        .context("the backup deletion is gone")?;
-    Ok(BackupDocument {
-        uuid: deletion.backup_id,
-        name: deletion.name,
+pub fn deleted_backup(deletion: &BackupDeletion) -> BackupDocument {
+    BackupDocument {
+        uuid: deletion.backup_id.clone(),
+        name: deletion.name.clone(),
         created_at: deletion.created_at.to_rfc3339(),
-    })
+    }
 }

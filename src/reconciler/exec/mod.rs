@@ -23,7 +23,9 @@ use tokio::sync::{Notify, Semaphore};
 use crate::catalog::Catalog;
 use crate::crypto::Keyring;
 use crate::domain::audit::{AuditEntry, AuditType};
-use crate::domain::backup::{BackupComponents, BackupStatus};
+use anyhow::Context;
+
+use crate::domain::backup::{Backup, BackupComponents, BackupStatus};
 use crate::domain::cluster::Cluster;
 use crate::domain::provisioning::{
     after_failure, after_success, next_step, target_generation, Action, Applied, ClusterDocument,
@@ -196,31 +198,28 @@ impl ExecDriver {
             .as_ref()
             .map(|d| self.keyring.fingerprint(&d.settings_bytes()))
             .unwrap_or_default();
+        // Read once: the ids decide the step, the rows make its document and its result.
         let (in_progress, deleted) = match cluster {
             Some(cluster) => {
-                let backups = self.store.backups(&cluster.org_id, &cluster.id).await?;
-                let in_progress: Vec<String> = backups
-                    .into_iter()
-                    .filter(|b| b.status == BackupStatus::InProgress)
-                    .map(|b| b.id)
-                    .collect();
-                let deleted: Vec<String> = self
+                let in_progress: Vec<Backup> = self
                     .store
-                    .backup_deletions(&cluster.id)
+                    .backups(&cluster.org_id, &cluster.id)
                     .await?
                     .into_iter()
-                    .map(|d| d.backup_id)
+                    .filter(|b| b.status == BackupStatus::InProgress)
                     .collect();
-                (in_progress, deleted)
+                (in_progress, self.store.backup_deletions(&cluster.id).await?)
             }
             None => (Vec::new(), Vec::new()),
         };
+        let in_progress_ids: Vec<String> = in_progress.iter().map(|b| b.id.clone()).collect();
+        let deleted_ids: Vec<String> = deleted.iter().map(|d| d.backup_id.clone()).collect();
         let Some(step) = next_step(
             cluster,
             applied.as_ref(),
             &fingerprint,
-            &in_progress,
-            &deleted,
+            &in_progress_ids,
+            &deleted_ids,
         ) else {
             // In sync: remember the version seen, so the cluster is not looked at again
             // until it changes.
@@ -248,15 +247,24 @@ impl ExecDriver {
                 }));
             }
         };
+        let taken = match &step {
+            NextStep::Backup(id) => in_progress.iter().find(|b| &b.id == id),
+            _ => None,
+        };
         let (action, backup) = match &step {
             NextStep::Lifecycle(action) => (*action, None),
-            NextStep::Backup(id) => (
+            NextStep::Backup(_) => (
                 Action::Backup,
-                Some(document::backup(self.store.as_ref(), cluster, id).await?),
+                Some(document::backup(taken.context("the backup is gone")?)),
             ),
             NextStep::DeleteBackup(id) => (
                 Action::DeleteBackup,
-                Some(document::deleted_backup(self.store.as_ref(), &state.cluster_id, id).await?),
+                Some(document::deleted_backup(
+                    deleted
+                        .iter()
+                        .find(|d| &d.backup_id == id)
+                        .context("the backup deletion is gone")?,
+                )),
             ),
         };
         let step_key = format!(
@@ -305,17 +313,16 @@ impl ExecDriver {
         match outcome {
             Ok(report) => {
                 tracing::info!(cluster = %state.cluster_id, action = action.as_str(), operation = %operation_id, "driver step succeeded");
-                self.succeeded(
+                Self::succeeded(
                     &mut result,
                     cluster,
-                    action,
                     &step,
+                    taken,
                     applied,
                     fingerprint,
                     report,
                     now,
-                )
-                .await?;
+                )?;
             }
             Err(command::CommandFailure(excerpt)) => {
                 tracing::warn!(cluster = %state.cluster_id, action = action.as_str(), operation = %operation_id, attempt = state.attempts + 1, error = %excerpt, "driver step failed; it will be retried");
@@ -385,12 +392,11 @@ impl ExecDriver {
     }
 
     #[allow(clippy::too_many_arguments)]
-    async fn succeeded(
-        &self,
+    fn succeeded(
         result: &mut DriverStepResult,
         cluster: Option<&Cluster>,
-        action: Action,
         step: &NextStep,
+        taken: Option<&Backup>,
         applied: Option<Applied>,
         fingerprint: String,
         report: Option<DriverReport>,
@@ -444,21 +450,17 @@ impl ExecDriver {
                     result.cluster = Some(step_of(cluster, &next, audit));
                 }
             }
-            NextStep::Backup(id) => {
-                let cluster = cluster.expect("backups have a cluster");
-                let backups = self.store.backups(&cluster.org_id, &cluster.id).await?;
-                if let Some(backup) = backups.into_iter().find(|b| &b.id == id) {
-                    if let Some(done) =
-                        backup.progressed(BackupComponents::all(BackupStatus::Complete), now)
-                    {
-                        result.audit.push(backup.status_audit(&done, ACTOR, now));
-                        result.backup = Some(done);
-                    }
+            NextStep::Backup(_) => {
+                let backup = taken.expect("a backup step has its backup");
+                if let Some(done) =
+                    backup.progressed(BackupComponents::all(BackupStatus::Complete), now)
+                {
+                    result.audit.push(backup.status_audit(&done, ACTOR, now));
+                    result.backup = Some(done);
                 }
             }
             NextStep::DeleteBackup(id) => result.backup_deletion_done = Some(id.clone()),
         }
-        let _ = action;
         Ok(())
     }
 

@@ -38,6 +38,7 @@ use tokio::sync::Semaphore;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::domain::account;
+use crate::domain::permissions::{may, Action};
 use crate::http::AppState;
 
 /// Only this server's own files; no inline script or style, no framing, forms only here.
@@ -49,6 +50,12 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 pub const LOGIN_PATH: &str = "/console/login";
 /// The start page after sign-in.
 pub const HOME_PATH: &str = "/console";
+/// The organization's members.
+pub const MEMBERS_PATH: &str = "/console/members";
+/// The organization's Console API clients.
+pub const API_CLIENTS_PATH: &str = "/console/api-clients";
+/// The organization's activity trail.
+pub const ACTIVITY_PATH: &str = "/console/activity";
 
 /// The address of a one-time link that sets a password.
 pub fn link_url(public_url: &str, token: &str) -> String {
@@ -148,7 +155,24 @@ pub struct Layout {
 pub struct UserNav {
     pub email: String,
     pub csrf: String,
+    /// The organization's pages this member may open (`Members`, `API clients`,
+    /// `Activity`), as links in the header; the pages check the roles again.
+    pub sections: Vec<NavLink>,
 }
+
+/// A link in the header's organization navigation.
+pub struct NavLink {
+    pub href: &'static str,
+    pub label: &'static str,
+}
+
+/// The organization's pages in the header, each with the action it needs.
+const SECTIONS: &[(&str, &str, Action)] = &[
+    (HOME_PATH, "Clusters", Action::ViewClusters),
+    (MEMBERS_PATH, "Members", Action::ManageMembers),
+    (API_CLIENTS_PATH, "API clients", Action::ManageApiClients),
+    (ACTIVITY_PATH, "Activity", Action::ReadActivity),
+];
 
 impl Layout {
     pub fn anonymous() -> Layout {
@@ -166,6 +190,11 @@ impl Layout {
             user: Some(UserNav {
                 email: signed_in.member.email.clone(),
                 csrf: signed_in.session.csrf_token.clone(),
+                sections: SECTIONS
+                    .iter()
+                    .filter(|(_, _, action)| may(&signed_in.member.roles, *action))
+                    .map(|(href, label, _)| NavLink { href, label })
+                    .collect(),
             }),
         }
     }

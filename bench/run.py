@@ -17,6 +17,7 @@ and JSON in bench/results/latest.json (or --out).
 """
 
 import argparse
+import gzip as gzip_module
 import concurrent.futures
 import http.client
 import json
@@ -36,6 +37,8 @@ CLIENT_ID = "bench-admin"
 CLIENT_SECRET = "bench-admin-secret-0123456789abcdef"
 MASTER_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 CONNECTIONS = 32
+# Members loading the console's cluster list at the same moment.
+CONSOLE_CONNECTIONS = 8
 # The server whose peak memory the suite reports, once started.
 MAIN_SERVER = []
 
@@ -103,6 +106,73 @@ class Api:
         form = {"grant_type": "client_credentials", "client_id": client_id,
                 "client_secret": secret, "audience": "api.cloud.camunda.io"}
         return json.loads(self.call("POST", "/oauth/token", form=form))["access_token"]
+
+
+class ConsoleSession:
+    """A member signed in to the web console: invited with the CLI, password set through
+    the one-time link, signed in with the login form. Holds the session cookie."""
+
+    PASSWORD = "bench-console-password-0123"
+
+    def __init__(self, server, email="bench-admin@bench.example", roles="admin"):
+        self.port = server.port
+        self.cookies = {}
+        link = server.cli("members", "invite", email, "--roles", roles, "--json",
+                          "--public-url", f"http://127.0.0.1:{self.port}")["link"]
+        path = urllib.parse.urlparse(link).path
+        self.form(path, {"password": self.PASSWORD, "confirm": self.PASSWORD})
+        self.form("/console/login", {"email": email, "password": self.PASSWORD})
+        if "consoled_session" not in " ".join(self.cookies):
+            raise RuntimeError(f"no session after signing in: {sorted(self.cookies)}")
+
+    def cookie_header(self):
+        return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+
+    def request(self, method, path, payload=None, headers=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        headers = dict(headers or {})
+        if self.cookies:
+            headers["Cookie"] = self.cookie_header()
+        conn.request(method, path, payload, headers)
+        response = conn.getresponse()
+        data = response.read()
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name] = rest.split(";")[0]
+        conn.close()
+        return response, data
+
+    def form(self, path, fields):
+        _, page = self.request("GET", path)
+        marker = b'name="form_token" value="'
+        start = page.index(marker) + len(marker)
+        token = page[start:page.index(b'"', start)].decode()
+        payload = urllib.parse.urlencode(dict(fields, form_token=token))
+        response, data = self.request("POST", path, payload, {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Origin": f"http://127.0.0.1:{self.port}"})
+        if response.status != 303:
+            raise RuntimeError(f"POST {path}: {response.status} {data[:300]!r}")
+
+    def first_load_bytes(self, path):
+        """The compressed bytes of a page and of the stylesheet and script it loads, as a
+        browser with an empty cache fetches them."""
+        gzip = {"Accept-Encoding": "gzip"}
+        response, page = self.request("GET", path, headers=gzip)
+        if response.status != 200 or response.getheader("Content-Encoding") != "gzip":
+            raise RuntimeError(f"GET {path}: {response.status}, not gzip")
+        total = {"page": len(page)}
+        html = gzip_module.decompress(page).decode()
+        total["page_uncompressed"] = len(html)
+        for kind, marker in (("stylesheet", '<link rel="stylesheet" href="'),
+                             ("script", '<script src="')):
+            start = html.index(marker) + len(marker)
+            asset = html[start:html.index('"', start)]
+            response, body = self.request("GET", asset, headers=gzip)
+            total[kind] = len(body)
+        total["total"] = total["page"] + total["stylesheet"] + total["script"]
+        return total
 
 
 class Consoled:
@@ -199,6 +269,7 @@ wrk.method = {method}
 wrk.body = {body}
 wrk.headers["Content-Type"] = {content_type}
 {auth}
+{headers}
 done = function(summary, latency, requests)
   local seconds = summary.duration / 1e6
   io.stderr:write(string.format(
@@ -215,10 +286,13 @@ def lua_string(value):
 
 
 def wrk(port, path, seconds, method="GET", body=None, content_type="application/json",
-        token=None, connections=CONNECTIONS):
+        token=None, connections=CONNECTIONS, headers=None):
     auth = f'wrk.headers["Authorization"] = {lua_string("Bearer " + token)}' if token else ""
+    extra = "\n".join(f"wrk.headers[{lua_string(k)}] = {lua_string(v)}"
+                      for k, v in (headers or {}).items())
     script = WRK_SCRIPT.format(method=lua_string(method), body=lua_string(body),
-                               content_type=lua_string(content_type), auth=auth)
+                               content_type=lua_string(content_type), auth=auth,
+                               headers=extra)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
     try:
@@ -336,6 +410,26 @@ def main():
         results.append(scenario(f"GET /clusters ({listed} clusters)", ours, theirs, 0.5,
                                 "bare axum", {"body_bytes": len(body)}))
 
+        # 2b. The console's cluster list for the same organization, as a browser asks for it
+        # (session cookie, gzip): its latency under a few members loading it at once, and
+        # what a first load weighs on the wire (page, stylesheet and script, compressed).
+        console = ConsoleSession(main_server)
+        weight = console.first_load_bytes("/console")
+        browser_headers = {"Cookie": console.cookie_header(), "Accept-Encoding": "gzip"}
+        ours = wrk(main_server.port, "/console", seconds, headers=browser_headers,
+                   connections=CONSOLE_CONNECTIONS)
+        _, page = console.request("GET", "/console", headers={"Accept-Encoding": "gzip"})
+        ref = bare(page)
+        theirs = wrk(ref.port, "/console", seconds, connections=CONSOLE_CONNECTIONS)
+        row = scenario(f"console: GET /console ({listed} clusters, gzip, "
+                       f"{CONSOLE_CONNECTIONS} connections)", ours, theirs, 0.0,
+                       "bare axum, same compressed bytes",
+                       {"p99_target_ms": 50.0, "p99_passed": ours["p99_ms"] <= 50.0,
+                        "first_load_bytes": weight, "weight_target_bytes": 150 * 1024,
+                        "weight_passed": weight["total"] <= 150 * 1024})
+        row["passed"] = row["p99_passed"] and row["weight_passed"]
+        results.append(row)
+
         # 3. Token requests, form-encoded client credentials.
         fields = {"grant_type": "client_credentials", "client_id": CLIENT_ID,
                   "client_secret": CLIENT_SECRET, "audience": "api.cloud.camunda.io"}
@@ -439,6 +533,9 @@ def print_table(report):
         target = r["target"] if isinstance(r["target"], str) else f">= {r['target']}x"
         if "p99_target_ms" in r:
             target += f", p99 <= {r['p99_target_ms']} ms"
+        if "weight_target_bytes" in r:
+            target += (f", first load {r['first_load_bytes']['total'] / 1024:.0f} KB "
+                       f"<= {r['weight_target_bytes'] // 1024} KB")
         print(f"| {r['scenario']} | {c['rps']:.0f} | {ref['rps']:.0f} ({r['reference_name']}) | "
               f"{r['ratio']:.2f} | {target} | {c.get('p50_ms', 0):.2f} | {c.get('p99_ms', 0):.2f} | "
               f"{'yes' if r['passed'] else 'NO'} |")

@@ -1,9 +1,9 @@
 //! The cluster pages: the create form (`/console/clusters/new`, `POST /console/clusters`),
 //! a cluster's page (`/console/clusters/{uuid}`) with its actions (rename, upgrade, wake,
-//! delete) and the live status the script polls (`/console/clusters/status.json`).
+//! suspend, wake, delete).
 //!
 //! Every change goes through the functions the API's handlers use (`http::clusters::create`
-//! and `delete`, `http::lifecycle::upgrade` and `wake`, `http::in_cluster::update_settings`),
+//! and `delete`, `http::lifecycle::upgrade`, `suspend` and `wake`, `http::in_cluster::update_settings`),
 //! acting as [`Caller::console_member`], so the rules and the activity records (with the
 //! member's email as actor) are the API's. Each form is CSRF-checked, then the role matrix
 //! decides; a refused form writes nothing.
@@ -11,10 +11,10 @@
 use askama::Template;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
-use serde::{Deserialize, Serialize};
+use axum::Form;
+use serde::Deserialize;
 
 use super::session::SignedIn;
 use super::{forbidden_form, internal_error, message, not_allowed, page, Layout, HOME_PATH};
@@ -217,10 +217,10 @@ pub async fn create_cluster(
 }
 
 /// A status as shown: its text and the class that colours it.
-struct StatusCell {
-    component: &'static str,
+pub(super) struct StatusCell {
+    pub component: &'static str,
     label: &'static str,
-    status: &'static str,
+    pub status: &'static str,
 }
 
 #[derive(Template)]
@@ -242,6 +242,7 @@ struct ClusterPage {
     may_manage: bool,
     upgrade_to: Option<String>,
     suspended: bool,
+    healthy: bool,
     /// An action's message, with the action it belongs to ("rename", "upgrade", "delete").
     error: Option<(&'static str, String)>,
 }
@@ -255,7 +256,7 @@ impl ClusterPage {
     }
 }
 
-fn components(c: &Cluster) -> Vec<StatusCell> {
+pub(super) fn components(c: &Cluster) -> Vec<StatusCell> {
     let cell = |component, label, status: ComponentStatus| StatusCell {
         component,
         label,
@@ -336,6 +337,7 @@ async fn cluster_page_for(
         may_manage: may(&signed_in.member.roles, Action::ManageClusters),
         upgrade_to,
         suspended: cluster.status == ComponentStatus::Suspended,
+        healthy: cluster.status == ComponentStatus::Healthy,
         error,
         id: cluster.id,
         name: cluster.name,
@@ -437,6 +439,19 @@ pub async fn upgrade_cluster(
     after(&state, &signed_in, &cluster_id, "upgrade", result).await
 }
 
+pub async fn suspend_cluster(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(cluster_id): Path<String>,
+    form: Result<Form<ActionForm>, FormRejection>,
+) -> Response {
+    if let Err(refusal) = checked(&signed_in, form) {
+        return *refusal;
+    }
+    let result = lifecycle::suspend(&state, &caller(&signed_in), &cluster_id).await;
+    after(&state, &signed_in, &cluster_id, "suspend", result).await
+}
+
 pub async fn wake_cluster(
     State(state): State<AppState>,
     signed_in: SignedIn,
@@ -486,49 +501,4 @@ pub async fn delete_cluster(
         Err(e) if e.status == StatusCode::NOT_FOUND => no_such_cluster(),
         Err(e) => internal_error(e.message),
     }
-}
-
-/// The live status of the organization's clusters, for the pages' script.
-#[derive(Serialize)]
-struct StatusBody {
-    clusters: Vec<ClusterStatus>,
-}
-
-#[derive(Serialize)]
-struct ClusterStatus {
-    uuid: String,
-    /// The overall status and each component's, keyed as the pages' cells are.
-    status: std::collections::BTreeMap<&'static str, &'static str>,
-}
-
-pub async fn status_json(State(state): State<AppState>, signed_in: SignedIn) -> Response {
-    let member = &signed_in.member;
-    if !may(&member.roles, Action::ViewClusters) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
-    let clusters = match state.store.clusters(&member.org_id).await {
-        Ok(clusters) => clusters,
-        Err(e) => return internal_error(e),
-    };
-    let body = StatusBody {
-        clusters: clusters
-            .iter()
-            .map(|c| {
-                let mut status: std::collections::BTreeMap<_, _> = components(c)
-                    .into_iter()
-                    .map(|cell| (cell.component, cell.status))
-                    .collect();
-                status.insert("ready", c.status.as_str());
-                ClusterStatus {
-                    uuid: c.id.clone(),
-                    status,
-                }
-            })
-            .collect(),
-    };
-    let mut response = Json(body).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
 }

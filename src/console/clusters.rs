@@ -1,11 +1,22 @@
-//! `GET /console`: the start page, the organization's clusters as a table. It reads them
-//! with the store call `GET /clusters` uses and names catalog ids the way it does.
+//! `GET /console`: the start page, the organization's clusters as a table, and
+//! `GET /console/clusters/status.json`, the same rows as data for the script that keeps the
+//! table (and a cluster's page) current without a reload. Both read the clusters with the
+//! store call `GET /clusters` uses and name catalog ids the way it does.
+//!
+//! The script polls every 2 seconds; the answer carries an `ETag` (a hash of the body) and
+//! `Cache-Control: private, no-cache`, so the browser revalidates and an unchanged list
+//! costs a `304` without a body.
+
+use std::collections::BTreeMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 
+use super::cluster::components;
 use super::session::SignedIn;
 use super::{internal_error, not_allowed, page, Layout};
 use crate::domain::cluster::Cluster;
@@ -13,14 +24,22 @@ use crate::domain::member::roles_to_text;
 use crate::domain::permissions::{may, Action};
 use crate::http::AppState;
 
-/// One row of the table.
+/// One row of the table, and one cluster of the live data.
+#[derive(Serialize)]
 struct ClusterRow {
-    id: String,
+    uuid: String,
     name: String,
-    status: &'static str,
     generation: String,
     region: String,
     plan: String,
+    /// The overall status (`ready`) and each component's, keyed as the pages' cells are.
+    status: BTreeMap<&'static str, &'static str>,
+}
+
+impl ClusterRow {
+    fn ready(&self) -> &'static str {
+        self.status.get("ready").copied().unwrap_or_default()
+    }
 }
 
 #[derive(Template)]
@@ -33,12 +52,22 @@ struct ClustersPage {
     clusters: Vec<ClusterRow>,
 }
 
+#[derive(Serialize)]
+struct ClustersData {
+    clusters: Vec<ClusterRow>,
+}
+
 fn row(state: &AppState, c: Cluster) -> ClusterRow {
     let catalog = &state.catalog;
     // An id the catalog no longer lists is shown as itself, as the API does.
     let or_id = |name: Option<&String>, id: &str| name.cloned().unwrap_or_else(|| id.to_string());
+    let mut status: BTreeMap<_, _> = components(&c)
+        .into_iter()
+        .map(|cell| (cell.component, cell.status))
+        .collect();
+    status.insert("ready", c.status.as_str());
     ClusterRow {
-        status: c.status.as_str(),
+        status,
         generation: or_id(
             catalog.generation(&c.generation_id).map(|g| &g.name),
             &c.generation_id,
@@ -49,25 +78,83 @@ fn row(state: &AppState, c: Cluster) -> ClusterRow {
             &c.plan_type_id,
         ),
         name: c.name,
-        id: c.id,
+        uuid: c.id,
+    }
+}
+
+/// The organization's clusters as rows, or the page that refuses them.
+async fn rows(state: &AppState, signed_in: &SignedIn) -> Result<Vec<ClusterRow>, Response> {
+    let member = &signed_in.member;
+    if !may(&member.roles, Action::ViewClusters) {
+        return Err(not_allowed(Action::ViewClusters.as_str()));
+    }
+    match state.store.clusters(&member.org_id).await {
+        Ok(clusters) => Ok(clusters.into_iter().map(|c| row(state, c)).collect()),
+        Err(e) => Err(internal_error(e)),
     }
 }
 
 pub async fn start_page(State(state): State<AppState>, signed_in: SignedIn) -> Response {
-    let member = &signed_in.member;
-    if !may(&member.roles, Action::ViewClusters) {
-        return not_allowed(Action::ViewClusters.as_str());
-    }
-    let clusters = match state.store.clusters(&member.org_id).await {
-        Ok(clusters) => clusters,
-        Err(e) => return internal_error(e),
+    let clusters = match rows(&state, &signed_in).await {
+        Ok(rows) => rows,
+        Err(refusal) => return refusal,
     };
+    let member = &signed_in.member;
     let body = ClustersPage {
         layout: Layout::signed_in(&signed_in),
         org_id: member.org_id.clone(),
         roles: roles_to_text(&member.roles).replace(',', ", "),
         may_create: may(&member.roles, Action::ManageClusters),
-        clusters: clusters.into_iter().map(|c| row(&state, c)).collect(),
+        clusters,
     };
     page(StatusCode::OK, &body)
+}
+
+/// The live data: `{"clusters":[{"uuid","name","generation","region","plan","status":{…}}]}`.
+pub async fn status_json(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    request: HeaderMap,
+) -> Response {
+    let clusters = match rows(&state, &signed_in).await {
+        Ok(rows) => rows,
+        Err(refusal) if refusal.status() == StatusCode::FORBIDDEN => {
+            return StatusCode::FORBIDDEN.into_response()
+        }
+        Err(failure) => return failure,
+    };
+    let body = match serde_json::to_vec(&ClustersData { clusters }) {
+        Ok(body) => body,
+        Err(e) => return internal_error(e),
+    };
+    let mut hasher = DefaultHasher::new();
+    body.hash(&mut hasher);
+    let etag = format!("\"{:016x}\"", hasher.finish());
+    let unchanged = request
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|tag| tag.trim().trim_start_matches("W/") == etag);
+    let mut response = if unchanged {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response()
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, value);
+    }
+    response
 }

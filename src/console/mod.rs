@@ -35,6 +35,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use tokio::sync::Semaphore;
+use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::domain::account;
@@ -69,7 +70,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route(HOME_PATH, get(clusters::start_page))
         .route("/console/clusters", post(cluster::create_cluster))
         .route("/console/clusters/new", get(cluster::new_cluster_page))
-        .route("/console/clusters/status.json", get(cluster::status_json))
+        .route("/console/clusters/status.json", get(clusters::status_json))
         .route("/console/clusters/{uuid}", get(cluster::cluster_page))
         .route(
             "/console/clusters/{uuid}/rename",
@@ -78,6 +79,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route(
             "/console/clusters/{uuid}/upgrade",
             post(cluster::upgrade_cluster),
+        )
+        .route(
+            "/console/clusters/{uuid}/suspend",
+            post(cluster::suspend_cluster),
         )
         .route("/console/clusters/{uuid}/wake", post(cluster::wake_cluster))
         .route(
@@ -131,6 +136,13 @@ pub fn routes(state: AppState) -> Router<AppState> {
             state,
             session::same_origin_posts,
         ))
+        // Pages are markup that repeats (a list of 1,000 clusters is ~300 KB, ~30 KB
+        // gzipped); the API's JSON stays uncompressed, as the hosted service sends it.
+        .layer(
+            CompressionLayer::new()
+                .gzip(true)
+                .quality(CompressionLevel::Fastest),
+        )
         // The API's `no-referrer` would make browsers send `Origin: null` with every form;
         // within the console they send the real origin, which `same_origin_posts` checks.
         .layer(SetResponseHeaderLayer::overriding(

@@ -141,6 +141,40 @@ async fn wake_cluster(
 
 /// Resumes a Suspended cluster of the caller's organization, with its activity record;
 /// nothing to do on a cluster that is not Suspended. Shared by the API and the console.
+/// Suspends a Healthy cluster at a member's request (the console's "Suspend"; the API has
+/// no such operation, the hosted service suspends idle trial clusters by itself). Anything
+/// but a Healthy cluster is refused with the domain's 412.
+pub async fn suspend(state: &AppState, caller: &Caller, cluster_id: &str) -> ApiResult<()> {
+    optimistically("the cluster", || async move {
+        let cluster: Cluster = load_cluster(state, caller, cluster_id).await?;
+        let now = Timestamp::now();
+        let suspended = cluster.suspend(now)?;
+        let audit = caller
+            .audit(
+                AuditType::Update,
+                "cluster",
+                &cluster.id,
+                format!("Suspended cluster {:?}", cluster.name),
+                now,
+            )
+            .with_change(
+                "status",
+                Some(cluster.status.as_str().into()),
+                Some(suspended.status.as_str().into()),
+            );
+        if state
+            .store
+            .transition_cluster(&cluster, &suspended, &audit)
+            .await?
+        {
+            state.reconciler.notify_one();
+            return Ok(Some(()));
+        }
+        Ok(None)
+    })
+    .await
+}
+
 pub async fn wake(state: &AppState, caller: &Caller, cluster_id: &str) -> ApiResult<()> {
     optimistically("the cluster", || async move {
         let cluster: Cluster = load_cluster(state, caller, cluster_id).await?;

@@ -54,6 +54,16 @@ impl<'a> Browser<'a> {
         self.http.get(self.app.url(path)).send().await.unwrap()
     }
 
+    /// A GET with one more request header.
+    pub(crate) async fn get_with(&self, path: &str, name: &str, value: &str) -> Response {
+        self.http
+            .get(self.app.url(path))
+            .header(name, value)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> Response {
         self.http
             .post(self.app.url(path))

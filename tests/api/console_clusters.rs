@@ -59,7 +59,7 @@ async fn cluster_count(app: &TestApp) -> i64 {
 async fn status_of(browser: &Browser<'_>, id: &str) -> Value {
     let response = browser.get("/console/clusters/status.json").await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.headers()["cache-control"], "no-store");
+    assert_eq!(response.headers()["cache-control"], "private, no-cache");
     let body: Value = response.json().await.unwrap();
     body["clusters"]
         .as_array()
@@ -157,9 +157,8 @@ async fn the_owner_creates_a_cluster_with_the_form_and_the_api_sees_it() {
         "{html}"
     );
     assert!(!html.contains("<b>demo"), "{html}");
-    assert!(html.contains(&format!(
-        "data-cluster=\"{id}\" data-component=\"ready\">Healthy"
-    )));
+    assert!(html.contains(&format!("data-cluster=\"{id}\"")));
+    assert!(html.contains("data-component=\"ready\">Healthy"));
     assert!(html.contains("data-component=\"connectors\""));
     let links = &cluster["links"];
     for link in ["zeebe", "operate", "tasklist", "optimize", "connectors"] {
@@ -228,6 +227,7 @@ async fn roles_without_the_permission_get_403_and_nothing_is_written() {
         ("delete", vec![("csrf", csrf.as_str()), ("name", "shared")]),
         ("rename", vec![("csrf", csrf.as_str()), ("name", "mine")]),
         ("wake", vec![("csrf", csrf.as_str())]),
+        ("suspend", vec![("csrf", csrf.as_str())]),
         ("upgrade", vec![("csrf", csrf.as_str())]),
     ] {
         let response = developer
@@ -237,6 +237,7 @@ async fn roles_without_the_permission_get_403_and_nothing_is_written() {
     }
     let cluster = app.cluster_json(&token, &id).await;
     assert_eq!(cluster["name"], "shared");
+    assert_ne!(cluster["status"]["ready"], "Suspended");
     let activity = app.activity(&token).await;
     assert!(activity
         .iter()
@@ -407,6 +408,132 @@ async fn wake_and_upgrade_from_the_cluster_page() {
     assert!(response.text().await.unwrap().contains("class=\"error\""));
 }
 
+#[tokio::test]
+async fn suspend_from_the_cluster_page_then_wake() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let id = app.create_cluster(&token, "sleepy").await;
+    let (engineer, csrf) = member(&app, "ops@example.com", "operationsengineer").await;
+    let page = format!("/console/clusters/{id}");
+
+    // Not Healthy yet: the form is there for the script to show, hidden; posting is refused
+    // with the domain's message and nothing changes.
+    let html = engineer.page(&page).await;
+    assert!(html.contains(&format!(
+        "action=\"{page}/suspend\" data-shown-when=\"Healthy\" hidden"
+    )));
+    let response = engineer
+        .post(&format!("{page}/suspend"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(response.status(), StatusCode::PRECONDITION_FAILED);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("only a Healthy cluster can be suspended"));
+
+    app.wait_healthy(&token, &id).await;
+    let html = engineer.page(&page).await;
+    assert!(html.contains(&format!(
+        "action=\"{page}/suspend\" data-shown-when=\"Healthy\">"
+    )));
+    assert!(html.contains(&format!(
+        "action=\"{page}/wake\" data-shown-when=\"Suspended\" hidden"
+    )));
+    // Without the token: refused, still Healthy.
+    let response = engineer.post(&format!("{page}/suspend"), &[]).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.cluster_json(&token, &id).await["status"]["ready"],
+        "Healthy"
+    );
+
+    let response = engineer
+        .post(&format!("{page}/suspend"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), page);
+    let cluster = app.cluster_json(&token, &id).await;
+    assert_eq!(cluster["status"]["ready"], "Suspended");
+    assert_eq!(cluster["status"]["zeebeStatus"], "Suspended");
+    let activity = app.activity(&token).await;
+    let record = activity
+        .iter()
+        .find(|a| a["entityId"] == id.as_str() && a["entityAttributeValueTo"] == "Suspended")
+        .expect("a record of the suspension");
+    assert_eq!(record["userId"], "ops@example.com");
+    assert_eq!(record["entityAttributeValueFrom"], "Healthy");
+
+    let html = engineer.page(&page).await;
+    assert!(html.contains(&format!(
+        "action=\"{page}/wake\" data-shown-when=\"Suspended\">"
+    )));
+    let response = engineer
+        .post(&format!("{page}/wake"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    app.wait_healthy(&token, &id).await;
+}
+
+#[tokio::test]
+async fn the_live_data_lists_every_cluster_with_its_fields_and_revalidates_with_an_etag() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let (owner, _) = owner(&app).await;
+    let first = app.create_cluster(&token, "first").await;
+
+    let response = owner.get("/console/clusters/status.json").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    assert!(response.headers().contains_key("etag"));
+    let body: Value = response.json().await.unwrap();
+    let clusters = body["clusters"].as_array().unwrap();
+    assert_eq!(clusters.len(), 1);
+    let api = app.cluster_json(&token, &first).await;
+    assert_eq!(clusters[0]["uuid"], first.as_str());
+    assert_eq!(clusters[0]["name"], "first");
+    assert_eq!(clusters[0]["generation"], api["generation"]["name"]);
+    assert_eq!(clusters[0]["region"], api["region"]["name"]);
+    assert_eq!(clusters[0]["plan"], api["planType"]["name"]);
+    assert!(clusters[0]["status"]["ready"].is_string());
+    assert!(clusters[0]["status"]["zeebe"].is_string());
+
+    // Unchanged: 304 without a body.
+    app.wait_healthy(&token, &first).await;
+    let response = owner.get("/console/clusters/status.json").await;
+    let etag = response.headers()["etag"].to_str().unwrap().to_string();
+    let response = owner
+        .get_with("/console/clusters/status.json", "if-none-match", &etag)
+        .await;
+    assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(response.headers()["etag"], etag.as_str());
+    assert!(response.bytes().await.unwrap().is_empty());
+
+    // A cluster created through the API (elsewhere) and a rename: a new tag and the rows.
+    let second = app.create_cluster(&token, "second").await;
+    let response = owner
+        .get_with("/console/clusters/status.json", "if-none-match", &etag)
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_ne!(response.headers()["etag"], etag.as_str());
+    let body: Value = response.json().await.unwrap();
+    let ids: Vec<&str> = body["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["uuid"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&first.as_str()) && ids.contains(&second.as_str()));
+
+    // Pages are compressed for browsers that ask; the rows carry what the script updates.
+    let response = owner.get_with("/console", "accept-encoding", "gzip").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    let list = owner.page("/console").await;
+    assert!(list.contains(&format!("<tr data-cluster=\"{second}\">")));
+    assert!(list.contains("data-field=\"name\">second</a>"));
+}
+
 /// The pages in a real browser (tests/browser/console_clusters.mjs): first start, sign-in,
 /// the create form, the list turning Healthy without a reload, the cluster's page, an API
 /// client with its credentials file downloaded; with
@@ -466,6 +593,7 @@ async fn another_organizations_cluster_is_neither_shown_nor_changed() {
         ("delete", vec![("csrf", csrf.as_str()), ("name", "theirs")]),
         ("rename", vec![("csrf", csrf.as_str()), ("name", "mine")]),
         ("wake", vec![("csrf", csrf.as_str())]),
+        ("suspend", vec![("csrf", csrf.as_str())]),
         ("upgrade", vec![("csrf", csrf.as_str())]),
     ] {
         let response = owner.post(&format!("{page}/{action}"), &form).await;

@@ -54,6 +54,7 @@ test("the owner signs in, creates a cluster and watches it turn Healthy", { skip
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath,
     headless: true,
+    permissions: ["clipboard-read", "clipboard-write"],
     args: [
       "--headless",
       "--no-sandbox",
@@ -135,6 +136,20 @@ test("the owner signs in, creates a cluster and watches it turn Healthy", { skip
     assert.match(await cell.getAttribute("class"), /status-healthy/);
     await shot(page, "6-clusters-healthy");
 
+    // At 360 px wide and in dark mode: nothing wider than the screen, still accessible.
+    await page.setViewportSize({ width: 360, height: 740 });
+    assert.ok(
+      await page.evaluate(() => document.documentElement.scrollWidth <= 360),
+      "the list fits 360 px",
+    );
+    await shot(page, "6-clusters-360px");
+    await page.emulateMedia({ colorScheme: "dark" });
+    await accessible(page, "the clusters list, dark, 360 px");
+    await shot(page, "6-clusters-dark-360px");
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await shot(page, "6-clusters-dark");
+    await page.emulateMedia({ colorScheme: "light" });
+
     // The cluster's page.
     await Promise.all([page.waitForNavigation(), page.click(`a[href='${clusterPath}']`)]);
     assert.equal(await page.locator("[data-component=ready]").textContent(), "Healthy");
@@ -160,6 +175,39 @@ test("the owner signs in, creates a cluster and watches it turn Healthy", { skip
     for (const name of ["ZEEBE_ADDRESS", "ZEEBE_CLIENT_ID", "ZEEBE_CLIENT_SECRET", "CAMUNDA_OAUTH_URL"]) {
       assert.match(file, new RegExp(`^export ${name}='`, "m"), name);
     }
+    // Copied with its button: the clipboard holds the same file.
+    await page.locator("pre[data-download] ~ button.copy").first().click();
+    await page.locator("pre[data-download] ~ button.copy", { hasText: "Copied" }).waitFor();
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    assert.equal(copied, file);
+    // The credentials get a token from consoled's token endpoint.
+    const env = Object.fromEntries(
+      [...file.matchAll(/^export ([A-Z_]+)='([^']*)'$/gm)].map((m) => [m[1], m[2]]),
+    );
+    const tokenResponse = await fetch(env.CAMUNDA_OAUTH_URL, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        grant_type: "client_credentials",
+        client_id: env.ZEEBE_CLIENT_ID,
+        client_secret: env.ZEEBE_CLIENT_SECRET,
+        audience: env.ZEEBE_TOKEN_AUDIENCE,
+      }),
+    });
+    assert.equal(tokenResponse.status, 200, await tokenResponse.clone().text());
+    const token = await tokenResponse.json();
+    assert.equal(token.token_type, "Bearer");
+    assert.ok(token.access_token.split(".").length === 3, "a JWT");
+
+    // A connector secret: added, listed by name, its value hidden until revealed.
+    await page.goto(base + clusterPath + "/secrets");
+    await page.fill("#secret-name", "SLACK_TOKEN");
+    await page.fill("#secret-value", "xoxb-browser-secret");
+    await Promise.all([page.waitForNavigation(), page.click("main form[action$='/secrets'] button[type=submit]")]);
+    await page.locator("th", { hasText: "SLACK_TOKEN" }).waitFor();
+    assert.equal(await page.locator("main").innerText().then((t) => t.includes("xoxb-browser-secret")), false);
+    await shot(page, "9-secrets");
+    await accessible(page, "the connector secrets page");
 
     assert.deepEqual(foreign, [], "nothing loaded from outside the server");
     assert.deepEqual(errors, [], "no script errors");

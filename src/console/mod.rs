@@ -132,6 +132,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
             get(links::link_page).post(links::set_password),
         )
         .route("/console/assets/{version}/{name}", get(assets::asset))
+        // A mistyped or stale address under /console is a page too, not the API's JSON.
+        .route("/console/{*rest}", get(page_not_found))
         .layer(axum::middleware::from_fn_with_state(
             state,
             session::same_origin_posts,
@@ -250,6 +252,16 @@ pub fn message(status: StatusCode, heading: &str, text: &str) -> Response {
             text: text.to_string(),
             next: Some((HOME_PATH.to_string(), "Go to the console".to_string())),
         },
+    )
+}
+
+/// Any other address under `/console`: 404, as a page with a way back.
+async fn page_not_found() -> Response {
+    message(
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        "There is no page at this address. It may have been mistyped, or what it showed was \
+         deleted.",
     )
 }
 

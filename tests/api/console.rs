@@ -677,3 +677,27 @@ async fn cookies_are_secure_when_the_public_url_is_https() {
         assert!(cookie.contains(attribute), "{cookie}");
     }
 }
+
+#[tokio::test]
+async fn an_unknown_console_address_is_a_404_page() {
+    let app = TestApp::spawn().await;
+    let browser = Browser::new(&app);
+    for path in ["/console/nope", "/console/clusters/a/b/c/d", "/console/assets"] {
+        let response = browser.get(path).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "text/html; charset=utf-8",
+            "{path}"
+        );
+        assert!(response.headers().contains_key("content-security-policy"));
+        assert!(response.text().await.unwrap().contains("Page not found"));
+    }
+    // The API's own 404 stays JSON.
+    let response = browser.get("/nope").await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
+}

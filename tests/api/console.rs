@@ -682,7 +682,11 @@ async fn cookies_are_secure_when_the_public_url_is_https() {
 async fn an_unknown_console_address_is_a_404_page() {
     let app = TestApp::spawn().await;
     let browser = Browser::new(&app);
-    for path in ["/console/nope", "/console/clusters/a/b/c/d", "/console/assets"] {
+    for path in [
+        "/console/nope",
+        "/console/clusters/a/b/c/d",
+        "/console/assets",
+    ] {
         let response = browser.get(path).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
         assert_eq!(

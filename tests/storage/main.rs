@@ -5,6 +5,7 @@
 #[path = "../common/postgres.rs"]
 mod postgres;
 
+mod accounts;
 mod cases;
 mod cluster_operations;
 mod driver_state;

@@ -297,7 +297,7 @@ def wrk(port, path, seconds, method="GET", body=None, content_type="application/
         f.write(script)
     try:
         result = subprocess.run(
-            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", f.name,
+            ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "-s", f.name,
              f"http://127.0.0.1:{port}{path}"],
             capture_output=True, text=True, check=True)
     finally:

@@ -5,12 +5,16 @@
 //!
 //! The script polls every 2 seconds; the answer carries an `ETag` (a hash of the body) and
 //! `Cache-Control: private, no-cache`, so the browser revalidates and an unchanged list
-//! costs a `304` without a body.
+//! costs a `304` without a body. The table's rows and the data are kept in the API's read
+//! cache (per organization, under its rules: dropped by any write of this process, at most
+//! the state TTL old), so a member reloading a list of 1,000 clusters costs a copy, not a
+//! query and a rendering.
 
 use std::collections::BTreeMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use askama::Template;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -22,6 +26,8 @@ use super::{internal_error, not_allowed, page, Layout};
 use crate::domain::cluster::Cluster;
 use crate::domain::member::roles_to_text;
 use crate::domain::permissions::{may, Action};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::read_cache::cached_bytes;
 use crate::http::AppState;
 
 /// One row of the table, and one cluster of the live data.
@@ -42,13 +48,26 @@ impl ClusterRow {
     }
 }
 
+impl ClustersPage<'_> {
+    fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+}
+
 #[derive(Template)]
 #[template(path = "clusters.html")]
-struct ClustersPage {
+struct ClustersPage<'a> {
     layout: Layout,
     org_id: String,
     roles: String,
     may_create: bool,
+    /// The table's rows, rendered (and escaped) by [`ClusterRows`].
+    rows: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "cluster_rows.html")]
+struct ClusterRows {
     clusters: Vec<ClusterRow>,
 }
 
@@ -82,30 +101,49 @@ fn row(state: &AppState, c: Cluster) -> ClusterRow {
     }
 }
 
-/// The organization's clusters as rows, or the page that refuses them.
-async fn rows(state: &AppState, signed_in: &SignedIn) -> Result<Vec<ClusterRow>, Response> {
-    let member = &signed_in.member;
-    if !may(&member.roles, Action::ViewClusters) {
-        return Err(not_allowed(Action::ViewClusters.as_str()));
-    }
-    match state.store.clusters(&member.org_id).await {
-        Ok(clusters) => Ok(clusters.into_iter().map(|c| row(state, c)).collect()),
-        Err(e) => Err(internal_error(e)),
-    }
+/// The organization's clusters as rows.
+async fn rows(state: &AppState, org_id: &str) -> ApiResult<Vec<ClusterRow>> {
+    let clusters = state.store.clusters(org_id).await?;
+    Ok(clusters.into_iter().map(|c| row(state, c)).collect())
+}
+
+/// The table's rows as HTML, from the read cache.
+async fn rows_html(state: &AppState, org_id: &str) -> ApiResult<Bytes> {
+    cached_bytes(state, &format!("console-rows/{org_id}"), async {
+        let clusters = rows(state, org_id).await?;
+        let html = ClusterRows { clusters }
+            .render()
+            .map_err(ApiError::internal)?;
+        Ok(Bytes::from(html))
+    })
+    .await
+}
+
+/// The live data as JSON, from the read cache.
+async fn rows_json(state: &AppState, org_id: &str) -> ApiResult<Bytes> {
+    cached_bytes(state, &format!("console-status/{org_id}"), async {
+        let clusters = rows(state, org_id).await?;
+        let body = serde_json::to_vec(&ClustersData { clusters }).map_err(ApiError::internal)?;
+        Ok(Bytes::from(body))
+    })
+    .await
 }
 
 pub async fn start_page(State(state): State<AppState>, signed_in: SignedIn) -> Response {
-    let clusters = match rows(&state, &signed_in).await {
-        Ok(rows) => rows,
-        Err(refusal) => return refusal,
-    };
     let member = &signed_in.member;
+    if !may(&member.roles, Action::ViewClusters) {
+        return not_allowed(Action::ViewClusters.as_str());
+    }
+    let html = match rows_html(&state, &member.org_id).await {
+        Ok(html) => html,
+        Err(e) => return internal_error(e.message),
+    };
     let body = ClustersPage {
         layout: Layout::signed_in(&signed_in),
         org_id: member.org_id.clone(),
         roles: roles_to_text(&member.roles).replace(',', ", "),
         may_create: may(&member.roles, Action::ManageClusters),
-        clusters,
+        rows: std::str::from_utf8(&html).unwrap_or_default(),
     };
     page(StatusCode::OK, &body)
 }
@@ -116,16 +154,12 @@ pub async fn status_json(
     signed_in: SignedIn,
     request: HeaderMap,
 ) -> Response {
-    let clusters = match rows(&state, &signed_in).await {
-        Ok(rows) => rows,
-        Err(refusal) if refusal.status() == StatusCode::FORBIDDEN => {
-            return StatusCode::FORBIDDEN.into_response()
-        }
-        Err(failure) => return failure,
-    };
-    let body = match serde_json::to_vec(&ClustersData { clusters }) {
+    if !may(&signed_in.member.roles, Action::ViewClusters) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let body = match rows_json(&state, &signed_in.member.org_id).await {
         Ok(body) => body,
-        Err(e) => return internal_error(e),
+        Err(e) => return internal_error(e.message),
     };
     let mut hasher = DefaultHasher::new();
     body.hash(&mut hasher);

@@ -115,27 +115,7 @@ pub async fn cached_json<T: Serialize>(
     key: &str,
     load: impl std::future::Future<Output = ApiResult<T>>,
 ) -> ApiResult<Response> {
-    let cache = &state.read_cache;
-    let hit = cache.get(key, state.store.write_epoch(), Instant::now());
-    let body = match hit {
-        Some(body) => body,
-        None if state.store.write_epoch().is_none() => serialize(&load.await?)?,
-        None => {
-            let flight = cache.flight(key);
-            let _rebuilding = flight.lock().await;
-            // Someone else may have rebuilt it while this request waited.
-            let started = Instant::now();
-            let epoch = state.store.write_epoch();
-            match cache.get(key, epoch, started) {
-                Some(body) => body,
-                None => {
-                    let body = serialize(&load.await?)?;
-                    cache.insert(key, body.clone(), epoch, started);
-                    body
-                }
-            }
-        }
-    };
+    let body = cached_bytes(state, key, async { serialize(&load.await?) }).await?;
     Ok((
         [(
             header::CONTENT_TYPE,
@@ -144,6 +124,33 @@ pub async fn cached_json<T: Serialize>(
         body,
     )
         .into_response())
+}
+
+/// The bytes kept under `key`, or built once by `build` and kept (under the same rules:
+/// until this process writes, at most the state TTL, never without a write epoch).
+pub async fn cached_bytes(
+    state: &AppState,
+    key: &str,
+    build: impl std::future::Future<Output = ApiResult<Bytes>>,
+) -> ApiResult<Bytes> {
+    let cache = &state.read_cache;
+    if let Some(body) = cache.get(key, state.store.write_epoch(), Instant::now()) {
+        return Ok(body);
+    }
+    if state.store.write_epoch().is_none() {
+        return build.await;
+    }
+    let flight = cache.flight(key);
+    let _rebuilding = flight.lock().await;
+    // Someone else may have rebuilt it while this request waited.
+    let started = Instant::now();
+    let epoch = state.store.write_epoch();
+    if let Some(body) = cache.get(key, epoch, started) {
+        return Ok(body);
+    }
+    let body = build.await?;
+    cache.insert(key, body.clone(), epoch, started);
+    Ok(body)
 }
 
 #[cfg(test)]

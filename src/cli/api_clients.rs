@@ -122,7 +122,8 @@ pub async fn run(command: ApiClientsCommand) -> anyhow::Result<()> {
         }
         ApiClientsCommand::Delete { client_id, common } => {
             let (store, _) = installation::open(&common.storage).await?;
-            let client = api_clients::delete(store.as_ref(), &client_id, None, OPERATOR, now).await?;
+            let client =
+                api_clients::delete(store.as_ref(), &client_id, None, OPERATOR, now).await?;
             // Servers re-read a client's state at most this long after the change.
             tokio::time::sleep(common.storage.state_cache_ttl).await;
             if common.json {

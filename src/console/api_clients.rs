@@ -22,8 +22,8 @@ use serde::Deserialize;
 
 use super::cluster::refused;
 use super::session::SignedIn;
-use super::{forbidden_form, internal_error, message, not_allowed, page, Layout};
 use super::API_CLIENTS_PATH;
+use super::{forbidden_form, internal_error, message, not_allowed, page, Layout};
 use crate::domain::api_client::ApiClient;
 use crate::domain::permissions::{may, Action};
 use crate::domain::scope::{Scope, ScopeSet};
@@ -189,7 +189,12 @@ async fn clients_page_for(
             .into_iter()
             .map(|c| ClientRow {
                 bootstrap: is_bootstrap(state, &c.client_id),
-                scopes: c.scopes.iter().map(Scope::as_str).collect::<Vec<_>>().join(" "),
+                scopes: c
+                    .scopes
+                    .iter()
+                    .map(Scope::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" "),
                 created: c.created_at.to_rfc3339(),
                 name: c.name,
                 client_id: c.client_id,
@@ -341,8 +346,7 @@ fn confirm_page(
     } else {
         (
             format!("Delete the API client {name}?"),
-            "The client and its tokens stop working at once. This cannot be undone."
-                .to_string(),
+            "The client and its tokens stop working at once. This cannot be undone.".to_string(),
             delete_path(&client.client_id),
             "Delete the client".to_string(),
         )

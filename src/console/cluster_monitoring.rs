@@ -97,8 +97,7 @@ async fn monitoring_page_for(
         Ok(None) => return no_such_cluster(),
         Err(e) => return internal_error(e),
     };
-    let active = match monitoring::monitoring_state(state, &caller(signed_in), cluster_id).await
-    {
+    let active = match monitoring::monitoring_state(state, &caller(signed_in), cluster_id).await {
         Ok(active) => active,
         Err(e) if e.status == StatusCode::NOT_FOUND => return no_such_cluster(),
         Err(e) => return internal_error(e.message),
@@ -143,10 +142,7 @@ pub async fn monitoring_page(
 }
 
 /// The checks of a form without fields of its own: CSRF token, then the role.
-fn checked(
-    signed_in: &SignedIn,
-    form: Result<Form<CsrfForm>, FormRejection>,
-) -> Option<Response> {
+fn checked(signed_in: &SignedIn, form: Result<Form<CsrfForm>, FormRejection>) -> Option<Response> {
     let Ok(Form(form)) = form else {
         return Some(forbidden_form());
     };
@@ -262,13 +258,9 @@ pub async fn delete_client(
     if let Some(refusal) = checked(&signed_in, form) {
         return refusal;
     }
-    let result = monitoring::delete_monitoring_client(
-        &state,
-        &caller(&signed_in),
-        &cluster_id,
-        &client_id,
-    )
-    .await;
+    let result =
+        monitoring::delete_monitoring_client(&state, &caller(&signed_in), &cluster_id, &client_id)
+            .await;
     match result {
         // Already gone (a second click): the tab shows what is left.
         Err(e) if e.status == StatusCode::NOT_FOUND => {

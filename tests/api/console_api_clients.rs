@@ -78,7 +78,10 @@ async fn shown_once(app: &TestApp, response: Response) -> (String, String) {
     assert!(html.contains("shown only once"));
     let vars = env_vars(&html);
     assert_eq!(var(&vars, "CAMUNDA_OAUTH_URL"), app.url("/oauth/token"));
-    assert_eq!(var(&vars, "CAMUNDA_CONSOLE_OAUTH_AUDIENCE"), CONSOLE_AUDIENCE);
+    assert_eq!(
+        var(&vars, "CAMUNDA_CONSOLE_OAUTH_AUDIENCE"),
+        CONSOLE_AUDIENCE
+    );
     assert_eq!(var(&vars, "CAMUNDA_CONSOLE_BASE_URL"), app.base_url);
     let id = var(&vars, "CAMUNDA_CONSOLE_CLIENT_ID").to_string();
     let secret = var(&vars, "CAMUNDA_CONSOLE_CLIENT_SECRET").to_string();
@@ -127,7 +130,10 @@ async fn the_owner_creates_rotates_and_deletes_a_console_api_client() {
     let (owner, csrf) = signed_in(&app, OWNER, None).await;
 
     let html = owner.page(PATH).await;
-    assert!(html.contains(&format!("href=\"{PATH}\"")), "the header links it");
+    assert!(
+        html.contains(&format!("href=\"{PATH}\"")),
+        "the header links it"
+    );
     assert!(html.contains(CLIENT_ID), "the bootstrap client is listed");
     assert!(html.contains("value=\"get:clusters\""));
     assert!(html.contains("<legend>Scopes</legend>"));
@@ -136,9 +142,16 @@ async fn the_owner_creates_rotates_and_deletes_a_console_api_client() {
     // No scope ticked, or no name: the form again, nothing written.
     let response = owner.post(PATH, &[("csrf", &csrf), ("name", "tf")]).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert!(response.text().await.unwrap().contains("at least one scope"));
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("at least one scope"));
     let response = owner
-        .post(PATH, &[("csrf", &csrf), ("name", " "), ("scope", "get:clusters")])
+        .post(
+            PATH,
+            &[("csrf", &csrf), ("name", " "), ("scope", "get:clusters")],
+        )
         .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert_eq!(api_client_count(&app).await, before);
@@ -154,10 +167,7 @@ async fn the_owner_creates_rotates_and_deletes_a_console_api_client() {
 
     // The credentials get a token that holds the ticked scopes, and only those.
     let token = app.token_for(&id, &secret, CONSOLE_AUDIENCE).await;
-    assert_eq!(
-        jwt_claims(&token)["scope"],
-        "get:clusters create:clusters"
-    );
+    assert_eq!(jwt_claims(&token)["scope"], "get:clusters create:clusters");
     assert_eq!(app.get("/clusters", &token).await.status(), StatusCode::OK);
     assert_eq!(
         app.get("/members", &token).await.status(),
@@ -329,7 +339,10 @@ async fn an_operations_engineer_opens_monitoring_whose_client_scrapes_the_metric
     let (dev, dev_csrf) = signed_in(&app, "dev@example.com", Some("developer")).await;
 
     let html = ops.page(&format!("/console/clusters/{cluster}")).await;
-    assert!(html.contains(&format!("href=\"{path}\"")), "a Monitoring tab");
+    assert!(
+        html.contains(&format!("href=\"{path}\"")),
+        "a Monitoring tab"
+    );
     let html = ops.page(&path).await;
     assert!(html.contains("Activate monitoring"));
 
@@ -347,7 +360,9 @@ async fn an_operations_engineer_opens_monitoring_whose_client_scrapes_the_metric
         json!({})
     );
 
-    let response = ops.post(&format!("{path}/activate"), &[("csrf", &csrf)]).await;
+    let response = ops
+        .post(&format!("{path}/activate"), &[("csrf", &csrf)])
+        .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&response), path);
     let metrics_url = app.url(&format!("/monitoring/{cluster}/metrics"));
@@ -375,7 +390,10 @@ async fn an_operations_engineer_opens_monitoring_whose_client_scrapes_the_metric
     assert!(html.contains("shown only once"));
     assert_eq!(fact(&html, "Metrics URL"), metrics_url);
     let password = fact(&html, "Password");
-    assert_eq!(scrape(&app, &cluster, "prometheus", &password).await, StatusCode::OK);
+    assert_eq!(
+        scrape(&app, &cluster, "prometheus", &password).await,
+        StatusCode::OK
+    );
 
     let listed = monitoring_status(&app, &admin, &cluster).await;
     let client_id = listed["clients"][0]["uuid"].as_str().unwrap().to_string();

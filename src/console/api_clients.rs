@@ -385,6 +385,15 @@ pub async fn confirm_delete(
     }
 }
 
+/// A rotation or deletion that failed: 404 when the client was deleted meanwhile (another
+/// tab, the CLI), else a server error.
+async fn change_failed(state: &AppState, client_id: &str, error: anyhow::Error) -> Response {
+    match state.store.api_client(client_id).await {
+        Ok(None) => no_such_client(),
+        _ => internal_error(error),
+    }
+}
+
 /// After a rotation or deletion: this process forgets the client's state at once, and the
 /// answer waits as long as other processes may rely on theirs (as the CLI does), so when
 /// the page says the old secret is dead it is dead on every replica.
@@ -435,7 +444,7 @@ pub async fn rotate_secret(
             let heading = format!("New secret for {}", client.name);
             secret_page(&state, &signed_in, heading, &client.name, credentials)
         }
-        Err(e) => internal_error(e),
+        Err(e) => change_failed(&state, &client.client_id, e).await,
     }
 }
 
@@ -463,6 +472,52 @@ pub async fn delete_api_client(
             revoked_everywhere(&state, &client.client_id).await;
             Redirect::to(API_CLIENTS_PATH).into_response()
         }
-        Err(e) => internal_error(e),
+        Err(e) => change_failed(&state, &client.client_id, e).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_create_form_reads_repeated_scopes_and_ignores_unknown_ones() {
+        let form = CreateForm::from_pairs(pairs(&[
+            ("csrf", "t"),
+            ("name", "ci"),
+            ("scope", "get:clusters"),
+            ("scope", "nope"),
+            ("scope", "get:activity"),
+        ]));
+        assert_eq!((form.csrf.as_str(), form.name.as_str()), ("t", "ci"));
+        assert_eq!(form.scopes.to_scope_string(), "get:clusters get:activity");
+        assert_eq!(
+            CreateForm::from_pairs(Vec::new()).scopes,
+            ScopeSet::default()
+        );
+    }
+
+    #[test]
+    fn every_scope_is_offered_once_grouped_by_its_resource() {
+        let ticked = ScopeSet::parse("create:clusters").unwrap();
+        let groups = scope_groups(ticked);
+        let offered: Vec<&str> = groups
+            .iter()
+            .flat_map(|g| g.scopes.iter().map(|s| s.value))
+            .collect();
+        assert_eq!(offered.len(), Scope::ALL.len());
+        assert_eq!(groups[0].resource, "clusters");
+        for group in &groups {
+            for scope in &group.scopes {
+                assert!(scope.value.ends_with(&format!(":{}", group.resource)));
+                assert_eq!(scope.checked, scope.value == "create:clusters");
+            }
+        }
     }
 }

@@ -166,6 +166,19 @@ fn scope_groups(ticked: ScopeSet) -> Vec<ScopeGroup> {
     groups
 }
 
+/// The scopes of a row: "every scope" for a client that holds them all (the bootstrap and
+/// admin clients), which would otherwise be a column of nineteen names.
+fn scope_summary(scopes: ScopeSet) -> String {
+    if scopes == ScopeSet::all() {
+        return "every scope".to_string();
+    }
+    scopes
+        .iter()
+        .map(Scope::as_str)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The list with the create form (holding what was entered, and why it was refused).
 async fn clients_page_for(
     state: &AppState,
@@ -189,12 +202,7 @@ async fn clients_page_for(
             .into_iter()
             .map(|c| ClientRow {
                 bootstrap: is_bootstrap(state, &c.client_id),
-                scopes: c
-                    .scopes
-                    .iter()
-                    .map(Scope::as_str)
-                    .collect::<Vec<_>>()
-                    .join(" "),
+                scopes: scope_summary(c.scopes),
                 created: c.created_at.to_rfc3339(),
                 name: c.name,
                 client_id: c.client_id,

@@ -150,6 +150,7 @@ impl Application {
                 body_read_timeout: args.body_read_timeout,
                 request_timeout: args.request_timeout,
                 cors_allowed_origins: args.cors_allowed_origins.clone(),
+                bootstrap_client_id: args.bootstrap_client_id.clone(),
             },
             limits: Limits::new(
                 args.token_limit_per_source,

@@ -367,6 +367,18 @@ impl TokenService {
         })
     }
 
+    /// Forgets what this process knows of a client it just rotated or deleted, so its old
+    /// tokens and secret are refused here from the next request on (other processes take
+    /// at most [`Self::client_state_ttl`]).
+    pub fn forget_client(&self, client_id: &str) {
+        self.clients.forget(client_id);
+    }
+
+    /// How long a Console API client's state may be relied on after a change elsewhere.
+    pub fn client_state_ttl(&self) -> Duration {
+        self.clients.ttl()
+    }
+
     /// A Console API client's state, read at most `client_state_ttl` ago (None: no such
     /// client). Both the token endpoint and bearer checks go through it.
     pub async fn client_state(

@@ -10,7 +10,7 @@ use crate::domain::api_client::ApiClient;
 use crate::domain::scope::Scope;
 use crate::domain::Timestamp;
 use crate::installation;
-use crate::operator::api_clients;
+use crate::operator::{api_clients, OPERATOR};
 
 #[derive(Debug, Subcommand)]
 pub enum ApiClientsCommand {
@@ -84,9 +84,16 @@ pub async fn run(command: ApiClientsCommand) -> anyhow::Result<()> {
             // Checked before the database is opened: a typo changes nothing.
             let scopes = api_clients::parse_scopes(&scopes)?;
             let (store, keyring) = installation::open(&common.storage).await?;
-            let credentials =
-                api_clients::create(store.as_ref(), &keyring, &name, scopes, org.as_deref(), now)
-                    .await?;
+            let credentials = api_clients::create(
+                store.as_ref(),
+                &keyring,
+                &name,
+                scopes,
+                org.as_deref(),
+                OPERATOR,
+                now,
+            )
+            .await?;
             print_json(&credentials)
         }
         ApiClientsCommand::List { org, common } => {
@@ -115,7 +122,8 @@ pub async fn run(command: ApiClientsCommand) -> anyhow::Result<()> {
         }
         ApiClientsCommand::Delete { client_id, common } => {
             let (store, _) = installation::open(&common.storage).await?;
-            let client = api_clients::delete(store.as_ref(), &client_id, now).await?;
+            let client =
+                api_clients::delete(store.as_ref(), &client_id, None, OPERATOR, now).await?;
             // Servers re-read a client's state at most this long after the change.
             tokio::time::sleep(common.storage.state_cache_ttl).await;
             if common.json {
@@ -130,7 +138,8 @@ pub async fn run(command: ApiClientsCommand) -> anyhow::Result<()> {
         ApiClientsCommand::Rotate { client_id, common } => {
             let (store, keyring) = installation::open(&common.storage).await?;
             let credentials =
-                api_clients::rotate(store.as_ref(), &keyring, &client_id, now).await?;
+                api_clients::rotate(store.as_ref(), &keyring, &client_id, None, OPERATOR, now)
+                    .await?;
             // Servers re-read a client's state at most this long after the change.
             tokio::time::sleep(common.storage.state_cache_ttl).await;
             print_json(&credentials)

@@ -12,15 +12,19 @@
 //!   its actions, the live status polled by `assets/console.js`), `cluster_clients.rs` (a
 //!   cluster's API clients and their credentials file), `cluster_secrets.rs` (its connector
 //!   secrets), `cluster_ip_allowlist.rs` (its IP allowlist),
-//!   `cluster_backups.rs` (its backups).
+//!   `cluster_backups.rs` (its backups), `cluster_monitoring.rs` (its monitoring: the
+//!   metrics endpoint and its clients), `api_clients.rs` (the organization's Console API
+//!   clients: create, rotate, delete).
 //!
 //! Permissions come from the role matrix (`domain::permissions`), checked on the server.
 
+mod api_clients;
 mod assets;
 mod cluster;
 mod cluster_backups;
 mod cluster_clients;
 mod cluster_ip_allowlist;
+mod cluster_monitoring;
 mod cluster_secrets;
 mod clusters;
 mod links;
@@ -124,6 +128,38 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route(
             "/console/clusters/{uuid}/backups/{backup_id}/delete",
             post(cluster_backups::delete_backup),
+        )
+        .route(
+            "/console/clusters/{uuid}/monitoring",
+            get(cluster_monitoring::monitoring_page),
+        )
+        .route(
+            "/console/clusters/{uuid}/monitoring/activate",
+            post(cluster_monitoring::activate),
+        )
+        .route(
+            "/console/clusters/{uuid}/monitoring/deactivate",
+            post(cluster_monitoring::deactivate),
+        )
+        .route(
+            "/console/clusters/{uuid}/monitoring/clients",
+            post(cluster_monitoring::create_client),
+        )
+        .route(
+            "/console/clusters/{uuid}/monitoring/clients/{client_id}/delete",
+            post(cluster_monitoring::delete_client),
+        )
+        .route(
+            API_CLIENTS_PATH,
+            get(api_clients::api_clients_page).post(api_clients::create_api_client),
+        )
+        .route(
+            "/console/api-clients/{client_id}/rotate",
+            get(api_clients::confirm_rotate).post(api_clients::rotate_secret),
+        )
+        .route(
+            "/console/api-clients/{client_id}/delete",
+            get(api_clients::confirm_delete).post(api_clients::delete_api_client),
         )
         .route(LOGIN_PATH, get(login::login_page).post(login::sign_in))
         .route("/console/logout", post(login::sign_out))

@@ -19,7 +19,7 @@ mod members;
 mod meta;
 mod metrics;
 pub mod middleware;
-mod monitoring;
+pub mod monitoring;
 pub mod oauth;
 pub mod openapi;
 mod parameters;
@@ -72,6 +72,8 @@ pub struct Settings {
     pub request_timeout: std::time::Duration,
     /// Origins allowed by CORS; empty turns CORS off.
     pub cors_allowed_origins: Vec<String>,
+    /// `--bootstrap-client-id`: the client every start restores (the console says so).
+    pub bootstrap_client_id: Option<String>,
 }
 
 pub struct AppContext {

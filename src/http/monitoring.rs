@@ -2,6 +2,9 @@
 //! cluster's metrics endpoint (see `metrics.rs`); monitoring clients are the HTTP Basic
 //! credentials a Prometheus scrapes it with. Passwords are shown once and kept as keyed
 //! hashes. Deactivating deletes the clients.
+//!
+//! The handlers check the token's scope, then call the `pub` functions below, which the
+//! console's monitoring tab (`console::cluster_monitoring`) calls too after its role check.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -55,20 +58,30 @@ async fn activate(
     ClusterPath(cluster_id): ClusterPath,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::UpdateClusters)?;
-    load_cluster(&state, &caller, &cluster_id).await?;
+    activate_monitoring(&state, &caller, &cluster_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Opens the cluster's metrics endpoint (idempotent), with its activity record.
+pub async fn activate_monitoring(
+    state: &AppState,
+    caller: &Caller,
+    cluster_id: &str,
+) -> ApiResult<()> {
+    load_cluster(state, caller, cluster_id).await?;
     let entry = caller.cluster_audit(
         AuditType::Create,
         "monitoring",
-        &cluster_id,
-        &cluster_id,
+        cluster_id,
+        cluster_id,
         "Activated monitoring".into(),
     );
     state
         .store
-        .activate_monitoring(caller.org_id(), &cluster_id, entry.timestamp, &entry)
+        .activate_monitoring(caller.org_id(), cluster_id, entry.timestamp, &entry)
         .await
-        .map_err(cluster_gone(&cluster_id))?;
-    Ok(StatusCode::NO_CONTENT)
+        .map_err(cluster_gone(cluster_id))?;
+    Ok(())
 }
 
 /// Deactivate monitoring for a cluster and delete its monitoring clients (idempotent).
@@ -91,19 +104,65 @@ async fn deactivate(
     ClusterPath(cluster_id): ClusterPath,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::UpdateClusters)?;
-    load_cluster(&state, &caller, &cluster_id).await?;
+    deactivate_monitoring(&state, &caller, &cluster_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Closes the metrics endpoint and deletes the monitoring clients (idempotent).
+pub async fn deactivate_monitoring(
+    state: &AppState,
+    caller: &Caller,
+    cluster_id: &str,
+) -> ApiResult<()> {
+    load_cluster(state, caller, cluster_id).await?;
     let entry = caller.cluster_audit(
         AuditType::Delete,
         "monitoring",
-        &cluster_id,
-        &cluster_id,
+        cluster_id,
+        cluster_id,
         "Deactivated monitoring and deleted its clients".into(),
     );
     state
         .store
-        .deactivate_monitoring(caller.org_id(), &cluster_id, &entry)
+        .deactivate_monitoring(caller.org_id(), cluster_id, &entry)
         .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
+}
+
+/// A cluster's monitoring while it is active: since when, and its clients.
+pub struct ActiveMonitoring {
+    pub activated_at: Timestamp,
+    pub clients: Vec<MonitoringClient>,
+}
+
+/// The cluster's monitoring, `None` while inactive; 404 for an unknown cluster.
+pub async fn monitoring_state(
+    state: &AppState,
+    caller: &Caller,
+    cluster_id: &str,
+) -> ApiResult<Option<ActiveMonitoring>> {
+    load_cluster(state, caller, cluster_id).await?;
+    let Some(activated_at) = state
+        .store
+        .monitoring_activated_at(caller.org_id(), cluster_id)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let clients = state
+        .store
+        .monitoring_clients(caller.org_id(), cluster_id)
+        .await?;
+    Ok(Some(ActiveMonitoring {
+        activated_at,
+        clients,
+    }))
+}
+
+/// The address a Prometheus scrapes for the cluster's metrics.
+pub fn metrics_url(public_url: &str, cluster_id: &str) -> String {
+    let endpoint = metrics_endpoint(public_url, cluster_id);
+    format!("{}://{}{}", endpoint.scheme, endpoint.target, endpoint.path)
 }
 
 /// List the monitoring clients of a cluster and where to scrape its metrics.
@@ -126,21 +185,16 @@ async fn list_clients(
     ClusterPath(cluster_id): ClusterPath,
 ) -> ApiResult<Json<MonitoringClientsResponse>> {
     caller.require(Scope::GetClusters)?;
-    load_cluster(&state, &caller, &cluster_id).await?;
-    let Some(activated_at) = state
-        .store
-        .monitoring_activated_at(caller.org_id(), &cluster_id)
-        .await?
+    let Some(ActiveMonitoring {
+        activated_at,
+        clients,
+    }) = monitoring_state(&state, &caller, &cluster_id).await?
     else {
         return Ok(Json(MonitoringClientsResponse {
             clients: Vec::new(),
             status: MonitoringStatusOrEmpty::Inactive(EmptyObject {}),
         }));
     };
-    let clients = state
-        .store
-        .monitoring_clients(caller.org_id(), &cluster_id)
-        .await?;
     let status = MonitoringStatusDto {
         metrics_endpoint: metrics_endpoint(&state.settings.public_url, &cluster_id),
         conditions: vec![ConditionDto {
@@ -183,8 +237,29 @@ async fn create_client(
 ) -> ApiResult<Json<CreatedMonitoringClientDto>> {
     caller.require(Scope::UpdateClusters)?;
     let ApiJson(request) = body?;
-    let cluster = load_cluster(&state, &caller, &cluster_id).await?;
-    monitoring::validate_username(&request.username)?;
+    let created = create_monitoring_client(&state, &caller, &cluster_id, request.username).await?;
+    Ok(Json(CreatedMonitoringClientDto {
+        client: created.client.into(),
+        password: created.password,
+    }))
+}
+
+/// A monitoring client just created, with its password (shown only once).
+pub struct CreatedMonitoringClient {
+    pub client: MonitoringClient,
+    pub password: String,
+}
+
+/// Creates a monitoring client: the username's rules, the per-cluster limit, monitoring
+/// active (412 if not), and the activity record.
+pub async fn create_monitoring_client(
+    state: &AppState,
+    caller: &Caller,
+    cluster_id: &str,
+    username: String,
+) -> ApiResult<CreatedMonitoringClient> {
+    let cluster = load_cluster(state, caller, cluster_id).await?;
+    monitoring::validate_username(&username)?;
     let created_by_name = match state.store.api_client(caller.client_id()).await? {
         Some(client) => client.name,
         None => caller.client_id().to_string(),
@@ -194,7 +269,7 @@ async fn create_client(
         id: uuid::Uuid::new_v4().to_string(),
         cluster_id: cluster.id.clone(),
         org_id: cluster.org_id.clone(),
-        username: request.username,
+        username,
         password_hash: state.keyring.hash_secret(&password),
         created_at: Timestamp::now(),
         created_by: caller.client_id().to_string(),
@@ -213,7 +288,7 @@ async fn create_client(
         .insert_monitoring_client(&client, MAX_CLIENTS_PER_CLUSTER, &entry)
         .await
         .map_err(refused_child(
-            &cluster_id,
+            cluster_id,
             || {
                 ApiError::new(
                     StatusCode::CONFLICT,
@@ -239,10 +314,7 @@ async fn create_client(
             ),
         ));
     }
-    Ok(Json(CreatedMonitoringClientDto {
-        client: client.into(),
-        password,
-    }))
+    Ok(CreatedMonitoringClient { client, password })
 }
 
 /// Give a monitoring client a new password; the old one stops working at once.
@@ -319,21 +391,33 @@ async fn delete_client(
     ApiPath((cluster_id, client_id)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::UpdateClusters)?;
-    load_cluster(&state, &caller, &cluster_id).await?;
+    delete_monitoring_client(&state, &caller, &cluster_id, &client_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes a monitoring client, with its activity record; 404 for an unknown cluster or
+/// client.
+pub async fn delete_monitoring_client(
+    state: &AppState,
+    caller: &Caller,
+    cluster_id: &str,
+    client_id: &str,
+) -> ApiResult<()> {
+    load_cluster(state, caller, cluster_id).await?;
     let entry = caller.cluster_audit(
         AuditType::Delete,
         "monitoringClient",
-        &client_id,
-        &cluster_id,
+        client_id,
+        cluster_id,
         "Deleted monitoring client".into(),
     );
     if state
         .store
-        .delete_monitoring_client(caller.org_id(), &cluster_id, &client_id, &entry)
+        .delete_monitoring_client(caller.org_id(), cluster_id, client_id, &entry)
         .await?
     {
-        Ok(StatusCode::NO_CONTENT)
+        Ok(())
     } else {
-        Err(client_not_found(&client_id))
+        Err(client_not_found(client_id))
     }
 }

@@ -4,10 +4,14 @@
 //! re-reads the client (`TokenService::authenticate`). Rotation increments the generation
 //! and deletion removes the row, so outstanding tokens fail on their next request, across
 //! processes, with no revocation list to keep or expire.
+//!
+//! The CLI and the web console (`console::api_clients`) share these functions: `actor` is
+//! the activity record's user ([`OPERATOR`](super::OPERATOR) or the member's email), and
+//! `org`, when given, confines a change to that organization's clients.
 
 use anyhow::Context;
 
-use super::{create_api_client, orgs, ApiClientSpec, NewCredentials, OPERATOR};
+use super::{create_api_client, orgs, ApiClientSpec, NewCredentials};
 use crate::crypto::{self, Keyring};
 use crate::domain::api_client::ApiClient;
 use crate::domain::audit::{AuditEntry, AuditType};
@@ -36,14 +40,9 @@ pub fn parse_scopes(text: &str) -> anyhow::Result<ScopeSet> {
     Ok(scopes)
 }
 
-pub async fn create(
-    store: &dyn Store,
-    keyring: &Keyring,
-    name: &str,
-    scopes: ScopeSet,
-    org: Option<&str>,
-    now: Timestamp,
-) -> anyhow::Result<NewCredentials> {
+/// The name a client is created with (trimmed), or why it cannot be one; the console
+/// checks it first to show its form again.
+pub fn checked_name(name: &str) -> anyhow::Result<&str> {
     let name = name.trim();
     anyhow::ensure!(!name.is_empty(), "the client name must not be empty");
     text::check_name("the client name", name)?;
@@ -51,6 +50,19 @@ pub async fn create(
         name.chars().count() <= MAX_NAME_CHARS,
         "the client name is too long: at most {MAX_NAME_CHARS} characters"
     );
+    Ok(name)
+}
+
+pub async fn create(
+    store: &dyn Store,
+    keyring: &Keyring,
+    name: &str,
+    scopes: ScopeSet,
+    org: Option<&str>,
+    actor: &str,
+    now: Timestamp,
+) -> anyhow::Result<NewCredentials> {
+    let name = checked_name(name)?;
     let org = orgs::resolve(store, org).await?;
     let spec = ApiClientSpec {
         org_id: org.id,
@@ -59,7 +71,7 @@ pub async fn create(
         client_id: None,
         secret: None,
     };
-    create_api_client(store, keyring, spec, now).await
+    create_api_client(store, keyring, spec, actor, now).await
 }
 
 pub async fn list(store: &dyn Store, org: Option<&str>) -> anyhow::Result<Vec<ApiClient>> {
@@ -70,10 +82,16 @@ pub async fn list(store: &dyn Store, org: Option<&str>) -> anyhow::Result<Vec<Ap
     Ok(store.api_clients(org).await?)
 }
 
-async fn existing(store: &dyn Store, client_id: &str) -> anyhow::Result<ApiClient> {
+/// The client, if it exists (in `org`, when given: another organization's is as unknown).
+async fn existing(
+    store: &dyn Store,
+    client_id: &str,
+    org: Option<&str>,
+) -> anyhow::Result<ApiClient> {
     store
         .api_client(client_id)
         .await?
+        .filter(|client| org.is_none_or(|org| client.org_id == org))
         .with_context(|| format!("no Console API client {client_id:?}"))
 }
 
@@ -82,15 +100,17 @@ pub async fn rotate(
     store: &dyn Store,
     keyring: &Keyring,
     client_id: &str,
+    org: Option<&str>,
+    actor: &str,
     now: Timestamp,
 ) -> anyhow::Result<NewCredentials> {
     for _ in 0..ROTATE_ATTEMPTS {
-        let client = existing(store, client_id).await?;
+        let client = existing(store, client_id, org).await?;
         let secret = crypto::new_client_secret();
         let generation = client.secret_generation;
         let audit = AuditEntry::new(
             &client.org_id,
-            OPERATOR,
+            actor,
             AuditType::Update,
             "apiClient",
             client_id,
@@ -123,12 +143,14 @@ pub async fn rotate(
 pub async fn delete(
     store: &dyn Store,
     client_id: &str,
+    org: Option<&str>,
+    actor: &str,
     now: Timestamp,
 ) -> anyhow::Result<ApiClient> {
-    let client = existing(store, client_id).await?;
+    let client = existing(store, client_id, org).await?;
     let audit = AuditEntry::new(
         &client.org_id,
-        OPERATOR,
+        actor,
         AuditType::Delete,
         "apiClient",
         client_id,

@@ -1,8 +1,9 @@
 //! Operator actions that work directly on the store: first-start bootstrap and `init` (here),
 //! and the `orgs`, `api-clients`, `members`, `clusters` and `keys` commands (one submodule
 //! each; their flags and printing are in `cli`). They may run while the server runs:
-//! SQLite in WAL mode admits one writer at a time and the others wait. Every change is
-//! recorded with [`OPERATOR`] as its user.
+//! SQLite in WAL mode admits one writer at a time and the others wait. Every change made
+//! from the command line is recorded with [`OPERATOR`] as its user; the web console calls
+//! the `api_clients` functions too, with the member's email as the actor.
 
 pub mod api_clients;
 pub mod clusters;
@@ -56,10 +57,12 @@ pub struct ApiClientSpec {
 }
 
 /// Creates a Console API client and returns its credentials (the only time the secret is seen).
+/// `actor` is the user of the activity record: [`OPERATOR`], or a console member's email.
 pub async fn create_api_client(
     store: &dyn Store,
     keyring: &Keyring,
     spec: ApiClientSpec,
+    actor: &str,
     now: Timestamp,
 ) -> anyhow::Result<NewCredentials> {
     let client_id = spec.client_id.unwrap_or_else(crypto::new_client_id);
@@ -75,7 +78,7 @@ pub async fn create_api_client(
     };
     let audit = AuditEntry::new(
         &spec.org_id,
-        OPERATOR,
+        actor,
         AuditType::Create,
         "apiClient",
         &client_id,
@@ -145,6 +148,7 @@ pub async fn ensure_bootstrap_client(
                     client_id: Some(client_id.to_string()),
                     secret: Some(secret.to_string()),
                 },
+                OPERATOR,
                 now,
             )
             .await;
@@ -202,5 +206,5 @@ async fn admin_client(
         client_id: None,
         secret: None,
     };
-    create_api_client(store, keyring, spec, now).await
+    create_api_client(store, keyring, spec, OPERATOR, now).await
 }

@@ -536,7 +536,8 @@ async fn the_live_data_lists_every_cluster_with_its_fields_and_revalidates_with_
 
 /// The pages in a real browser (tests/browser/console_clusters.mjs): first start, sign-in,
 /// the create form, the list turning Healthy without a reload, the cluster's page, an API
-/// client with its credentials file downloaded; with
+/// client with its credentials file downloaded, the monitoring tab, and a Console API client
+/// created at 360px with its file downloaded; with
 /// axe-core on each page and screenshots in target/browser-artifacts. Set up like the docs
 /// page's browser test (and failing like it under CONSOLED_REQUIRE_BROWSER).
 #[tokio::test]

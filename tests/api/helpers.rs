@@ -511,6 +511,7 @@ impl TestApp {
             "test client",
             scopes,
             Some(org_id),
+            consoled::operator::OPERATOR,
             Timestamp::now(),
         )
         .await

@@ -11,6 +11,7 @@ mod cli;
 mod clients;
 mod clusters;
 mod console;
+mod console_api_clients;
 mod console_cluster_resources;
 mod console_clusters;
 mod docs_page;

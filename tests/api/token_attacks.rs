@@ -381,7 +381,7 @@ async fn a_zeebe_token_does_not_open_the_console_api() {
 #[tokio::test]
 async fn tokens_of_rotated_or_deleted_clients_stop_working_at_once() {
     use consoled::domain::Timestamp;
-    use consoled::operator::api_clients;
+    use consoled::operator::{api_clients, OPERATOR};
 
     let app = TestApp::spawn().await;
     let org = TestApp::org_of(&app.admin_token().await);
@@ -392,9 +392,16 @@ async fn tokens_of_rotated_or_deleted_clients_stop_working_at_once() {
         .token_for(&rotated, &secret, "api.cloud.camunda.io")
         .await;
     assert_eq!(app.get("/clusters", &token).await.status(), StatusCode::OK);
-    let fresh = api_clients::rotate(store.as_ref(), &keyring, &rotated, Timestamp::now())
-        .await
-        .unwrap();
+    let fresh = api_clients::rotate(
+        store.as_ref(),
+        &keyring,
+        &rotated,
+        None,
+        OPERATOR,
+        Timestamp::now(),
+    )
+    .await
+    .unwrap();
     // Servers rely on a client's state for at most CONSOLED_STATE_CACHE_TTL (250ms by
     // default); the CLI waits that long after a revocation, and so does this test.
     tokio::time::sleep(STATE_CACHE_TTL).await;
@@ -411,7 +418,7 @@ async fn tokens_of_rotated_or_deleted_clients_stop_working_at_once() {
     let token = app
         .token_for(&deleted, &secret, "api.cloud.camunda.io")
         .await;
-    api_clients::delete(store.as_ref(), &deleted, Timestamp::now())
+    api_clients::delete(store.as_ref(), &deleted, None, OPERATOR, Timestamp::now())
         .await
         .unwrap();
     tokio::time::sleep(STATE_CACHE_TTL).await;

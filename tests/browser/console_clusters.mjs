@@ -2,7 +2,8 @@
 // playwright-core): from a fresh server the owner follows the first start's link, sets a
 // password, signs in, creates a cluster with the form, sees it turn Healthy on the list
 // without a reload (assets/console.js polling the status JSON), opens its page, creates an
-// API client and downloads its credentials file.
+// API client and downloads its credentials file, opens the cluster's monitoring, and
+// creates a Console API client (at 360px) and downloads its file.
 // Each page is checked with axe-core (no serious or critical violations) and saved as a
 // screenshot in CONSOLED_ARTIFACTS.
 //
@@ -208,6 +209,47 @@ test("the owner signs in, creates a cluster and watches it turn Healthy", { skip
     assert.equal(await page.locator("main").innerText().then((t) => t.includes("xoxb-browser-secret")), false);
     await shot(page, "9-secrets");
     await accessible(page, "the connector secrets page");
+
+    // The cluster's monitoring: activate it, create a client (the password once).
+    await page.goto(`${base}${clusterPath}/monitoring`);
+    await accessible(page, "the monitoring tab");
+    await Promise.all([page.waitForNavigation(), page.click("main form[action$='/monitoring/activate'] button")]);
+    await page.fill("#monitoring-username", "prometheus");
+    await shot(page, "9-monitoring");
+    await accessible(page, "the active monitoring tab");
+    await Promise.all([page.waitForNavigation(), page.click("main form[action$='/monitoring/clients'] button[type=submit]")]);
+    await page.locator("h1", { hasText: "prometheus" }).waitFor();
+    await accessible(page, "the created monitoring client page");
+
+    // The organization's Console API clients, on a 360px wide screen: nothing wider than
+    // the screen but the scrolling table regions.
+    await page.setViewportSize({ width: 360, height: 800 });
+    await page.goto(`${base}/console/api-clients`);
+    assert.ok(
+      await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+      "the API clients page fits 360px",
+    );
+    await accessible(page, "the Console API clients page");
+    await page.fill("#api-client-name", "browser-terraform");
+    await page.check("input[name=scope][value='get:clusters']");
+    await shot(page, "10-api-clients");
+    await Promise.all([page.waitForNavigation(), page.click("main form[action='/console/api-clients'] button[type=submit]")]);
+    await page.locator("h1", { hasText: "browser-terraform" }).waitFor();
+    await shot(page, "11-api-client-created");
+    await accessible(page, "the created Console API client page");
+    const [envDownload] = await Promise.all([
+      page.waitForEvent("download"),
+      page.click("a.download"),
+    ]);
+    assert.equal(envDownload.suggestedFilename(), "console-api-browser-terraform.env");
+    const envFile = readFileSync(await envDownload.path(), "utf8");
+    for (const name of ["CAMUNDA_CONSOLE_CLIENT_ID", "CAMUNDA_CONSOLE_CLIENT_SECRET", "CAMUNDA_OAUTH_URL"]) {
+      assert.match(envFile, new RegExp(`^export ${name}='`, "m"), name);
+    }
+    await page.goto(`${base}/console/api-clients`);
+    await Promise.all([page.waitForNavigation(), page.click("a[aria-label='Rotate secret of browser-terraform']")]);
+    await accessible(page, "the rotate confirmation");
+    await page.setViewportSize({ width: 1280, height: 800 });
 
     assert.deepEqual(foreign, [], "nothing loaded from outside the server");
     assert.deepEqual(errors, [], "no script errors");

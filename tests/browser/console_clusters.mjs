@@ -1,9 +1,13 @@
-// The console's cluster pages in a real headless browser (Debian's chromium, driven by
-// playwright-core): from a fresh server the owner follows the first start's link, sets a
-// password, signs in, creates a cluster with the form, sees it turn Healthy on the list
-// without a reload (assets/console.js polling the status JSON), opens its page, creates an
-// API client and downloads its credentials file, opens the cluster's monitoring, and
-// creates a Console API client (at 360px) and downloads its file.
+// The web console in a real headless browser (Debian's chromium, driven by playwright-core),
+// as the issue's walk-through: from a fresh server the owner follows the first start's link,
+// sets a password, signs in, creates a cluster with the form and sees it turn Healthy on the
+// list without a reload (assets/console.js polling the status JSON); looks at the list at
+// 360 px and in dark mode; opens the cluster's page; creates an API client, copies its
+// credentials with the copy button, downloads the credentials file and gets a token with it
+// from POST /oauth/token; adds a connector secret; activates monitoring with a client;
+// creates a Console API client (at 360 px) and downloads its file; invites a developer, who signs in in a browser of their own
+// and can see the cluster but not delete it (no form, and a forged one gets 403); and finds
+// every step in the activity, filters it by actor and downloads it as CSV.
 // Each page is checked with axe-core (no serious or critical violations) and saved as a
 // screenshot in CONSOLED_ARTIFACTS.
 //
@@ -30,6 +34,7 @@ const axeSource = readFileSync(
 );
 const password = "correct horse battery staple";
 const clusterName = "browser-demo";
+const developerEmail = "dev@browser.example";
 
 // Runs axe-core in the page and fails on serious or critical violations. Its source is
 // evaluated through the DevTools protocol, which the page's CSP (no inline script) does not
@@ -49,8 +54,8 @@ async function shot(page, name) {
   await page.screenshot({ path: join(artifacts, `console-${name}.png`), fullPage: true });
 }
 
-test("the owner signs in, creates a cluster and watches it turn Healthy", { skip: !base && "CONSOLED_URL is not set", timeout: 120_000 }, async () => {
-  mkdirSync(artifacts, { recursive: true });
+// A browser of its own (profile, cookies): the owner's, or a colleague's on another machine.
+async function launch() {
   const userDataDir = mkdtempSync(join(tmpdir(), "consoled-chromium-"));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath,
@@ -67,44 +72,62 @@ test("the owner signs in, creates a cluster and watches it turn Healthy", { skip
       "--disable-sync",
     ],
   });
-  try {
-    const page = context.pages()[0] ?? (await context.newPage());
-    const foreign = [];
-    const errors = [];
-    page.on("request", (request) => {
-      const url = request.url();
-      if (!url.startsWith(base) && !url.startsWith("data:")) foreign.push(url);
-    });
-    page.on("console", (message) => {
-      if (message.type() === "error") {
-        errors.push(message.text());
-      }
-    });
-    page.on("pageerror", (error) => errors.push(String(error)));
-    page.on("response", (response) => {
-      if (response.status() === 404) errors.push(`404: ${response.url()}`);
-    });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const close = async () => {
+    await context.close();
+    rmSync(userDataDir, { recursive: true, force: true });
+  };
+  return { page, close };
+}
 
-    // The first start's link: set a password.
-    const linked = await page.goto(ownerLink);
-    assert.equal(linked.status(), 200);
-    await shot(page, "1-set-password");
+// Fails the test on anything loaded from elsewhere, script errors and 404s.
+function watch(page) {
+  const foreign = [];
+  const errors = [];
+  page.on("request", (request) => {
+    const url = request.url();
+    if (!url.startsWith(base) && !url.startsWith("data:") && !url.startsWith("blob:")) foreign.push(url);
+  });
+  page.on("console", (message) => {
+    if (message.type() === "error" && !message.text().includes("403")) errors.push(message.text());
+  });
+  page.on("pageerror", (error) => errors.push(String(error)));
+  page.on("response", (response) => {
+    if (response.status() === 404) errors.push(`404: ${response.url()}`);
+  });
+  return () => {
+    assert.deepEqual(foreign, [], "nothing loaded from outside the server");
+    assert.deepEqual(errors, [], "no script errors");
+  };
+}
+
+// Sets a password through a one-time link and signs in (if the link did not already).
+async function acceptLink(page, link, email, screenshots) {
+  const linked = await page.goto(link);
+  assert.equal(linked.status(), 200);
+  if (screenshots) await shot(page, "1-set-password");
+  await accessible(page, "the set-password page");
+  await page.fill("#password", password);
+  await page.fill("#confirm", password);
+  await Promise.all([page.waitForNavigation(), page.click("main button[type=submit]")]);
+  if (page.url().includes("/console/login")) {
+    if (screenshots) await shot(page, "2-login");
+    await accessible(page, "the login page");
+    await page.fill("#email", email);
     await page.fill("#password", password);
-    await page.fill("#confirm", password);
     await Promise.all([page.waitForNavigation(), page.click("main button[type=submit]")]);
+  }
+  assert.equal(new URL(page.url()).pathname, "/console", await page.locator("main").innerText());
+}
 
-    // Sign in (the link may have signed in already).
-    if (page.url().includes("/console/login")) {
-      await shot(page, "2-login");
-      await page.fill("#email", ownerEmail);
-      await page.fill("#password", password);
-      await Promise.all([page.waitForNavigation(), page.click("main button[type=submit]")]);
-    }
-    assert.equal(
-      new URL(page.url()).pathname,
-      "/console",
-      await page.locator("main").innerText(),
-    );
+test("the owner signs in, creates a cluster and watches it turn Healthy", { skip: !base && "CONSOLED_URL is not set", timeout: 180_000 }, async () => {
+  mkdirSync(artifacts, { recursive: true });
+  const { page, close } = await launch();
+  let colleague = null;
+  try {
+    const checkWatched = watch(page);
+    // The first start's link: set a password, sign in.
+    await acceptLink(page, ownerLink, ownerEmail, true);
     await shot(page, "3-clusters-empty");
 
     // Create a cluster with the form.
@@ -219,6 +242,7 @@ test("the owner signs in, creates a cluster and watches it turn Healthy", { skip
     await accessible(page, "the active monitoring tab");
     await Promise.all([page.waitForNavigation(), page.click("main form[action$='/monitoring/clients'] button[type=submit]")]);
     await page.locator("h1", { hasText: "prometheus" }).waitFor();
+    await shot(page, "9-monitoring-client-created");
     await accessible(page, "the created monitoring client page");
 
     // The organization's Console API clients, on a 360px wide screen: nothing wider than
@@ -251,10 +275,69 @@ test("the owner signs in, creates a cluster and watches it turn Healthy", { skip
     await accessible(page, "the rotate confirmation");
     await page.setViewportSize({ width: 1280, height: 800 });
 
-    assert.deepEqual(foreign, [], "nothing loaded from outside the server");
-    assert.deepEqual(errors, [], "no script errors");
+    // Invite a developer: the page shows the one-time link to hand over.
+    await page.goto(base + "/console/members");
+    await accessible(page, "the members page");
+    await page.fill("#invite-email", developerEmail);
+    await page.check("main form[action='/console/members'] input[name=role][value=developer]");
+    await Promise.all([page.waitForNavigation(), page.click("main form[action='/console/members'] button[type=submit]")]);
+    const inviteLink = (await page.locator("#sign-in-link").textContent()).trim();
+    assert.match(inviteLink, /\/console\/links\//);
+    await shot(page, "12-member-invited");
+    await accessible(page, "the invite link page");
+    await page.goto(base + "/console/members");
+    await shot(page, "13-members");
+
+    // The developer, in a browser of their own, signs in, sees the cluster and cannot
+    // delete it: no form for it, and a forged one is refused by the server.
+    colleague = await launch();
+    const dev = colleague.page;
+    const checkDev = watch(dev);
+    await acceptLink(dev, inviteLink, developerEmail, false);
+    await dev.locator(`a[href='${clusterPath}']`).waitFor();
+    await accessible(dev, "the clusters list, as a developer");
+    await Promise.all([dev.waitForNavigation(), dev.click(`a[href='${clusterPath}']`)]);
+    assert.equal(await dev.locator("[data-component=ready]").textContent(), "Healthy");
+    assert.equal(await dev.locator(`form[action='${clusterPath}/delete']`).count(), 0);
+    assert.equal(await dev.locator("nav.sections a[href='/console/members']").count(), 0);
+    await shot(dev, "14-developer-cluster");
+    await accessible(dev, "the cluster page, as a developer");
+    const forged = await dev.evaluate(async ([path, name]) => {
+      const csrf = document.querySelector("form[action='/console/logout'] input[name=csrf]").value;
+      const response = await fetch(path + "/delete", {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ csrf, name }),
+      });
+      return response.status;
+    }, [clusterPath, clusterName]);
+    assert.equal(forged, 403);
+    await dev.reload();
+    assert.equal(await dev.locator("h1").textContent(), clusterName);
+    checkDev();
+
+    // The activity lists every step, with who did it; filtered by actor; as CSV.
+    await page.goto(base + "/console/activity");
+    const activity = await page.locator("main table").innerText();
+    for (const step of [clusterName, "browser-worker", "SLACK_TOKEN", "prometheus", "browser-terraform", developerEmail]) {
+      assert.ok(activity.includes(step), `the activity shows ${step}:\n${activity}`);
+    }
+    assert.ok(activity.includes(ownerEmail));
+    await shot(page, "15-activity");
+    await accessible(page, "the activity page");
+    await page.fill("#filter-actor", developerEmail);
+    await Promise.all([page.waitForNavigation(), page.click("main form.filters button[type=submit]")]);
+    const actors = await page.locator("main table tbody tr td:nth-child(2)").allInnerTexts();
+    assert.ok(actors.length >= 1, "the developer's sign-in is listed");
+    assert.ok(actors.every((a) => a.trim() === developerEmail), actors.join(", "));
+    const [csv] = await Promise.all([page.waitForEvent("download"), page.click("a[href*='activity.csv']")]);
+    const csvText = readFileSync(await csv.path(), "utf8");
+    assert.ok(csvText.split("\n").length >= 2, csvText);
+    assert.ok(csvText.includes(developerEmail));
+
+    checkWatched();
   } finally {
-    await context.close();
-    rmSync(userDataDir, { recursive: true, force: true });
+    if (colleague) await colleague.close();
+    await close();
   }
 });

@@ -13,9 +13,12 @@
 //!   cluster's API clients and their credentials file), `cluster_secrets.rs` (its connector
 //!   secrets), `cluster_ip_allowlist.rs` (its IP allowlist),
 //!   `cluster_backups.rs` (its backups).
+//! - The organization's pages: `members.rs` (members, invites with their one-time links,
+//!   roles, removal) and `activity.rs` (the activity trail with filters, and its CSV).
 //!
 //! Permissions come from the role matrix (`domain::permissions`), checked on the server.
 
+mod activity;
 mod assets;
 mod cluster;
 mod cluster_backups;
@@ -25,6 +28,7 @@ mod cluster_secrets;
 mod clusters;
 mod links;
 mod login;
+mod members;
 mod session;
 
 use std::sync::Arc;
@@ -120,6 +124,15 @@ pub fn routes(state: AppState) -> Router<AppState> {
             "/console/clusters/{uuid}/backups/{backup_id}/delete",
             post(cluster_backups::delete_backup),
         )
+        .route(
+            MEMBERS_PATH,
+            get(members::members_page).post(members::invite_member),
+        )
+        .route("/console/members/roles", post(members::change_roles))
+        .route("/console/members/remove", post(members::remove_member))
+        .route("/console/members/link", post(members::new_link))
+        .route(ACTIVITY_PATH, get(activity::activity_page))
+        .route("/console/activity.csv", get(activity::activity_csv))
         .route(LOGIN_PATH, get(login::login_page).post(login::sign_in))
         .route("/console/logout", post(login::sign_out))
         .route(

@@ -135,7 +135,11 @@ async fn members_page_for(
         Err(e) => return internal_error(e),
     };
     let invite_roles: Vec<OrgRole> = match invite {
-        Some(form) => form.roles.iter().filter_map(|r| OrgRole::parse(r)).collect(),
+        Some(form) => form
+            .roles
+            .iter()
+            .filter_map(|r| OrgRole::parse(r))
+            .collect(),
         // A new invite suggests the least a member can be given.
         None => vec![OrgRole::Visitor],
     };
@@ -248,8 +252,14 @@ pub async fn change_roles(
     };
     if form.roles.is_empty() {
         let text = format!("Choose at least one role for {}.", form.email);
-        return members_page_for(&state, &signed_in, StatusCode::BAD_REQUEST, None, Some(text))
-            .await;
+        return members_page_for(
+            &state,
+            &signed_in,
+            StatusCode::BAD_REQUEST,
+            None,
+            Some(text),
+        )
+        .await;
     }
     let result = members::put(
         &state,
@@ -286,8 +296,14 @@ pub async fn remove_member(
             "To remove {}, type their email exactly; nothing was removed.",
             form.email
         );
-        return members_page_for(&state, &signed_in, StatusCode::BAD_REQUEST, None, Some(text))
-            .await;
+        return members_page_for(
+            &state,
+            &signed_in,
+            StatusCode::BAD_REQUEST,
+            None,
+            Some(text),
+        )
+        .await;
     }
     match members::delete(&state, &caller(&signed_in), &form.email).await {
         Ok(()) => Redirect::to(MEMBERS_PATH).into_response(),

@@ -152,7 +152,14 @@ async fn put_member(
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::CreateMembers)?;
     let ApiJson(body) = body?;
-    put(&state, &caller, &email, &body.org_roles, PutMode::InviteOrChange).await?;
+    put(
+        &state,
+        &caller,
+        &email,
+        &body.org_roles,
+        PutMode::InviteOrChange,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

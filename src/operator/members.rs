@@ -141,7 +141,14 @@ pub async fn owner_link(
         .find(|m| m.is_owner)
         .with_context(|| format!("organization {org_id} has no owner"))?;
     let (token, link) = SignInLink::issue(keyring, LinkPurpose::Invite, org_id, &member.email, now);
-    store_link(store, &link, OPERATOR, "the owner's first sign-in link", now).await?;
+    store_link(
+        store,
+        &link,
+        OPERATOR,
+        "the owner's first sign-in link",
+        now,
+    )
+    .await?;
     Ok(MemberLink {
         member,
         token,

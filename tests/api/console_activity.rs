@@ -57,11 +57,15 @@ async fn the_activity_is_filtered_paged_and_exported_as_csv() {
 
     let html = owner.page("/console/activity").await;
     assert!(html.contains("<caption id=\"activity-caption\">"), "{html}");
-    assert!(html.contains("Invited plain@example.com with roles visitor"), "{html}");
+    assert!(
+        html.contains("Invited plain@example.com with roles visitor"),
+        "{html}"
+    );
     assert!(html.contains("Created cluster"), "{html}");
     // Newest first.
     assert!(
-        html.find("Issued an invite link for plain@example.com").unwrap()
+        html.find("Issued an invite link for plain@example.com")
+            .unwrap()
             < html.find("Invited =cmd@example.com").unwrap(),
         "{html}"
     );
@@ -117,7 +121,10 @@ async fn the_activity_is_filtered_paged_and_exported_as_csv() {
     }
     assert!(!filtered.contains("Created cluster"), "{filtered}");
     // A cell that a spreadsheet would run starts with a quote.
-    assert!(filtered.contains(",member,'=cmd@example.com,"), "{filtered}");
+    assert!(
+        filtered.contains(",member,'=cmd@example.com,"),
+        "{filtered}"
+    );
     assert!(!filtered.contains(",=cmd@"), "{filtered}");
 }
 

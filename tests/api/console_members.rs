@@ -87,7 +87,10 @@ async fn the_owner_invites_a_developer_changes_their_roles_and_removes_them() {
     assert_eq!(invited.headers()["cache-control"], "no-store");
     let html = invited.text().await.unwrap();
     assert!(html.contains("No email is sent"), "{html}");
-    assert!(html.contains("<code data-copy id=\"sign-in-link\">"), "{html}");
+    assert!(
+        html.contains("<code data-copy id=\"sign-in-link\">"),
+        "{html}"
+    );
     let first_link = shown_link(&html, &app);
     let dev = member(&app, &token, "dev@example.com").await.unwrap();
     assert_eq!(dev["invitePending"], true);
@@ -152,7 +155,10 @@ async fn the_owner_invites_a_developer_changes_their_roles_and_removes_them() {
         .await;
     assert_eq!(to_admin.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&to_admin), "/console/members");
-    assert_eq!(developer.get("/console/members").await.status(), StatusCode::OK);
+    assert_eq!(
+        developer.get("/console/members").await.status(),
+        StatusCode::OK
+    );
     let back = owner
         .post(
             "/console/members/roles",
@@ -288,9 +294,24 @@ async fn the_owner_cannot_be_changed_or_removed_and_bad_invites_are_refused() {
 
     // The email and the roles are checked by the API's rules.
     for (email, role, status, says) in [
-        ("not-an-email", "visitor", StatusCode::BAD_REQUEST, "invalid email"),
-        ("a@example.com", "owner", StatusCode::BAD_REQUEST, "not an assignable role"),
-        ("a@example.com", "", StatusCode::BAD_REQUEST, "at least one role"),
+        (
+            "not-an-email",
+            "visitor",
+            StatusCode::BAD_REQUEST,
+            "invalid email",
+        ),
+        (
+            "a@example.com",
+            "owner",
+            StatusCode::BAD_REQUEST,
+            "not an assignable role",
+        ),
+        (
+            "a@example.com",
+            "",
+            StatusCode::BAD_REQUEST,
+            "at least one role",
+        ),
     ] {
         let mut form = vec![("csrf", csrf.as_str()), ("email", email)];
         if !role.is_empty() {
@@ -347,7 +368,10 @@ async fn members_forms_need_their_token_and_the_matrix_allows_them_to_owners_and
                     ("confirm", "target@example.com"),
                 ],
             ),
-            ("/console/members/link", vec![("email", "target@example.com")]),
+            (
+                "/console/members/link",
+                vec![("email", "target@example.com")],
+            ),
         ] {
             let mut with_token = vec![("csrf", csrf.as_str())];
             with_token.extend(form.iter().copied());

@@ -409,7 +409,8 @@ async fn wake_and_upgrade_from_the_cluster_page() {
 
 /// The pages in a real browser (tests/browser/console_clusters.mjs): first start, sign-in,
 /// the create form, the list turning Healthy without a reload, the cluster's page, an API
-/// client with its credentials file downloaded; with
+/// client with its credentials file downloaded, a member invited and the activity at 360px;
+/// with
 /// axe-core on each page and screenshots in target/browser-artifacts. Set up like the docs
 /// page's browser test (and failing like it under CONSOLED_REQUIRE_BROWSER).
 #[tokio::test]

@@ -2,9 +2,9 @@
 // playwright-core): from a fresh server the owner follows the first start's link, sets a
 // password, signs in, creates a cluster with the form, sees it turn Healthy on the list
 // without a reload (assets/console.js polling the status JSON), opens its page, creates an
-// API client and downloads its credentials file.
-// Each page is checked with axe-core (no serious or critical violations) and saved as a
-// screenshot in CONSOLED_ARTIFACTS.
+// API client and downloads its credentials file; then invites a member on the members page
+// and finds it in the activity. Each page is checked with axe-core (no serious or critical
+// violations) and saved as a screenshot in CONSOLED_ARTIFACTS.
 //
 // Run by tests/api/console_clusters.rs, which starts the server (with a slow provisioning,
 // so the list shows the cluster Creating first) and sets CONSOLED_URL,
@@ -160,6 +160,39 @@ test("the owner signs in, creates a cluster and watches it turn Healthy", { skip
     for (const name of ["ZEEBE_ADDRESS", "ZEEBE_CLIENT_ID", "ZEEBE_CLIENT_SECRET", "CAMUNDA_OAUTH_URL"]) {
       assert.match(file, new RegExp(`^export ${name}='`, "m"), name);
     }
+
+    // The organization's pages: invite a member (the link shown once), then the activity
+    // filtered to it and downloaded as CSV; both pages fit a 360px wide screen.
+    await Promise.all([page.waitForNavigation(), page.click("nav.sections a[href='/console/members']")]);
+    await accessible(page, "the members page");
+    await page.fill("#invite-email", "browser-dev@example.com");
+    await page.check("form[action='/console/members'] input[value=developer]");
+    await Promise.all([page.waitForNavigation(), page.click("form[action='/console/members'] button[type=submit]")]);
+    assert.match(await page.locator("#sign-in-link").textContent(), /\/console\/links\/\w+$/);
+    await shot(page, "9-member-invited");
+    await accessible(page, "the invite link page");
+    await Promise.all([page.waitForNavigation(), page.click("nav.sections a[href='/console/activity']")]);
+    await accessible(page, "the activity page");
+    await page.fill("#filter-q", "browser-dev");
+    await Promise.all([page.waitForNavigation(), page.click("form.filters button[type=submit]")]);
+    assert.equal(await page.locator("tbody tr").count(), 2, "the invite and its link");
+    await shot(page, "10-activity");
+    const [csv] = await Promise.all([page.waitForEvent("download"), page.click("a[download]")]);
+    assert.equal(csv.suggestedFilename(), "activity.csv");
+    assert.match(readFileSync(await csv.path(), "utf8"), /^service,orgId,timestamp,/);
+    await page.setViewportSize({ width: 360, height: 740 });
+    for (const path of ["/console/activity", "/console/members"]) {
+      await page.goto(base + path);
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      // What sticks out (outside the scrolling table regions), to say why.
+      const wide = await page.evaluate(() =>
+        Array.from(document.querySelectorAll("body *"))
+          .filter((e) => !e.closest(".scroll") && e.getBoundingClientRect().right > 360)
+          .map((e) => `${e.tagName.toLowerCase()}.${e.className}#${e.id}`),
+      );
+      assert.ok(width <= 360, `${path} is ${width}px wide at 360px: ${wide.join(", ")}`);
+    }
+    await shot(page, "11-members-narrow");
 
     assert.deepEqual(foreign, [], "nothing loaded from outside the server");
     assert.deepEqual(errors, [], "no script errors");

@@ -13,11 +13,14 @@
 //!   cluster's API clients and their credentials file), `cluster_secrets.rs` (its connector
 //!   secrets), `cluster_ip_allowlist.rs` (its IP allowlist),
 //!   `cluster_backups.rs` (its backups), `cluster_monitoring.rs` (its monitoring: the
-//!   metrics endpoint and its clients), `api_clients.rs` (the organization's Console API
-//!   clients: create, rotate, delete).
+//!   metrics endpoint and its clients).
+//! - The organization's pages: `members.rs` (members, invites with their one-time links,
+//!   roles, removal), `api_clients.rs` (the organization's Console API clients: create,
+//!   rotate, delete) and `activity.rs` (the activity trail with filters, and its CSV).
 //!
 //! Permissions come from the role matrix (`domain::permissions`), checked on the server.
 
+mod activity;
 mod api_clients;
 mod assets;
 mod cluster;
@@ -29,6 +32,7 @@ mod cluster_secrets;
 mod clusters;
 mod links;
 mod login;
+mod members;
 mod session;
 
 use std::sync::Arc;
@@ -161,6 +165,15 @@ pub fn routes(state: AppState) -> Router<AppState> {
             "/console/api-clients/{client_id}/delete",
             get(api_clients::confirm_delete).post(api_clients::delete_api_client),
         )
+        .route(
+            MEMBERS_PATH,
+            get(members::members_page).post(members::invite_member),
+        )
+        .route("/console/members/roles", post(members::change_roles))
+        .route("/console/members/remove", post(members::remove_member))
+        .route("/console/members/link", post(members::new_link))
+        .route(ACTIVITY_PATH, get(activity::activity_page))
+        .route("/console/activity.csv", get(activity::activity_csv))
         .route(LOGIN_PATH, get(login::login_page).post(login::sign_in))
         .route("/console/logout", post(login::sign_out))
         .route(

@@ -152,12 +152,47 @@ async fn put_member(
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::CreateMembers)?;
     let ApiJson(body) = body?;
-    let email = normalize_email(&email)?;
-    let roles = parse_assignable_roles(&body.org_roles)?;
+    put(
+        &state,
+        &caller,
+        &email,
+        &body.org_roles,
+        PutMode::InviteOrChange,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// What [`put`] may do with what it finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutMode {
+    /// The API's `POST /members/{email}`: invite when there is no such member, else
+    /// replace the roles.
+    InviteOrChange,
+    /// The console's invite form: invite, or replace the roles of a pending invite; a
+    /// member who has accepted is refused (409), their roles are changed elsewhere.
+    Invite,
+    /// The console's roles form: replace the roles of a member there is (404 if none).
+    Change,
+}
+
+/// Invites `email` (a pending member) or replaces a member's roles, as `mode` allows;
+/// the member as it is afterwards. Checks the email and the roles (`role_names`: at
+/// least one, each assignable); the owner's roles cannot change, and an invite needs an
+/// open seat. The activity record is written in the same transaction.
+pub async fn put(
+    state: &AppState,
+    caller: &Caller,
+    email: &str,
+    role_names: &[String],
+    mode: PutMode,
+) -> ApiResult<Member> {
+    let email = normalize_email(email)?;
+    let roles = parse_assignable_roles(role_names)?;
     let org_id = caller.org_id();
     // Read, decide, then write conditionally: the audit record states exactly what changed,
     // and a concurrent change makes the write miss and the loop decide again.
-    let (state, caller, email, roles) = (&state, &caller, &email, &roles);
+    let (email, roles) = (&email, &roles);
     optimistically(email, || async move {
         let now = Timestamp::now();
         match state.store.member(org_id, email).await? {
@@ -166,7 +201,13 @@ async fn put_member(
                     "the organization owner's roles cannot be changed",
                 ))
             }
-            Some(m) if m.roles == *roles => return Ok(Some(StatusCode::NO_CONTENT)),
+            Some(m) if mode == PutMode::Invite && !m.invite_pending => {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    format!("{email} is already a member of this organization"),
+                ))
+            }
+            Some(m) if m.roles == *roles => return Ok(Some(m)),
             Some(m) => {
                 let audit = caller
                     .audit(
@@ -186,9 +227,13 @@ async fn put_member(
                     .update_member_roles(org_id, email, &m.roles, roles, &audit)
                     .await?
                 {
-                    return Ok(Some(StatusCode::NO_CONTENT));
+                    return Ok(Some(Member {
+                        roles: roles.clone(),
+                        ..m
+                    }));
                 }
             }
+            None if mode == PutMode::Change => return Err(member_not_found(email)),
             None => {
                 let audit = caller.audit(
                     AuditType::Create,
@@ -200,7 +245,7 @@ async fn put_member(
                 let member = Member::invite(org_id, email, roles.clone(), now);
                 let max = state.settings.max_members;
                 match state.store.insert_member(&member, max, &audit).await {
-                    Ok(()) => return Ok(Some(StatusCode::NO_CONTENT)),
+                    Ok(()) => return Ok(Some(member)),
                     Err(StoreError::Conflict(_)) => {}
                     Err(StoreError::LimitReached) => {
                         return Err(ApiError::forbidden(format!(
@@ -239,7 +284,14 @@ async fn delete_member(
     ApiPath(email): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::DeleteMembers)?;
-    let email = normalize_email(&email)?;
+    delete(&state, &caller, &email).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes a member or cancels an invite, with its activity record; the owner cannot be
+/// removed. The member's console sessions end with it (they belong to the membership).
+pub async fn delete(state: &AppState, caller: &Caller, email: &str) -> ApiResult<()> {
+    let email = normalize_email(email)?;
     let org_id = caller.org_id();
     let member = state
         .store
@@ -259,7 +311,7 @@ async fn delete_member(
         Timestamp::now(),
     );
     if state.store.delete_member(org_id, &email, &audit).await? {
-        Ok(StatusCode::NO_CONTENT)
+        Ok(())
     } else {
         Err(member_not_found(&email))
     }

@@ -1,6 +1,6 @@
 //! The HTTP layer: shared state, the router, and one module per resource.
 
-mod activity;
+pub(crate) mod activity;
 pub mod admission;
 pub mod backups;
 mod body;
@@ -15,7 +15,7 @@ pub(crate) mod in_cluster;
 pub mod ip_allowlist;
 pub(crate) mod lifecycle;
 pub mod limits;
-mod members;
+pub(crate) mod members;
 mod meta;
 mod metrics;
 pub mod middleware;

@@ -106,7 +106,7 @@ pub async fn invite(
         ),
         Err(e) => return Err(e.into()),
     }
-    issue_link(store, keyring, member, now).await
+    issue_link(store, keyring, member, OPERATOR, now).await
 }
 
 /// Issues a new one-time link for a member (an invite link while the invite is pending, a
@@ -124,7 +124,7 @@ pub async fn reset_password(
         .member(&org.id, &email)
         .await?
         .with_context(|| format!("{email} is not a member of organization {}", org.id))?;
-    issue_link(store, keyring, member, now).await
+    issue_link(store, keyring, member, OPERATOR, now).await
 }
 
 /// The owner's link on the first start of an installation: an invite link (7 days).
@@ -141,7 +141,14 @@ pub async fn owner_link(
         .find(|m| m.is_owner)
         .with_context(|| format!("organization {org_id} has no owner"))?;
     let (token, link) = SignInLink::issue(keyring, LinkPurpose::Invite, org_id, &member.email, now);
-    store_link(store, &link, "the owner's first sign-in link", now).await?;
+    store_link(
+        store,
+        &link,
+        OPERATOR,
+        "the owner's first sign-in link",
+        now,
+    )
+    .await?;
     Ok(MemberLink {
         member,
         token,
@@ -149,10 +156,14 @@ pub async fn owner_link(
     })
 }
 
-async fn issue_link(
+/// Issues `member` a one-time link (an invite link while the invite is pending, a reset
+/// link otherwise), replacing its earlier links; `actor` is recorded in the activity (the
+/// operator for the CLI, the member's email for the console).
+pub async fn issue_link(
     store: &dyn Store,
     keyring: &Keyring,
     member: Member,
+    actor: &str,
     now: Timestamp,
 ) -> anyhow::Result<MemberLink> {
     let purpose = if member.invite_pending {
@@ -165,7 +176,7 @@ async fn issue_link(
         LinkPurpose::Invite => "an invite link",
         LinkPurpose::Reset => "a password reset link",
     };
-    store_link(store, &link, what, now).await?;
+    store_link(store, &link, actor, what, now).await?;
     Ok(MemberLink {
         member,
         token,
@@ -176,12 +187,13 @@ async fn issue_link(
 async fn store_link(
     store: &dyn Store,
     link: &SignInLink,
+    actor: &str,
     what: &str,
     now: Timestamp,
 ) -> anyhow::Result<()> {
     let audit = AuditEntry::new(
         &link.org_id,
-        OPERATOR,
+        actor,
         AuditType::Create,
         "member",
         &link.email,

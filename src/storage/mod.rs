@@ -91,6 +91,7 @@ mod sqlite;
 use std::sync::Arc;
 
 pub use accounts::Account;
+pub use audit::AuditFilter;
 pub use clusters::{ClusterProgress, ClusterStep};
 pub use driver::{BackupDeletion, DriverState, DriverStepResult, ProbeResult};
 pub use installation::{find_installation, require_installation, Absence};

@@ -534,10 +534,12 @@ async fn the_live_data_lists_every_cluster_with_its_fields_and_revalidates_with_
     assert!(list.contains("data-field=\"name\">second</a>"));
 }
 
-/// The pages in a real browser (tests/browser/console_clusters.mjs): first start, sign-in,
-/// the create form, the list turning Healthy without a reload, the cluster's page, an API
-/// client with its credentials file downloaded, the monitoring tab, and a Console API client
-/// created at 360px with its file downloaded; with
+/// The walk-through in a real browser (tests/browser/console_clusters.mjs): first
+/// start, sign-in, a cluster created and turning Healthy without a reload, the list at 360 px
+/// and dark, an API client whose copied credentials get a token, a connector secret,
+/// monitoring, a Console API client, a developer invited who signs in in a second browser
+/// and cannot delete the cluster, and the activity with every step, filtered and exported;
+/// with
 /// axe-core on each page and screenshots in target/browser-artifacts. Set up like the docs
 /// page's browser test (and failing like it under CONSOLED_REQUIRE_BROWSER).
 #[tokio::test]

@@ -1,10 +1,10 @@
 use consoled::domain::api_client::ApiClient;
-use consoled::domain::audit::AuditEntry;
+use consoled::domain::audit::{AuditEntry, AuditType};
 use consoled::domain::cluster::{Cluster, ComponentStatus, Components};
 use consoled::domain::scope::ScopeSet;
 use consoled::domain::zeebe_client::{Permission, ZeebeClient};
 use consoled::domain::Timestamp;
-use consoled::storage::{ClusterProgress, ClusterStep, SigningKeyRecord, StoreError};
+use consoled::storage::{AuditFilter, ClusterProgress, ClusterStep, SigningKeyRecord, StoreError};
 
 use crate::{audit, new_cluster, on_every_backend, org, Backend};
 
@@ -360,6 +360,151 @@ async fn activity_is_newest_first(b: &Backend) {
     assert!(store.audit_events("nobody", 10).await.unwrap().is_empty());
 }
 
+/// The console's activity filters: each narrows the selection in the query, and the
+/// positions page through it.
+async fn activity_is_searched_by_filters(b: &Backend) {
+    let store = b.store.as_ref();
+    let a = org(store, "a").await;
+    let other = org(store, "b").await;
+    let record = |org_id: &str, actor: &str, kind: AuditType, entity: &str, id: &str, at| {
+        AuditEntry::new(
+            org_id,
+            actor,
+            kind,
+            entity,
+            id,
+            format!("Did 100% of {id}"),
+            Timestamp(at),
+        )
+    };
+    let records = [
+        record(
+            &a.id,
+            "ann@x.com",
+            AuditType::Create,
+            "cluster",
+            "Alpha_1",
+            1_000,
+        ),
+        record(
+            &a.id,
+            "bob@x.com",
+            AuditType::Delete,
+            "cluster",
+            "beta",
+            2_000,
+        ),
+        record(
+            &a.id,
+            "ann@x.com",
+            AuditType::Update,
+            "member",
+            "bob@x.com",
+            3_000,
+        ),
+        record(
+            &other.id,
+            "ann@x.com",
+            AuditType::Create,
+            "cluster",
+            "alpha",
+            1_500,
+        ),
+    ];
+    for (i, r) in records.iter().enumerate() {
+        let c = new_cluster(&r.org_id, &format!("c{i}"), 1);
+        store.insert_cluster(&c, r).await.unwrap();
+    }
+    let ids = |found: Vec<(i64, AuditEntry)>| -> Vec<String> {
+        found.into_iter().map(|(_, e)| e.entity_id).collect()
+    };
+    let search = |filter: AuditFilter| {
+        let org_id = a.id.clone();
+        async move { store.audit_search(&org_id, &filter, 10).await.unwrap() }
+    };
+    let all = search(AuditFilter::default()).await;
+    // The organization's own records only (its creation's record too), newest first.
+    assert_eq!(ids(all.clone())[..3], ["bob@x.com", "beta", "Alpha_1"]);
+    assert!(!ids(all.clone()).contains(&"alpha".to_string()));
+    let older = ids(all[2..].to_vec());
+    let cases = [
+        (
+            AuditFilter {
+                actor: Some("ann@x.com".into()),
+                ..Default::default()
+            },
+            vec!["bob@x.com", "Alpha_1"],
+        ),
+        (
+            AuditFilter {
+                audit_type: Some(AuditType::Delete),
+                ..Default::default()
+            },
+            vec!["beta"],
+        ),
+        (
+            AuditFilter {
+                entity: Some("member".into()),
+                ..Default::default()
+            },
+            vec!["bob@x.com"],
+        ),
+        // Case is ignored; `_` and `%` are literal.
+        (
+            AuditFilter {
+                text: Some("ALPHA_".into()),
+                ..Default::default()
+            },
+            vec!["Alpha_1"],
+        ),
+        (
+            AuditFilter {
+                text: Some("alpha%".into()),
+                ..Default::default()
+            },
+            vec![],
+        ),
+        (
+            AuditFilter {
+                text: Some("100% of b".into()),
+                ..Default::default()
+            },
+            vec!["bob@x.com", "beta"],
+        ),
+        (
+            AuditFilter {
+                from: Some(Timestamp(2_000)),
+                until: Some(Timestamp(3_000)),
+                ..Default::default()
+            },
+            vec!["beta"],
+        ),
+        (
+            AuditFilter {
+                actor: Some("ann@x.com".into()),
+                entity: Some("cluster".into()),
+                ..Default::default()
+            },
+            vec!["Alpha_1"],
+        ),
+        (
+            AuditFilter {
+                before: Some(all[1].0),
+                ..Default::default()
+            },
+            older.iter().map(String::as_str).collect(),
+        ),
+    ];
+    for (filter, expected) in cases {
+        assert_eq!(ids(search(filter.clone()).await), expected, "{filter:?}");
+    }
+    let first = store
+        .audit_search(&a.id, &AuditFilter::default(), 1)
+        .await
+        .unwrap();
+    assert_eq!(ids(first), ["bob@x.com"]);
+}
+
 #[tokio::test]
 async fn organizations_and_api_clients_round_trip() {
     on_every_backend!(organizations_and_api_clients);
@@ -388,6 +533,11 @@ async fn one_signing_key_under_concurrent_starts() {
 #[tokio::test]
 async fn activity_newest_first() {
     on_every_backend!(activity_is_newest_first);
+}
+
+#[tokio::test]
+async fn activity_is_searched_by_filters_on_every_backend() {
+    on_every_backend!(activity_is_searched_by_filters);
 }
 
 #[tokio::test]

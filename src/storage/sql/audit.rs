@@ -20,6 +20,71 @@ impl crate::storage::AuditStore for Backend {
         .db()?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
+
+    async fn audit_search(
+        &self,
+        org_id: &str,
+        filter: &crate::storage::AuditFilter,
+        limit: i64,
+    ) -> StoreResult<Vec<(i64, AuditEntry)>> {
+        let mut query = sqlx::QueryBuilder::<Db>::new(
+            "SELECT seq, id, org_id, ts, service, audit_type, audit, entity, entity_id, \
+             entity_attribute, value_from, value_to, parent_entity, parent_entity_id, user_id \
+             FROM audit_events WHERE org_id = ",
+        );
+        query.push_bind(org_id);
+        if let Some(actor) = &filter.actor {
+            query.push(" AND user_id = ").push_bind(actor);
+        }
+        if let Some(kind) = filter.audit_type {
+            query.push(" AND audit_type = ").push_bind(kind.code());
+        }
+        if let Some(entity) = &filter.entity {
+            query.push(" AND entity = ").push_bind(entity);
+        }
+        if let Some(text) = &filter.text {
+            // LIKE with its wildcards escaped, so the text is matched as typed; both sides
+            // lower-cased (SQLite's LOWER changes ASCII letters only).
+            let pattern = format!("%{}%", like_escaped(&text.to_lowercase()));
+            query
+                .push(" AND (LOWER(audit) LIKE ")
+                .push_bind(pattern.clone())
+                .push(" ESCAPE '\\' OR LOWER(entity_id) LIKE ")
+                .push_bind(pattern)
+                .push(" ESCAPE '\\')");
+        }
+        if let Some(from) = filter.from {
+            query.push(" AND ts >= ").push_bind(from.millis());
+        }
+        if let Some(until) = filter.until {
+            query.push(" AND ts < ").push_bind(until.millis());
+        }
+        if let Some(before) = filter.before {
+            query.push(" AND seq < ").push_bind(before);
+        }
+        query.push(" ORDER BY seq DESC LIMIT ").push_bind(limit);
+        let rows: Vec<PositionedAuditRow> = query
+            .build_query_as()
+            .fetch_all(self.reader())
+            .await
+            .db()?;
+        Ok(rows.into_iter().map(|r| (r.seq, r.row.into())).collect())
+    }
+}
+
+/// An activity record with its position in the trail.
+#[derive(FromRow)]
+struct PositionedAuditRow {
+    seq: i64,
+    #[sqlx(flatten)]
+    row: AuditRow,
+}
+
+/// `text` with LIKE's wildcards and its escape character escaped (by `\`).
+fn like_escaped(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 impl Backend {

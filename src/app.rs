@@ -26,6 +26,7 @@ use crate::reconciler::driver::SimulatedDriver;
 use crate::reconciler::exec::{AuthSettings, ExecDriver};
 use crate::reconciler::{DriverKind, Reconciler};
 use crate::serve::{self, ConnectionLimits};
+use crate::storage::changes::Change;
 
 /// Memory for cached response bodies.
 const READ_CACHE_BYTES: usize = 16 * 1024 * 1024;
@@ -258,10 +259,20 @@ impl Application {
                 .await
         });
 
+        let keys_changed = Arc::new(Notify::new());
+        let changes_task = self.state.store.changes().map(|changes| {
+            tokio::spawn(apply_changes(
+                self.state.clone(),
+                changes,
+                keys_changed.clone(),
+                stop_rx.clone(),
+            ))
+        });
         let refresher_task = tokio::spawn(refresh_keys(
             self.state.clone(),
             self.key_refresh_interval,
             self.retired_key_grace,
+            keys_changed,
             stop_rx.clone(),
         ));
 
@@ -285,6 +296,9 @@ impl Application {
         server_task.await?;
         let _ = reconciler_task.await;
         let _ = refresher_task.await;
+        if let Some(changes) = changes_task {
+            let _ = changes.await;
+        }
         if let Some(probes) = probes_task {
             let _ = probes.await;
         }
@@ -299,12 +313,14 @@ async fn refresh_keys(
     state: AppState,
     interval: Duration,
     retired_grace: Duration,
+    changed: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
         tokio::select! {
             _ = stop.wait_for(|stopped| *stopped) => return,
             _ = tokio::time::sleep(interval) => {}
+            _ = changed.notified() => {}
         }
         let records = match state.store.signing_keys().await {
             Ok(records) => records,
@@ -322,6 +338,35 @@ async fn refresh_keys(
                 }
             }
             Err(e) => tracing::warn!(error = %e, "signing keys could not be loaded"),
+        }
+    }
+}
+
+/// Drops what other replicas changed (PostgreSQL's change feed, `storage::changes`): an
+/// organization's cached reads, a client's revocation state, and reloads the signing keys
+/// at once. Missed changes (a resynchronised listener, a backlog) drop everything.
+async fn apply_changes(
+    state: AppState,
+    mut changes: tokio::sync::broadcast::Receiver<Change>,
+    keys_changed: Arc<Notify>,
+    mut stop: watch::Receiver<bool>,
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        let change = tokio::select! {
+            _ = stop.wait_for(|stopped| *stopped) => return,
+            change = changes.recv() => change,
+        };
+        match change {
+            Ok(Change::Org(org)) => state.read_cache.forget_org(&org),
+            Ok(Change::Client(client)) => state.tokens.forget_client(&client),
+            Ok(Change::SigningKeys) => keys_changed.notify_one(),
+            Ok(Change::Resync) | Err(RecvError::Lagged(_)) => {
+                state.read_cache.clear();
+                state.tokens.forget_all_clients();
+                keys_changed.notify_one();
+            }
+            Err(RecvError::Closed) => return,
         }
     }
 }

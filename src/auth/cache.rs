@@ -205,6 +205,11 @@ impl ClientStates {
         entries.insert(client_id.to_string(), (state, read_at));
     }
 
+    /// Forgets every client.
+    pub fn clear(&self) {
+        self.entries.lock().expect("client cache poisoned").clear();
+    }
+
     /// Forgets a client at once (a change made by this process).
     pub fn forget(&self, client_id: &str) {
         self.entries

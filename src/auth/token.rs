@@ -374,6 +374,11 @@ impl TokenService {
         self.clients.forget(client_id);
     }
 
+    /// Forgets every client's state (changes made elsewhere may have been missed).
+    pub fn forget_all_clients(&self) {
+        self.clients.clear();
+    }
+
     /// How long a Console API client's state may be relied on after a change elsewhere.
     pub fn client_state_ttl(&self) -> Duration {
         self.clients.ttl()

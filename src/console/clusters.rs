@@ -109,7 +109,7 @@ async fn rows(state: &AppState, org_id: &str) -> ApiResult<Vec<ClusterRow>> {
 
 /// The table's rows as HTML, from the read cache.
 async fn rows_html(state: &AppState, org_id: &str) -> ApiResult<Bytes> {
-    cached_bytes(state, &format!("console-rows/{org_id}"), async {
+    cached_bytes(state, org_id, &format!("console-rows/{org_id}"), async {
         let clusters = rows(state, org_id).await?;
         let html = ClusterRows { clusters }
             .render()
@@ -121,7 +121,7 @@ async fn rows_html(state: &AppState, org_id: &str) -> ApiResult<Bytes> {
 
 /// The live data as JSON, from the read cache.
 async fn rows_json(state: &AppState, org_id: &str) -> ApiResult<Bytes> {
-    cached_bytes(state, &format!("console-status/{org_id}"), async {
+    cached_bytes(state, org_id, &format!("console-status/{org_id}"), async {
         let clusters = rows(state, org_id).await?;
         let body = serde_json::to_vec(&ClustersData { clusters }).map_err(ApiError::internal)?;
         Ok(Bytes::from(body))

@@ -273,7 +273,7 @@ pub fn cluster_response(
 async fn list_clusters(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
     caller.require(Scope::GetClusters)?;
     let key = format!("list/{}", caller.org_id());
-    cached_json(&state, &key, async {
+    cached_json(&state, caller.org_id(), &key, async {
         let clusters = state.store.clusters(caller.org_id()).await?;
         // One query for every cluster's reported endpoints, not one per cluster.
         let reports = if state.settings.driver_reports {
@@ -314,7 +314,7 @@ async fn get_cluster(
 ) -> ApiResult<Response> {
     caller.require(Scope::GetClusters)?;
     let key = format!("cluster/{}/{}", caller.org_id(), cluster_id);
-    cached_json(&state, &key, async {
+    cached_json(&state, caller.org_id(), &key, async {
         let cluster = load_cluster(&state, &caller, &cluster_id).await?;
         let endpoints = driver_endpoints(&state, &cluster).await?;
         Ok(cluster_response(&state, cluster, endpoints.as_ref()))

@@ -42,6 +42,11 @@ pub(crate) trait SqlBackend: Send + Sync + 'static {
     /// `HealthStore::write_epoch`.
     fn write_epoch(&self) -> Option<u64>;
 
+    /// What other processes commit; see `HealthStore::changes`.
+    fn changes(&self) -> Option<tokio::sync::broadcast::Receiver<super::changes::Change>> {
+        None
+    }
+
     /// Appended to a `SELECT` in a write transaction to lock the rows it finds until the
     /// transaction ends (`FOR UPDATE`), where the transaction alone does not.
     const LOCK_ROWS: &'static str;

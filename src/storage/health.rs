@@ -6,8 +6,15 @@ use super::StoreResult;
 pub trait HealthStore: Send + Sync + 'static {
     /// Succeeds when the database answers and every migration this build knows is applied.
     async fn check_ready(&self) -> StoreResult<()>;
-    /// A counter that changes with every write committed through this store, when this
-    /// process sees every write that matters (SQLite: one server per database file); None
-    /// when other processes write too (PostgreSQL replicas), so reads must not be cached.
+    /// A counter that changes with every write committed through this store; None when
+    /// this process cannot know what others wrote (PostgreSQL while its change listener is
+    /// down), so reads must not be cached. On SQLite one server owns the database file; on
+    /// PostgreSQL the other replicas' writes arrive through [`HealthStore::changes`].
     fn write_epoch(&self) -> Option<u64>;
+
+    /// What other processes commit, as it happens (PostgreSQL); None where no other
+    /// process writes (SQLite).
+    fn changes(&self) -> Option<tokio::sync::broadcast::Receiver<crate::storage::changes::Change>> {
+        None
+    }
 }

@@ -81,6 +81,7 @@ resources! {
 }
 
 mod backend;
+pub mod changes;
 pub mod copy;
 mod installation;
 mod postgres;

@@ -1,10 +1,14 @@
 //! The PostgreSQL backend, for several replicas on one database. Commits are durable
 //! under PostgreSQL's own settings (`synchronous_commit`, replication).
 
+use std::sync::Arc;
+
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
+use tokio::sync::broadcast;
 
 use super::backend::SqlBackend;
+use super::changes::{self, Change, ChangeFeed};
 use super::{PoolSettings, ResultExt, StoreResult};
 use crate::domain::audit::AuditEntry;
 use crate::domain::cluster::Cluster;
@@ -13,6 +17,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 
 pub struct PgStore {
     pool: PgPool,
+    /// What the other replicas commit; see `changes`.
+    feed: Arc<ChangeFeed>,
 }
 
 impl PgStore {
@@ -25,7 +31,9 @@ impl PgStore {
             .connect(url)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(PgStore { pool })
+        let feed = Arc::new(ChangeFeed::new());
+        tokio::spawn(changes::listen(pool.clone(), Arc::downgrade(&feed)));
+        Ok(PgStore { pool, feed })
     }
 }
 
@@ -50,7 +58,10 @@ impl SqlBackend for PgStore {
     }
 
     async fn commit(&self, tx: Transaction<'static, Postgres>) -> StoreResult<()> {
-        tx.commit().await.db()
+        let committed = tx.commit().await.db();
+        // Also after a failed commit: whether it happened is unknown.
+        self.feed.committed_here();
+        committed
     }
 
     /// PostgreSQL takes concurrent writers and groups their syncs itself.
@@ -60,9 +71,14 @@ impl SqlBackend for PgStore {
         self.commit(tx).await
     }
 
-    /// Other replicas write too, so no local count can tell whether a read is current.
+    /// Moves with this process's commits and with every resynchronisation of the change
+    /// listener; unknown while the listener is down, so that nothing is cached then.
     fn write_epoch(&self) -> Option<u64> {
-        None
+        self.feed.epoch()
+    }
+
+    fn changes(&self) -> Option<broadcast::Receiver<Change>> {
+        Some(self.feed.subscribe())
     }
 
     /// Concurrent writers on any replica wait for the row until the transaction ends.

@@ -33,6 +33,7 @@ mod outage;
 mod rate_limits;
 mod reconciler;
 mod reference;
+mod replica_caches;
 mod replicas;
 mod resource_limits;
 mod restart;

@@ -23,4 +23,8 @@ impl crate::storage::HealthStore for Backend {
     fn write_epoch(&self) -> Option<u64> {
         <Backend as SqlBackend>::write_epoch(self)
     }
+
+    fn changes(&self) -> Option<tokio::sync::broadcast::Receiver<crate::storage::changes::Change>> {
+        <Backend as SqlBackend>::changes(self)
+    }
 }

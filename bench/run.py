@@ -176,11 +176,16 @@ class ConsoleSession:
 
 
 class Consoled:
-    def __init__(self, binary, extra_args=(), name="consoled"):
+    def __init__(self, binary, extra_args=(), name="consoled", database_url=None):
         self.dir = tempfile.mkdtemp(prefix=f"bench-{name}-")
         self.port = free_port()
         self.binary = binary
-        env = dict(os.environ,
+        database = {}
+        if database_url:
+            # Replicas of one installation: one database, one issuer.
+            database = {"CONSOLED_DATABASE_URL": database_url,
+                        "CONSOLED_PUBLIC_URL": "http://consoled.bench.test"}
+        env = dict(os.environ, **database,
                    CONSOLED_DATA_DIR=self.dir,
                    CONSOLED_MASTER_KEY=MASTER_KEY,
                    CONSOLED_BOOTSTRAP_CLIENT_ID=CLIENT_ID,
@@ -209,9 +214,9 @@ class Consoled:
             "planTypeId": params["clusterPlanTypes"][1]["uuid"],
         }
 
-    def cli(self, *args):
-        out = subprocess.run([self.binary, *args], env=self.env, check=True,
-                             capture_output=True, text=True).stdout
+    def cli(self, *args, env=None):
+        out = subprocess.run([self.binary, *args], env=dict(self.env, **(env or {})),
+                             check=True, capture_output=True, text=True).stdout
         return json.loads(out)
 
     def other_org_token(self):
@@ -354,6 +359,9 @@ def main():
                         help="tiny durations and counts, debug build, no Prism: checks the suite runs")
     parser.add_argument("--seconds", type=float, default=None, help="duration of each load run")
     parser.add_argument("--no-prism", action="store_true", help="skip the Prism comparison")
+    parser.add_argument("--postgres", default=os.environ.get("CONSOLED_TEST_POSTGRES_URL"),
+                        help="a PostgreSQL URL with the right to create databases: adds the "
+                             "scale-out scenarios (default: $CONSOLED_TEST_POSTGRES_URL)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.json"))
     args = parser.parse_args()
 
@@ -501,6 +509,10 @@ def main():
                         "pair_ratios": [round(pair[0], 3) for pair in pairs],
                         "first_run_100": single_100})
 
+        if args.postgres:
+            results.extend(postgres_scenarios(args.postgres, consoled_bin, baseline_bin, bare,
+                                              servers, seconds, smoke, listed))
+
         peak = main_server.peak_rss_mib()
         results.append({"scenario": f"peak RSS over the suite ({stored} clusters stored)",
                         "peak_rss_mib": round(peak, 1), "target": "<= 100 MiB",
@@ -521,10 +533,158 @@ def main():
     log(f"wrote {out}")
 
 
+def fresh_postgres_database(admin_url):
+    """A new empty database on the server of `admin_url`; its URL."""
+    name = f"consoled_bench_{os.getpid()}_{int(time.time() * 1000)}"
+    subprocess.run(["psql", admin_url, "-q", "-c", f"CREATE DATABASE {name}"], check=True,
+                   capture_output=True)
+    parts = urllib.parse.urlsplit(admin_url)
+    return urllib.parse.urlunsplit(parts._replace(path="/" + name))
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def propagation(a, b, token, cluster_id, rounds):
+    """A write acknowledged by replica A, then how long until replica B's read shows it."""
+    conn_a = http.client.HTTPConnection("127.0.0.1", a.port, timeout=30)
+    conn_b = http.client.HTTPConnection("127.0.0.1", b.port, timeout=30)
+    auth = {"Authorization": f"Bearer {token}"}
+    times = []
+    for i in range(rounds):
+        name = f"propagated-{i}"
+        conn_a.request("PATCH", f"/clusters/{cluster_id}", json.dumps({"name": name}),
+                       dict(auth, **{"Content-Type": "application/json"}))
+        response = conn_a.getresponse()
+        response.read()
+        if response.status >= 400:
+            raise RuntimeError(f"rename on A: {response.status}")
+        acknowledged = time.perf_counter()
+        while True:
+            conn_b.request("GET", f"/clusters/{cluster_id}", headers=auth)
+            body = conn_b.getresponse().read()
+            if json.loads(body)["name"] == name:
+                break
+            if time.perf_counter() - acknowledged > 30:
+                raise RuntimeError("B never showed the write")
+        times.append((time.perf_counter() - acknowledged) * 1000)
+    return times
+
+
+def revocation(a, b, rounds):
+    """A Console API client rotated with the CLI, then how long until replica B refuses a
+    token issued before the rotation (B had the client's state cached)."""
+    created = a.cli("api-clients", "create", "--name", "bench-revoked", "--scopes", "all",
+                    "--json")
+    client_id, secret = created["clientId"], created["clientSecret"]
+    conn_b = http.client.HTTPConnection("127.0.0.1", b.port, timeout=30)
+    times = []
+    for _ in range(rounds):
+        old = a.api.token(client_id, secret)
+        conn_b.request("GET", "/clusters/parameters", headers={"Authorization": f"Bearer {old}"})
+        response = conn_b.getresponse()
+        response.read()
+        if response.status != 200:
+            raise RuntimeError(f"B refused a fresh token: {response.status}")
+        rotated = a.cli("api-clients", "rotate", client_id, "--json",
+                        env={"CONSOLED_STATE_CACHE_TTL": "0s"})
+        secret = rotated["clientSecret"]
+        done = time.perf_counter()
+        while True:
+            conn_b.request("GET", "/clusters/parameters",
+                           headers={"Authorization": f"Bearer {old}"})
+            response = conn_b.getresponse()
+            response.read()
+            if response.status == 401:
+                break
+            if time.perf_counter() - done > 30:
+                raise RuntimeError("B kept accepting the old token")
+        times.append((time.perf_counter() - done) * 1000)
+    return times
+
+
+def postgres_scenarios(admin_url, consoled_bin, baseline_bin, bare, servers, seconds, smoke,
+                       listed):
+    """The scale-out mode: two replicas on one PostgreSQL database, each scenario with its
+    reference in the same run."""
+    results = []
+    url = fresh_postgres_database(admin_url)
+    a = Consoled(str(consoled_bin), name="pg-a", database_url=url)
+    servers.append(a)
+    b = Consoled(str(consoled_bin), name="pg-b", database_url=url)
+    servers.append(b)
+    token = a.token
+    ids = a.create_clusters(token, 20 if smoke else 100)
+    one = ids[0]
+
+    body = fetch(a.port, f"/clusters/{one}", token)
+    ref = bare(body)
+    ours = wrk(a.port, f"/clusters/{one}", seconds, token=token)
+    theirs = wrk(ref.port, f"/clusters/{one}", seconds)
+    results.append(scenario("PostgreSQL: GET /clusters/{uuid}", ours, theirs, 0.5,
+                            "bare axum"))
+
+    a.create_clusters(token, listed - len(ids))
+    body = fetch(a.port, "/clusters", token)
+    ref = bare(body)
+    ours = wrk(a.port, "/clusters", seconds, token=token)
+    theirs = wrk(ref.port, "/clusters", seconds)
+    results.append(scenario(f"PostgreSQL: GET /clusters ({listed} clusters)", ours, theirs,
+                            0.5, "bare axum", {"body_bytes": len(body)}))
+
+    fields = {"grant_type": "client_credentials", "client_id": CLIENT_ID,
+              "client_secret": CLIENT_SECRET, "audience": "api.cloud.camunda.io"}
+    form = urllib.parse.urlencode(fields)
+    body = fetch(a.port, "/oauth/token", None, method="POST", form=fields)
+    ref = bare(body)
+    ours = wrk(a.port, "/oauth/token", seconds, method="POST", body=form,
+               content_type="application/x-www-form-urlencoded")
+    theirs = wrk(ref.port, "/oauth/token", seconds, method="POST", body=form,
+                 content_type="application/x-www-form-urlencoded")
+    results.append(scenario("PostgreSQL: POST /oauth/token (form)", ours, theirs, 0.1,
+                            "bare axum answering the POST"))
+
+    rounds = 20 if smoke else 300
+    times = propagation(a, b, token, one, rounds)
+    p50, p99 = percentile(times, 50), percentile(times, 99)
+    log(f"propagation A -> B: p50 {p50:.2f} ms, p99 {p99:.2f} ms over {rounds} writes")
+    results.append({"scenario": f"PostgreSQL: propagation, write on A to read on B ({rounds} writes)",
+                    "p50_ms": round(p50, 2), "p99_ms": round(p99, 2), "target": "p99 <= 50 ms",
+                    "passed": p99 <= 50})
+    rounds = 5 if smoke else 50
+    times = revocation(a, b, rounds)
+    p50, p99 = percentile(times, 50), percentile(times, 99)
+    log(f"revocation on B: p50 {p50:.2f} ms, p99 {p99:.2f} ms over {rounds} rotations")
+    results.append({"scenario": f"PostgreSQL: revocation, rotated on A to refused on B ({rounds} rotations)",
+                    "p50_ms": round(p50, 2), "p99_ms": round(p99, 2), "target": "p99 <= 50 ms",
+                    "passed": p99 <= 50})
+
+    # Creates, on a database of their own, against raw inserts on the same server.
+    create_url = fresh_postgres_database(admin_url)
+    creator = Consoled(str(consoled_bin), name="pg-create", database_url=create_url)
+    servers.append(creator)
+    create = json.dumps(dict(creator.create_body, name="bench-create"))
+    ours = wrk(creator.port, "/clusters", seconds, method="POST", body=create,
+               token=creator.token)
+    baseline_url = fresh_postgres_database(admin_url)
+    out = subprocess.run([str(baseline_bin), baseline_url, str(seconds), str(CONNECTIONS)],
+                         capture_output=True, text=True, check=True).stdout
+    theirs = {"rps": json.loads(out)["inserts_per_second"]}
+    results.append(scenario("PostgreSQL: POST /clusters", ours, theirs, 0.5,
+                            "raw INSERT transactions, same server and synchronous_commit"))
+    return results
+
+
 def print_table(report):
     print("| scenario | consoled req/s | reference req/s | ratio | target | p50 ms | p99 ms | ok |")
     print("| --- | ---: | ---: | ---: | --- | ---: | ---: | --- |")
     for r in report["results"]:
+        if "consoled" not in r and "p99_ms" in r:
+            print(f"| {r['scenario']} | | | | {r['target']} | {r['p50_ms']:.2f} | "
+                  f"{r['p99_ms']:.2f} | {'yes' if r['passed'] else 'NO'} |")
+            continue
         if "peak_rss_mib" in r:
             print(f"| {r['scenario']} | | | {r['peak_rss_mib']} MiB | {r['target']} | | | "
                   f"{'yes' if r['passed'] else 'NO'} |")

@@ -410,10 +410,11 @@ async fn wake_and_upgrade_from_the_cluster_page() {
 
 #[tokio::test]
 async fn suspend_from_the_cluster_page_then_wake() {
-    let app = TestApp::spawn().await;
+    // Slow provisioning, so the cluster is still Creating when the page is first read.
+    let app = TestApp::spawn_with(&["--provision-delay", "3s"]).await;
     let token = app.admin_token().await;
-    let id = app.create_cluster(&token, "sleepy").await;
     let (engineer, csrf) = member(&app, "ops@example.com", "operationsengineer").await;
+    let id = app.create_cluster(&token, "sleepy").await;
     let page = format!("/console/clusters/{id}");
 
     // Not Healthy yet: the form is there for the script to show, hidden; posting is refused

@@ -83,6 +83,7 @@ resources! {
 mod backend;
 pub mod changes;
 pub mod copy;
+mod group_commit;
 mod installation;
 mod postgres;
 mod rows;

@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 
 use super::backend::SqlBackend;
 use super::changes::{self, Change, ChangeFeed};
+use super::group_commit::{self, GroupWriter, PendingCreate};
 use super::{PoolSettings, ResultExt, StoreResult};
 use crate::domain::audit::AuditEntry;
 use crate::domain::cluster::Cluster;
@@ -19,6 +20,8 @@ pub struct PgStore {
     pool: PgPool,
     /// What the other replicas commit; see `changes`.
     feed: Arc<ChangeFeed>,
+    /// Cluster creates waiting for the group commit; see `group_commit`.
+    creates: mpsc::UnboundedSender<PendingCreate>,
 }
 
 impl PgStore {
@@ -33,7 +36,15 @@ impl PgStore {
         MIGRATOR.run(&pool).await?;
         let feed = Arc::new(ChangeFeed::new());
         tokio::spawn(changes::listen(pool.clone(), Arc::downgrade(&feed)));
-        Ok(PgStore { pool, feed })
+        let creates = group_commit::start(GroupOnPostgres {
+            pool: pool.clone(),
+            feed: feed.clone(),
+        });
+        Ok(PgStore {
+            pool,
+            feed,
+            creates,
+        })
     }
 }
 
@@ -64,11 +75,9 @@ impl SqlBackend for PgStore {
         committed
     }
 
-    /// PostgreSQL takes concurrent writers and groups their syncs itself.
+    /// Hands the create to the group commit and waits for the commit that holds it.
     async fn insert_cluster_durably(&self, c: &Cluster, audit: &AuditEntry) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
-        PgStore::insert_new_clusters(&mut tx, &[(c, audit)]).await?;
-        self.commit(tx).await
+        group_commit::create(&self.creates, c, audit).await
     }
 
     /// Moves with this process's commits and with every resynchronisation of the change
@@ -107,6 +116,22 @@ impl SqlBackend for PgStore {
         "SELECT column_name::text, data_type::text FROM information_schema.columns \
          WHERE table_schema = current_schema() AND table_name = $1 \
          ORDER BY ordinal_position";
+}
+
+/// The group commit's writes: one transaction of the pool per group.
+struct GroupOnPostgres {
+    pool: PgPool,
+    feed: Arc<ChangeFeed>,
+}
+
+impl GroupWriter for GroupOnPostgres {
+    async fn write(&self, group: &[(&Cluster, &AuditEntry)]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.db()?;
+        PgStore::insert_new_clusters(&mut tx, group).await?;
+        let committed = tx.commit().await.db();
+        self.feed.committed_here();
+        committed
+    }
 }
 
 shared_queries!(PgStore);

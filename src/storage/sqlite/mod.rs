@@ -12,16 +12,13 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{Sqlite, Transaction};
-use tokio::sync::{mpsc, oneshot};
-
-use group_commit::PendingCreate;
+use tokio::sync::mpsc;
 
 use super::backend::SqlBackend;
-use super::{PoolSettings, ResultExt, SqliteDurability, StoreError, StoreResult};
+use super::group_commit::{self, GroupWriter, PendingCreate};
+use super::{PoolSettings, ResultExt, SqliteDurability, StoreResult};
 use crate::domain::audit::AuditEntry;
 use crate::domain::cluster::Cluster;
-
-mod group_commit;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -54,8 +51,10 @@ impl SqliteStore {
             .connect_with(options.read_only(true))
             .await?;
         let commits = Arc::new(AtomicU64::new(0));
-        let (creates, queue) = mpsc::unbounded_channel();
-        tokio::spawn(group_commit::run(writer.clone(), commits.clone(), queue));
+        let creates = group_commit::start(GroupOnSqlite {
+            writer: writer.clone(),
+            commits: commits.clone(),
+        });
         Ok(SqliteStore {
             writer,
             reader,
@@ -93,15 +92,7 @@ impl SqlBackend for SqliteStore {
 
     /// Hands the create to the group commit and waits for the commit that holds it.
     async fn insert_cluster_durably(&self, c: &Cluster, audit: &AuditEntry) -> StoreResult<()> {
-        let (done, committed) = oneshot::channel();
-        let pending = PendingCreate {
-            cluster: c.clone(),
-            audit: audit.clone(),
-            done,
-        };
-        let stopped = || StoreError::Unavailable(sqlx::Error::PoolClosed);
-        self.creates.send(pending).map_err(|_| stopped())?;
-        committed.await.map_err(|_| stopped())?
+        group_commit::create(&self.creates, c, audit).await
     }
 
     fn write_epoch(&self) -> Option<u64> {
@@ -166,6 +157,20 @@ async fn commit_counted(tx: Transaction<'static, Sqlite>, commits: &AtomicU64) -
     let result = tx.commit().await.db();
     commits.fetch_add(1, Ordering::Release);
     result
+}
+
+/// The group commit's writes: on the one writer connection, counted like every commit.
+struct GroupOnSqlite {
+    writer: SqlitePool,
+    commits: Arc<AtomicU64>,
+}
+
+impl GroupWriter for GroupOnSqlite {
+    async fn write(&self, group: &[(&Cluster, &AuditEntry)]) -> StoreResult<()> {
+        let mut tx = begin_immediate(&self.writer).await?;
+        SqliteStore::insert_new_clusters(&mut tx, group).await?;
+        commit_counted(tx, &self.commits).await
+    }
 }
 
 shared_queries!(SqliteStore);

@@ -1,18 +1,15 @@
-//! Group commit for the SQLite backend's cluster creates.
+//! Group commit for cluster creates, on both backends.
 //!
-//! SQLite has one writer, and at the default durability every commit waits for the disk.
-//! Creates that arrive while a commit is under way queue here and are written together by
-//! the next transaction, so a burst of N creates costs a handful of syncs instead of N.
-//! Every caller is answered only after the commit that holds its rows, so an acknowledged
-//! create is exactly as durable as before.
+//! SQLite has one writer, and at the default durability every commit waits for the disk;
+//! on PostgreSQL every transaction is several round trips and its commit serializes with
+//! the others' change notifications. Creates that arrive while a commit is under way queue
+//! here and are written together by the next transaction (one multi-row insert for the
+//! clusters, one for their activity records, one commit), so a burst of N creates costs a
+//! handful of commits instead of N. Every caller is answered only after the commit that
+//! holds its rows, so an acknowledged create is exactly as durable as before.
 
-use std::sync::atomic::AtomicU64;
-use std::sync::Arc;
-
-use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{begin_immediate, commit_counted, SqliteStore};
 use crate::domain::audit::AuditEntry;
 use crate::domain::cluster::Cluster;
 use crate::storage::{StoreError, StoreResult};
@@ -21,21 +18,49 @@ use crate::storage::{StoreError, StoreResult};
 /// SQLite's limit on parameters per statement).
 const MAX_GROUP: usize = 128;
 
-pub(super) struct PendingCreate {
+pub(crate) struct PendingCreate {
     pub cluster: Cluster,
     pub audit: AuditEntry,
     pub done: oneshot::Sender<StoreResult<()>>,
 }
 
+/// Writes a group of new clusters with their activity records in one transaction.
+pub(crate) trait GroupWriter: Send + Sync + 'static {
+    fn write(
+        &self,
+        group: &[(&Cluster, &AuditEntry)],
+    ) -> impl std::future::Future<Output = StoreResult<()>> + Send;
+}
+
+/// The queue a store sends its creates to, and the task that writes them.
+pub(crate) fn start(writer: impl GroupWriter) -> mpsc::UnboundedSender<PendingCreate> {
+    let (creates, queue) = mpsc::unbounded_channel();
+    tokio::spawn(run(writer, queue));
+    creates
+}
+
+/// Queues a create and waits for the commit that holds it.
+pub(crate) async fn create(
+    queue: &mpsc::UnboundedSender<PendingCreate>,
+    cluster: &Cluster,
+    audit: &AuditEntry,
+) -> StoreResult<()> {
+    let (done, committed) = oneshot::channel();
+    let pending = PendingCreate {
+        cluster: cluster.clone(),
+        audit: audit.clone(),
+        done,
+    };
+    let stopped = || StoreError::Unavailable(sqlx::Error::PoolClosed);
+    queue.send(pending).map_err(|_| stopped())?;
+    committed.await.map_err(|_| stopped())?
+}
+
 /// Writes queued creates until every sender is gone (the store was dropped).
-pub(super) async fn run(
-    writer: SqlitePool,
-    commits: Arc<AtomicU64>,
-    mut queue: mpsc::UnboundedReceiver<PendingCreate>,
-) {
+async fn run(writer: impl GroupWriter, mut queue: mpsc::UnboundedReceiver<PendingCreate>) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     while queue.recv_many(&mut group, MAX_GROUP).await > 0 {
-        match write(&writer, &commits, &group).await {
+        match write(&writer, &group).await {
             // A caller that went away (its connection closed) still has its create.
             Ok(()) => group.drain(..).for_each(|pending| {
                 let _ = pending.done.send(Ok(()));
@@ -47,7 +72,7 @@ pub(super) async fn run(
             // create is tried alone and answered with its own outcome.
             Err(e) if breaks_a_constraint(&e) => {
                 for pending in group.drain(..) {
-                    let alone = write(&writer, &commits, std::slice::from_ref(&pending)).await;
+                    let alone = write(&writer, std::slice::from_ref(&pending)).await;
                     let _ = pending.done.send(alone);
                 }
             }
@@ -83,16 +108,10 @@ fn shared_failure(e: &StoreError) -> StoreError {
     }
 }
 
-async fn write(
-    writer: &SqlitePool,
-    commits: &AtomicU64,
-    group: &[PendingCreate],
-) -> StoreResult<()> {
+async fn write(writer: &impl GroupWriter, group: &[PendingCreate]) -> StoreResult<()> {
     let created: Vec<(&Cluster, &AuditEntry)> = group
         .iter()
         .map(|pending| (&pending.cluster, &pending.audit))
         .collect();
-    let mut tx = begin_immediate(writer).await?;
-    SqliteStore::insert_new_clusters(&mut tx, &created).await?;
-    commit_counted(tx, commits).await
+    writer.write(&created).await
 }

@@ -312,3 +312,53 @@ async fn a_lost_listener_reads_from_the_database_until_it_reconnects() {
     assert!(response.status().is_success());
     until_named(&http, &b.base, &id, &token, "through-a").await;
 }
+
+#[tokio::test]
+async fn a_replica_killed_during_a_burst_of_writes_leaves_no_stale_entry_on_another() {
+    let Some((_url, pool, mut a, b)) = two_replicas().await else {
+        return;
+    };
+    let http = reqwest::Client::new();
+    let token = bootstrap_token(&http, &a.base).await;
+    let id = healthy_cluster(&http, &a.base, &token).await;
+    assert_eq!(cluster_name(&http, &b.base, &id, &token).await, "cached");
+
+    // Renames through A as fast as it answers; A is killed (SIGKILL) in the middle.
+    let burst = {
+        let (http, base, token, id) = (http.clone(), a.base.clone(), token.clone(), id.clone());
+        tokio::spawn(async move {
+            for i in 0.. {
+                let sent = http
+                    .patch(format!("{base}/clusters/{id}"))
+                    .bearer_auth(&token)
+                    .json(&json!({ "name": format!("burst-{i}") }))
+                    .send()
+                    .await;
+                if sent.is_err() {
+                    return i;
+                }
+            }
+            unreachable!()
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    a.child.start_kill().unwrap();
+    let _ = a.child.wait().await;
+    let renames = burst.await.unwrap();
+    assert!(renames > 5, "the burst wrote something ({renames})");
+
+    // B shows what the database holds, far within the TTL, in the document and the list.
+    let stored: String = sqlx::query_scalar("SELECT name FROM clusters WHERE id = $1")
+        .bind(&id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(stored.starts_with("burst-"), "{stored}");
+    until_named(&http, &b.base, &id, &token, &stored).await;
+    let list: Value = get(&http, &b.base, "/clusters", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list[0]["name"], stored.as_str());
+}

@@ -16,7 +16,7 @@ use crate::helpers::{
 const PUBLIC_URL: &str = "http://consoled.replicas.test";
 
 pub(crate) struct Replica {
-    child: Child,
+    pub(crate) child: Child,
     pub(crate) base: String,
 }
 

@@ -705,3 +705,70 @@ async fn an_unknown_console_address_is_a_404_page() {
         .unwrap()
         .starts_with("application/json"));
 }
+
+/// A browser signed in as the owner (`roles: None`) or as a member invited through the CLI
+/// with `roles`; with its CSRF token.
+pub(crate) async fn signed_in<'a>(
+    app: &'a TestApp,
+    email: &str,
+    roles: Option<&str>,
+) -> (Browser<'a>, String) {
+    match roles {
+        None => owner_with_password(app).await,
+        Some(roles) => {
+            let link = invite(app, email, roles).await;
+            let browser = Browser::new(app);
+            assert_eq!(
+                browser.set_password(&link, PASSWORD).await.status(),
+                StatusCode::SEE_OTHER
+            );
+        }
+    }
+    let browser = Browser::new(app);
+    browser.signed_in(email, PASSWORD).await;
+    let csrf = browser.csrf().await;
+    (browser, csrf)
+}
+
+/// Undoes the HTML escaping of a page's text.
+pub(crate) fn unescape(html: &str) -> String {
+    html.replace("&#39;", "'")
+        .replace("&#34;", "\"")
+        .replace("&#60;", "<")
+        .replace("&#62;", ">")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
+}
+
+/// The credentials file of a result page: its variables, in order.
+pub(crate) fn env_vars(html: &str) -> Vec<(String, String)> {
+    let start = html
+        .find("<pre data-copy data-download=")
+        .expect("the file's <pre>");
+    let body = &html[start..];
+    let body = &body[body.find('>').unwrap() + 1..body.find("</pre>").unwrap()];
+    unescape(body)
+        .lines()
+        .map(|line| {
+            let line = line.strip_prefix("export ").expect("export NAME='value'");
+            let (name, value) = line.split_once('=').unwrap();
+            let value = value
+                .strip_prefix('\'')
+                .unwrap()
+                .strip_suffix('\'')
+                .unwrap();
+            (name.to_string(), value.to_string())
+        })
+        .collect()
+}
+
+/// One variable of [`env_vars`].
+pub(crate) fn var<'v>(vars: &'v [(String, String)], name: &str) -> &'v str {
+    vars.iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_else(|| panic!("{name} in {vars:?}"))
+}

@@ -4,8 +4,7 @@
 
 use reqwest::StatusCode;
 
-use crate::console::{Browser, OWNER, PASSWORD};
-use crate::console_members::signed_in;
+use crate::console::{signed_in, Browser, OWNER, PASSWORD};
 use crate::helpers::*;
 
 /// The HTML as a browser reads its attributes (`&` in links is escaped).

@@ -8,67 +8,10 @@ use base64::Engine;
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 
-use crate::console::{invite, location, owner_with_password, Browser, OWNER, PASSWORD};
+use crate::console::{env_vars, location, signed_in, unescape, var, OWNER};
 use crate::helpers::*;
 
 const PATH: &str = "/console/api-clients";
-
-async fn signed_in<'a>(
-    app: &'a TestApp,
-    email: &str,
-    roles: Option<&str>,
-) -> (Browser<'a>, String) {
-    match roles {
-        None => owner_with_password(app).await,
-        Some(roles) => {
-            let link = invite(app, email, roles).await;
-            let browser = Browser::new(app);
-            assert_eq!(
-                browser.set_password(&link, PASSWORD).await.status(),
-                StatusCode::SEE_OTHER
-            );
-        }
-    }
-    let browser = Browser::new(app);
-    browser.signed_in(email, PASSWORD).await;
-    let csrf = browser.csrf().await;
-    (browser, csrf)
-}
-
-fn unescape(html: &str) -> String {
-    html.replace("&#39;", "'")
-        .replace("&#34;", "\"")
-        .replace("&quot;", "\"")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&#38;", "&")
-        .replace("&amp;", "&")
-}
-
-/// The file of environment variables of a result page, as (name, value) pairs.
-fn env_vars(html: &str) -> Vec<(String, String)> {
-    let start = html
-        .find("<pre data-copy data-download=")
-        .expect("the file's <pre>");
-    let body = &html[start..];
-    let body = &body[body.find('>').unwrap() + 1..body.find("</pre>").unwrap()];
-    unescape(body)
-        .lines()
-        .map(|line| {
-            let line = line.strip_prefix("export ").expect("export NAME='value'");
-            let (name, value) = line.split_once('=').unwrap();
-            let value = value.trim_matches('\'');
-            (name.to_string(), value.to_string())
-        })
-        .collect()
-}
-
-fn var<'v>(vars: &'v [(String, String)], name: &str) -> &'v str {
-    vars.iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_else(|| panic!("{name} in {vars:?}"))
-}
 
 /// A result page's credentials: (client id, secret), after checking what it must carry.
 async fn shown_once(app: &TestApp, response: Response) -> (String, String) {

@@ -6,32 +6,8 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::console::{invite, location, owner_with_password, Browser, OWNER, PASSWORD};
+use crate::console::{invite, location, owner_with_password, signed_in, Browser, OWNER, PASSWORD};
 use crate::helpers::*;
-
-/// A browser signed in as the owner (`roles: None`) or as a member invited through the CLI
-/// with `roles`; with its CSRF token.
-pub(crate) async fn signed_in<'a>(
-    app: &'a TestApp,
-    email: &str,
-    roles: Option<&str>,
-) -> (Browser<'a>, String) {
-    match roles {
-        None => owner_with_password(app).await,
-        Some(roles) => {
-            let link = invite(app, email, roles).await;
-            let browser = Browser::new(app);
-            assert_eq!(
-                browser.set_password(&link, PASSWORD).await.status(),
-                StatusCode::SEE_OTHER
-            );
-        }
-    }
-    let browser = Browser::new(app);
-    browser.signed_in(email, PASSWORD).await;
-    let csrf = browser.csrf().await;
-    (browser, csrf)
-}
 
 /// The one-time link of a link page, as a path of the test server.
 fn shown_link(html: &str, app: &TestApp) -> String {

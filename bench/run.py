@@ -509,7 +509,9 @@ def main():
                         "pair_ratios": [round(pair[0], 3) for pair in pairs],
                         "first_run_100": single_100})
 
-        if args.postgres:
+        if args.postgres and not shutil.which("psql"):
+            log("psql is not installed: the PostgreSQL scenarios are left out")
+        elif args.postgres:
             results.extend(postgres_scenarios(args.postgres, consoled_bin, baseline_bin, bare,
                                               servers, seconds, smoke, listed))
 

@@ -18,10 +18,8 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use serde::Deserialize;
 
-use super::cluster::refused;
-use super::session::SignedIn;
+use super::session::{allowed, refused, CsrfForm, SignedIn};
 use super::API_CLIENTS_PATH;
 use super::{forbidden_form, internal_error, message, not_allowed, page, Layout};
 use crate::domain::api_client::ApiClient;
@@ -88,13 +86,6 @@ struct ConfirmPage {
     bootstrap: bool,
     action: String,
     button: String,
-}
-
-/// What a signed-in form carries besides its fields: the CSRF token.
-#[derive(Debug, Default, Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
 }
 
 /// The create form: `csrf`, `name`, and one `scope` field per ticked box (repeated keys,
@@ -417,12 +408,7 @@ async fn checked_client(
     client_id: &str,
     form: Result<Form<CsrfForm>, FormRejection>,
 ) -> Result<ApiClient, Response> {
-    let Ok(Form(form)) = form else {
-        return Err(forbidden_form());
-    };
-    if let Some(refusal) = refused(signed_in, &form.csrf, Action::ManageApiClients) {
-        return Err(refusal);
-    }
+    allowed(signed_in, form, Action::ManageApiClients).map_err(|refusal| *refusal)?;
     own_client(state, signed_in, client_id).await
 }
 

@@ -16,8 +16,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use super::session::SignedIn;
-use super::{forbidden_form, internal_error, message, not_allowed, page, Layout, HOME_PATH};
+use super::session::{allowed, CarriesCsrf, SignedIn};
+use super::{internal_error, message, not_allowed, page, Layout, HOME_PATH};
 use crate::domain::cluster::{Cluster, ClusterDraft, ComponentStatus, StageLabel};
 use crate::domain::cluster_update::ClusterPatch;
 use crate::domain::permissions::{may, Action};
@@ -34,17 +34,6 @@ pub fn cluster_path(id: &str) -> String {
 
 pub(super) fn caller(signed_in: &SignedIn) -> Caller {
     Caller::console_member(&signed_in.member.org_id, &signed_in.member.email)
-}
-
-/// The checks of every form, in order: its CSRF token, then the role matrix.
-pub(super) fn refused(signed_in: &SignedIn, csrf: &str, action: Action) -> Option<Response> {
-    if !signed_in.csrf_matches(csrf) {
-        return Some(forbidden_form());
-    }
-    if !may(&signed_in.member.roles, action) {
-        return Some(not_allowed(action.as_str()));
-    }
-    None
 }
 
 pub(super) fn no_such_cluster() -> Response {
@@ -84,6 +73,12 @@ pub struct CreateForm {
     plan: String,
     #[serde(default)]
     stage_label: String,
+}
+
+impl CarriesCsrf for CreateForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
 }
 
 #[derive(Template)]
@@ -179,12 +174,10 @@ pub async fn create_cluster(
     signed_in: SignedIn,
     form: Result<Form<CreateForm>, FormRejection>,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        return forbidden_form();
+    let form = match allowed(&signed_in, form, Action::ManageClusters) {
+        Ok(form) => form,
+        Err(refusal) => return *refusal,
     };
-    if let Some(refusal) = refused(&signed_in, &form.csrf, Action::ManageClusters) {
-        return refusal;
-    }
     let again = |error: String| {
         page(
             StatusCode::BAD_REQUEST,
@@ -361,6 +354,12 @@ pub struct ActionForm {
     name: String,
 }
 
+impl CarriesCsrf for ActionForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// What an action's result becomes: back to the cluster's page (303) when it worked, the
 /// page with the message when the rules refused it.
 async fn after(
@@ -387,27 +386,13 @@ async fn after(
     }
 }
 
-/// Checks a form of a cluster's page; the form or the refusal.
-fn checked(
-    signed_in: &SignedIn,
-    form: Result<Form<ActionForm>, FormRejection>,
-) -> Result<ActionForm, Box<Response>> {
-    let Ok(Form(form)) = form else {
-        return Err(Box::new(forbidden_form()));
-    };
-    match refused(signed_in, &form.csrf, Action::ManageClusters) {
-        Some(refusal) => Err(Box::new(refusal)),
-        None => Ok(form),
-    }
-}
-
 pub async fn rename_cluster(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(cluster_id): Path<String>,
     form: Result<Form<ActionForm>, FormRejection>,
 ) -> Response {
-    let form = match checked(&signed_in, form) {
+    let form = match allowed(&signed_in, form, Action::ManageClusters) {
         Ok(form) => form,
         Err(refusal) => return *refusal,
     };
@@ -430,7 +415,7 @@ pub async fn upgrade_cluster(
     Path(cluster_id): Path<String>,
     form: Result<Form<ActionForm>, FormRejection>,
 ) -> Response {
-    if let Err(refusal) = checked(&signed_in, form) {
+    if let Err(refusal) = allowed(&signed_in, form, Action::ManageClusters) {
         return *refusal;
     }
     let result = lifecycle::upgrade(&state, &caller(&signed_in), &cluster_id)
@@ -445,7 +430,7 @@ pub async fn suspend_cluster(
     Path(cluster_id): Path<String>,
     form: Result<Form<ActionForm>, FormRejection>,
 ) -> Response {
-    if let Err(refusal) = checked(&signed_in, form) {
+    if let Err(refusal) = allowed(&signed_in, form, Action::ManageClusters) {
         return *refusal;
     }
     let result = lifecycle::suspend(&state, &caller(&signed_in), &cluster_id).await;
@@ -458,7 +443,7 @@ pub async fn wake_cluster(
     Path(cluster_id): Path<String>,
     form: Result<Form<ActionForm>, FormRejection>,
 ) -> Response {
-    if let Err(refusal) = checked(&signed_in, form) {
+    if let Err(refusal) = allowed(&signed_in, form, Action::ManageClusters) {
         return *refusal;
     }
     let result = lifecycle::wake(&state, &caller(&signed_in), &cluster_id).await;
@@ -472,7 +457,7 @@ pub async fn delete_cluster(
     Path(cluster_id): Path<String>,
     form: Result<Form<ActionForm>, FormRejection>,
 ) -> Response {
-    let form = match checked(&signed_in, form) {
+    let form = match allowed(&signed_in, form, Action::ManageClusters) {
         Ok(form) => form,
         Err(refusal) => return *refusal,
     };

@@ -8,11 +8,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use serde::Deserialize;
 
-use super::cluster::{caller, no_such_cluster, refused};
-use super::session::SignedIn;
-use super::{forbidden_form, internal_error, not_allowed, page, Layout};
+use super::cluster::{caller, no_such_cluster};
+use super::session::{allowed, CsrfForm, SignedIn};
+use super::{internal_error, not_allowed, page, Layout};
 use crate::domain::permissions::{may, Action};
 use crate::http::error::ApiError;
 use crate::http::{backups, AppState};
@@ -40,12 +39,6 @@ struct BackupsPage {
     backups: Vec<BackupRow>,
     may_manage: bool,
     error: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct BackupForm {
-    #[serde(default)]
-    csrf: String,
 }
 
 async fn backups_page_for(
@@ -97,16 +90,6 @@ pub async fn backups_page(
     backups_page_for(&state, &signed_in, &cluster_id, StatusCode::OK, None).await
 }
 
-fn checked(
-    signed_in: &SignedIn,
-    form: Result<Form<BackupForm>, FormRejection>,
-) -> Option<Response> {
-    let Ok(Form(form)) = form else {
-        return Some(forbidden_form());
-    };
-    refused(signed_in, &form.csrf, Action::ManageClusterSettings)
-}
-
 async fn after<T>(
     state: &AppState,
     signed_in: &SignedIn,
@@ -126,10 +109,10 @@ pub async fn create_backup(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(cluster_id): Path<String>,
-    form: Result<Form<BackupForm>, FormRejection>,
+    form: Result<Form<CsrfForm>, FormRejection>,
 ) -> Response {
-    if let Some(refusal) = checked(&signed_in, form) {
-        return refusal;
+    if let Err(refusal) = allowed(&signed_in, form, Action::ManageClusterSettings) {
+        return *refusal;
     }
     let result = backups::create(&state, &caller(&signed_in), &cluster_id).await;
     after(&state, &signed_in, &cluster_id, result).await
@@ -139,10 +122,10 @@ pub async fn delete_backup(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path((cluster_id, backup_id)): Path<(String, String)>,
-    form: Result<Form<BackupForm>, FormRejection>,
+    form: Result<Form<CsrfForm>, FormRejection>,
 ) -> Response {
-    if let Some(refusal) = checked(&signed_in, form) {
-        return refusal;
+    if let Err(refusal) = allowed(&signed_in, form, Action::ManageClusterSettings) {
+        return *refusal;
     }
     let result = backups::delete(&state, &caller(&signed_in), &cluster_id, &backup_id).await;
     after(&state, &signed_in, &cluster_id, result).await

@@ -16,9 +16,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use super::cluster::{caller, no_such_cluster, refused};
-use super::session::SignedIn;
-use super::{forbidden_form, internal_error, not_allowed, page, Layout};
+use super::cluster::{caller, no_such_cluster};
+use super::session::{allowed, CarriesCsrf, CsrfForm, SignedIn};
+use super::{internal_error, not_allowed, page, Layout};
 use crate::domain::permissions::{may, Action};
 use crate::domain::zeebe_client::Permission;
 use crate::http::clients::{self, CreatedClient};
@@ -80,6 +80,12 @@ pub struct CreateForm {
     secrets: Option<String>,
 }
 
+impl CarriesCsrf for CreateForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 impl CreateForm {
     /// The ticked permissions, in the API's order.
     fn permissions(&self) -> Vec<Permission> {
@@ -95,12 +101,6 @@ impl CreateForm {
         .map(|(p, _)| p)
         .collect()
     }
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct DeleteForm {
-    #[serde(default)]
-    csrf: String,
 }
 
 /// The page, with what was entered and an error when a create was refused.
@@ -247,12 +247,10 @@ pub async fn create_client(
     Path(cluster_id): Path<String>,
     form: Result<Form<CreateForm>, FormRejection>,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        return forbidden_form();
+    let form = match allowed(&signed_in, form, Action::ManageClusterCredentials) {
+        Ok(form) => form,
+        Err(refusal) => return *refusal,
     };
-    if let Some(refusal) = refused(&signed_in, &form.csrf, Action::ManageClusterCredentials) {
-        return refusal;
-    }
     let permissions = form.permissions();
     if permissions.is_empty() {
         let text = "Choose at least one permission.".to_string();
@@ -318,13 +316,10 @@ pub async fn delete_client(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path((cluster_id, client_id)): Path<(String, String)>,
-    form: Result<Form<DeleteForm>, FormRejection>,
+    form: Result<Form<CsrfForm>, FormRejection>,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        return forbidden_form();
-    };
-    if let Some(refusal) = refused(&signed_in, &form.csrf, Action::ManageClusterCredentials) {
-        return refusal;
+    if let Err(refusal) = allowed(&signed_in, form, Action::ManageClusterCredentials) {
+        return *refusal;
     }
     match clients::delete(&state, &caller(&signed_in), &cluster_id, &client_id).await {
         Ok(()) => Redirect::to(&clients_path(&cluster_id)).into_response(),

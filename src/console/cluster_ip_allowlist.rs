@@ -11,9 +11,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use super::cluster::{caller, no_such_cluster, refused};
-use super::session::SignedIn;
-use super::{forbidden_form, internal_error, not_allowed, page, Layout};
+use super::cluster::{caller, no_such_cluster};
+use super::session::{allowed, CarriesCsrf, SignedIn};
+use super::{internal_error, not_allowed, page, Layout};
 use crate::domain::permissions::{may, Action};
 use crate::http::in_cluster::IpAllowlistEntryInput;
 use crate::http::{ip_allowlist, AppState};
@@ -42,6 +42,12 @@ pub struct AllowlistForm {
     csrf: String,
     #[serde(default)]
     entries: String,
+}
+
+impl CarriesCsrf for AllowlistForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
 }
 
 /// The lines of the form as entries: `10.0.0.0/24 office`, `10.0.0.1, 10.0.0.2 two hosts`.
@@ -120,12 +126,10 @@ pub async fn replace_allowlist(
     Path(cluster_id): Path<String>,
     form: Result<Form<AllowlistForm>, FormRejection>,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        return forbidden_form();
+    let form = match allowed(&signed_in, form, Action::ManageClusterSettings) {
+        Ok(form) => form,
+        Err(refusal) => return *refusal,
     };
-    if let Some(refusal) = refused(&signed_in, &form.csrf, Action::ManageClusterSettings) {
-        return refusal;
-    }
     let entries = parse(&form.entries);
     match ip_allowlist::replace(
         &state,

@@ -17,9 +17,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use super::cluster::{caller, no_such_cluster, refused};
-use super::session::SignedIn;
-use super::{forbidden_form, internal_error, not_allowed, page, Layout};
+use super::cluster::{caller, no_such_cluster};
+use super::session::{allowed, CarriesCsrf, CsrfForm, SignedIn};
+use super::{internal_error, not_allowed, page, Layout};
 use crate::domain::permissions::{may, Action};
 use crate::http::error::ApiError;
 use crate::http::monitoring::{self, ActiveMonitoring};
@@ -66,17 +66,17 @@ struct CreatedPage {
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
-#[derive(Debug, Default, Deserialize)]
 pub struct CreateForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
     username: String,
+}
+
+impl CarriesCsrf for CreateForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
 }
 
 /// The tab, with what was entered and an error when a change was refused.
@@ -141,14 +141,6 @@ pub async fn monitoring_page(
     monitoring_page_for(&state, &signed_in, &cluster_id, StatusCode::OK, "", None).await
 }
 
-/// The checks of a form without fields of its own: CSRF token, then the role.
-fn checked(signed_in: &SignedIn, form: Result<Form<CsrfForm>, FormRejection>) -> Option<Response> {
-    let Ok(Form(form)) = form else {
-        return Some(forbidden_form());
-    };
-    refused(signed_in, &form.csrf, Action::ManageClusterSettings)
-}
-
 /// Back to the tab after a change, or the tab with the API's message for a refused one.
 async fn after<T>(
     state: &AppState,
@@ -172,8 +164,8 @@ pub async fn activate(
     Path(cluster_id): Path<String>,
     form: Result<Form<CsrfForm>, FormRejection>,
 ) -> Response {
-    if let Some(refusal) = checked(&signed_in, form) {
-        return refusal;
+    if let Err(refusal) = allowed(&signed_in, form, Action::ManageClusterSettings) {
+        return *refusal;
     }
     let result = monitoring::activate_monitoring(&state, &caller(&signed_in), &cluster_id).await;
     after(&state, &signed_in, &cluster_id, result).await
@@ -185,8 +177,8 @@ pub async fn deactivate(
     Path(cluster_id): Path<String>,
     form: Result<Form<CsrfForm>, FormRejection>,
 ) -> Response {
-    if let Some(refusal) = checked(&signed_in, form) {
-        return refusal;
+    if let Err(refusal) = allowed(&signed_in, form, Action::ManageClusterSettings) {
+        return *refusal;
     }
     let result = monitoring::deactivate_monitoring(&state, &caller(&signed_in), &cluster_id).await;
     after(&state, &signed_in, &cluster_id, result).await
@@ -198,12 +190,10 @@ pub async fn create_client(
     Path(cluster_id): Path<String>,
     form: Result<Form<CreateForm>, FormRejection>,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        return forbidden_form();
+    let form = match allowed(&signed_in, form, Action::ManageClusterSettings) {
+        Ok(form) => form,
+        Err(refusal) => return *refusal,
     };
-    if let Some(refusal) = refused(&signed_in, &form.csrf, Action::ManageClusterSettings) {
-        return refusal;
-    }
     let username = form.username.trim().to_string();
     let created =
         monitoring::create_monitoring_client(&state, &caller(&signed_in), &cluster_id, username)
@@ -255,8 +245,8 @@ pub async fn delete_client(
     Path((cluster_id, client_id)): Path<(String, String)>,
     form: Result<Form<CsrfForm>, FormRejection>,
 ) -> Response {
-    if let Some(refusal) = checked(&signed_in, form) {
-        return refusal;
+    if let Err(refusal) = allowed(&signed_in, form, Action::ManageClusterSettings) {
+        return *refusal;
     }
     let result =
         monitoring::delete_monitoring_client(&state, &caller(&signed_in), &cluster_id, &client_id)

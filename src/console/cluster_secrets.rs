@@ -15,9 +15,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use super::cluster::{caller, no_such_cluster, refused};
-use super::session::SignedIn;
-use super::{forbidden_form, internal_error, not_allowed, page, Layout};
+use super::cluster::{caller, no_such_cluster};
+use super::session::{allowed, CarriesCsrf, SignedIn};
+use super::{internal_error, not_allowed, page, Layout};
 use crate::domain::permissions::{may, Action};
 use crate::http::secrets;
 use crate::http::AppState;
@@ -52,6 +52,12 @@ pub struct SecretForm {
     name: String,
     #[serde(default)]
     value: String,
+}
+
+impl CarriesCsrf for SecretForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
 }
 
 async fn secrets_page_for(
@@ -114,19 +120,6 @@ pub async fn secrets_page(
     .await
 }
 
-fn checked(
-    signed_in: &SignedIn,
-    form: Result<Form<SecretForm>, FormRejection>,
-) -> Result<SecretForm, Box<Response>> {
-    let Ok(Form(form)) = form else {
-        return Err(Box::new(forbidden_form()));
-    };
-    match refused(signed_in, &form.csrf, Action::ManageClusterCredentials) {
-        Some(refusal) => Err(Box::new(refusal)),
-        None => Ok(form),
-    }
-}
-
 /// Back to the page when it worked; the page with the API's message when refused.
 async fn after(
     state: &AppState,
@@ -159,7 +152,7 @@ pub async fn create_secret(
     Path(cluster_id): Path<String>,
     form: Result<Form<SecretForm>, FormRejection>,
 ) -> Response {
-    let form = match checked(&signed_in, form) {
+    let form = match allowed(&signed_in, form, Action::ManageClusterCredentials) {
         Ok(form) => form,
         Err(refusal) => return *refusal,
     };
@@ -180,7 +173,7 @@ pub async fn update_secret(
     Path(cluster_id): Path<String>,
     form: Result<Form<SecretForm>, FormRejection>,
 ) -> Response {
-    let form = match checked(&signed_in, form) {
+    let form = match allowed(&signed_in, form, Action::ManageClusterCredentials) {
         Ok(form) => form,
         Err(refusal) => return *refusal,
     };
@@ -201,7 +194,7 @@ pub async fn delete_secret(
     Path(cluster_id): Path<String>,
     form: Result<Form<SecretForm>, FormRejection>,
 ) -> Response {
-    let form = match checked(&signed_in, form) {
+    let form = match allowed(&signed_in, form, Action::ManageClusterCredentials) {
         Ok(form) => form,
         Err(refusal) => return *refusal,
     };
@@ -216,7 +209,7 @@ pub async fn reveal_secret(
     Path(cluster_id): Path<String>,
     form: Result<Form<SecretForm>, FormRejection>,
 ) -> Response {
-    let form = match checked(&signed_in, form) {
+    let form = match allowed(&signed_in, form, Action::ManageClusterCredentials) {
         Ok(form) => form,
         Err(refusal) => return *refusal,
     };

@@ -18,8 +18,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 
-use super::cluster::{caller, refused};
-use super::session::SignedIn;
+use super::cluster::caller;
+use super::session::{refused, SignedIn};
 use super::{
     forbidden_form, internal_error, link_url, message, not_allowed, page, Layout, MEMBERS_PATH,
 };

@@ -11,17 +11,21 @@
 //!   and `HttpOnly`). Every POST under `/console` must also be same-origin when the
 //!   browser says where it came from (`Origin`, `Sec-Fetch-Site`).
 
+use axum::extract::rejection::FormRejection;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use super::{forbidden_form, internal_error, LOGIN_PATH};
+use super::{forbidden_form, internal_error, not_allowed, LOGIN_PATH};
 use crate::crypto::random_token;
 use crate::domain::account::{ConsoleSession, SESSION_ABSOLUTE_TIMEOUT};
 use crate::domain::member::Member;
+use crate::domain::permissions::{may, Action};
 use crate::domain::Timestamp;
 use crate::http::AppState;
 
@@ -207,5 +211,51 @@ impl FromRequestParts<AppState> for SignedIn {
                 .map_err(internal_error)?;
         }
         Ok(SignedIn { session, member })
+    }
+}
+
+/// A signed-in form: it carries its session's CSRF token.
+pub trait CarriesCsrf {
+    fn csrf(&self) -> &str;
+}
+
+/// A form with no field but the CSRF token: the buttons (delete, wake, activate, …).
+#[derive(Debug, Default, Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    pub csrf: String,
+}
+
+impl CarriesCsrf for CsrfForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// The checks of every signed-in form, in order: its CSRF token, then the role matrix.
+/// The refusal is a 403 page; the caller writes nothing.
+pub fn refused(signed_in: &SignedIn, csrf: &str, action: Action) -> Option<Response> {
+    if !signed_in.csrf_matches(csrf) {
+        return Some(forbidden_form());
+    }
+    if !may(&signed_in.member.roles, action) {
+        return Some(not_allowed(action.as_str()));
+    }
+    None
+}
+
+/// The form, once it could be read (else it is refused like a missing token) and passed
+/// [`refused`]'s checks for `action`.
+pub fn allowed<F: CarriesCsrf>(
+    signed_in: &SignedIn,
+    form: Result<Form<F>, FormRejection>,
+    action: Action,
+) -> Result<F, Box<Response>> {
+    let Ok(Form(form)) = form else {
+        return Err(Box::new(forbidden_form()));
+    };
+    match refused(signed_in, form.csrf(), action) {
+        Some(refusal) => Err(Box::new(refusal)),
+        None => Ok(form),
     }
 }

@@ -15,13 +15,13 @@
 use askama::Template;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 
 use super::session::{allowed, refused, CsrfForm, SignedIn};
 use super::API_CLIENTS_PATH;
-use super::{forbidden_form, internal_error, message, not_allowed, page, Layout};
+use super::{forbidden_form, internal_error, message, not_allowed, not_stored, page, Layout};
 use crate::domain::api_client::ApiClient;
 use crate::domain::permissions::{may, Action};
 use crate::domain::scope::{Scope, ScopeSet};
@@ -260,11 +260,7 @@ fn secret_page(
         api_url,
         env_file,
     };
-    let mut response = page(StatusCode::OK, &body);
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    not_stored(page(StatusCode::OK, &body))
 }
 
 pub async fn create_api_client(

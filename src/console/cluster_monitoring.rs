@@ -12,14 +12,14 @@
 use askama::Template;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
 use super::cluster::{caller, no_such_cluster};
 use super::session::{allowed, CarriesCsrf, CsrfForm, SignedIn};
-use super::{internal_error, not_allowed, page, Layout};
+use super::{internal_error, not_allowed, not_stored, page, Layout};
 use crate::domain::permissions::{may, Action};
 use crate::http::error::ApiError;
 use crate::http::monitoring::{self, ActiveMonitoring};
@@ -232,11 +232,7 @@ pub async fn create_client(
         username: created.client.username,
         password: created.password,
     };
-    let mut response = page(StatusCode::OK, &body);
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    not_stored(page(StatusCode::OK, &body))
 }
 
 pub async fn delete_client(

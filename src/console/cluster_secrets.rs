@@ -10,14 +10,14 @@
 use askama::Template;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
 use super::cluster::{caller, no_such_cluster};
 use super::session::{allowed, CarriesCsrf, SignedIn};
-use super::{internal_error, not_allowed, page, Layout};
+use super::{internal_error, not_allowed, not_stored, page, Layout};
 use crate::domain::permissions::{may, Action};
 use crate::http::secrets;
 use crate::http::AppState;
@@ -94,11 +94,9 @@ async fn secrets_page_for(
         id: cluster.id,
         name: cluster.name,
     };
-    let mut response = page(status, &body);
+    let response = page(status, &body);
     if with_value {
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        return not_stored(response);
     }
     response
 }

@@ -14,14 +14,15 @@
 use askama::Template;
 use axum::extract::rejection::FormRejection;
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 
 use super::cluster::caller;
 use super::session::{refused, SignedIn};
 use super::{
-    forbidden_form, internal_error, link_url, message, not_allowed, page, Layout, MEMBERS_PATH,
+    forbidden_form, internal_error, link_url, message, not_allowed, not_stored, page, Layout,
+    MEMBERS_PATH,
 };
 use crate::domain::member::{normalize_email, roles_to_text, Member, OrgRole};
 use crate::domain::permissions::{may, Action};
@@ -233,11 +234,7 @@ async fn link_page(state: &AppState, signed_in: &SignedIn, member: Member) -> Re
         link: link_url(&state.settings.public_url, &issued.token),
         expires_at: issued.expires_at.to_rfc3339(),
     };
-    let mut response = page(StatusCode::OK, &body);
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    not_stored(page(StatusCode::OK, &body))
 }
 
 /// Replaces a member's roles with the ticked ones.

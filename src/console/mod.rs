@@ -281,6 +281,14 @@ pub fn page(status: StatusCode, template: &impl Template) -> Response {
     }
 }
 
+/// A response that shows something once (a secret, a one-time link): no cache keeps it.
+pub fn not_stored(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 /// A page with a heading, a sentence and an optional link onwards.
 #[derive(Template)]
 #[template(path = "message.html")]

@@ -120,13 +120,23 @@ async fn rows_html(state: &AppState, org_id: &str) -> ApiResult<Bytes> {
 }
 
 /// The live data as JSON, from the read cache.
-async fn rows_json(state: &AppState, org_id: &str) -> ApiResult<Bytes> {
-    cached_bytes(state, org_id, &format!("console-status/{org_id}"), async {
+/// Length of a quoted 64-bit hex ETag: `"0123456789abcdef"`.
+const ETAG_LEN: usize = 18;
+
+/// The live data as JSON with its ETag, from the read cache: hashed once per rebuild, not
+/// on every poll. Kept as one value, the tag first (`ETAG_LEN` bytes), then the body.
+async fn rows_json(state: &AppState, org_id: &str) -> ApiResult<(Bytes, Bytes)> {
+    let tagged = cached_bytes(state, org_id, &format!("console-status/{org_id}"), async {
         let clusters = rows(state, org_id).await?;
         let body = serde_json::to_vec(&ClustersData { clusters }).map_err(ApiError::internal)?;
-        Ok(Bytes::from(body))
+        let mut hasher = DefaultHasher::new();
+        body.hash(&mut hasher);
+        let mut tagged = format!("\"{:016x}\"", hasher.finish()).into_bytes();
+        tagged.extend_from_slice(&body);
+        Ok(Bytes::from(tagged))
     })
-    .await
+    .await?;
+    Ok((tagged.slice(..ETAG_LEN), tagged.slice(ETAG_LEN..)))
 }
 
 pub async fn start_page(State(state): State<AppState>, signed_in: SignedIn) -> Response {
@@ -157,13 +167,11 @@ pub async fn status_json(
     if !may(&signed_in.member.roles, Action::ViewClusters) {
         return StatusCode::FORBIDDEN.into_response();
     }
-    let body = match rows_json(&state, &signed_in.member.org_id).await {
-        Ok(body) => body,
+    let (etag, body) = match rows_json(&state, &signed_in.member.org_id).await {
+        Ok(tagged) => tagged,
         Err(e) => return internal_error(e.message),
     };
-    let mut hasher = DefaultHasher::new();
-    body.hash(&mut hasher);
-    let etag = format!("\"{:016x}\"", hasher.finish());
+    let etag = std::str::from_utf8(&etag).unwrap_or_default();
     let unchanged = request
         .get_all(header::IF_NONE_MATCH)
         .iter()
@@ -187,7 +195,7 @@ pub async fn status_json(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-cache"),
     );
-    if let Ok(value) = HeaderValue::from_str(&etag) {
+    if let Ok(value) = HeaderValue::from_str(etag) {
         headers.insert(header::ETAG, value);
     }
     response

@@ -17,6 +17,7 @@ use super::session::SignedIn;
 use super::{internal_error, not_allowed, page, Layout, ACTIVITY_PATH};
 use crate::domain::audit::{AuditEntry, AuditType};
 use crate::domain::permissions::{may, Action};
+use crate::domain::text::check_stored;
 use crate::domain::Timestamp;
 use crate::http::activity::{to_csv, AuditDto, MAX_EVENTS};
 use crate::http::AppState;
@@ -75,6 +76,14 @@ fn day_start(text: &str) -> Result<Timestamp, String> {
 impl ActivityQuery {
     /// The store's filter, or why the query cannot be one.
     fn filter(&self) -> Result<AuditFilter, String> {
+        // Nothing stored holds a NUL, and PostgreSQL refuses to compare with one.
+        for (field, value) in [
+            ("The actor", &self.actor),
+            ("The resource", &self.resource),
+            ("The text", &self.q),
+        ] {
+            check_stored(field, value).map_err(|e| e.to_string())?;
+        }
         let audit_type = match nonempty(&self.kind) {
             None => None,
             Some(code) => Some(

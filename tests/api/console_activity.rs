@@ -98,6 +98,18 @@ async fn the_activity_is_filtered_paged_and_exported_as_csv() {
     assert!(rows(&recent) >= 5, "{recent}");
     let bad = owner.get("/console/activity?from=yesterday").await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    // A NUL in a text filter (PostgreSQL cannot even compare with one): 400 with the
+    // reason, on the page and for the CSV, on either backend.
+    for path in [
+        "/console/activity?q=a%00b",
+        "/console/activity?actor=%00",
+        "/console/activity?resource=cluster%00",
+        "/console/activity.csv?q=%00",
+    ] {
+        let response = owner.get(path).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
+        assert!(response.text().await.unwrap().contains("U+0000"), "{path}");
+    }
     assert!(bad.text().await.unwrap().contains("is not a date"));
 
     // The CSV: the same selection, with its header row, as a download.

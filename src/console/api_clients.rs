@@ -12,9 +12,10 @@
 //! in no URL) with `Cache-Control: no-store`, beside the values a client needs and a file of
 //! environment variables the script offers as a download.
 
+use super::path::Path;
 use askama::Template;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;

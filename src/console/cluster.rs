@@ -8,9 +8,10 @@
 //! member's email as actor) are the API's. Each form is CSRF-checked, then the role matrix
 //! decides; a refused form writes nothing.
 
+use super::path::Path;
 use askama::Template;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;

@@ -2,9 +2,10 @@
 //! and delete, through `http::backups::create` and `delete`, the functions of the API's
 //! handlers (so a cluster that is not Healthy gets the API's 412 message).
 
+use super::path::Path;
 use askama::Template;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;

@@ -8,9 +8,10 @@
 //! `Cache-Control: no-store`; the credentials file is in a `<pre>` that the script offers as
 //! a download (a Blob made in the browser: nothing is fetched again).
 
+use super::path::Path;
 use askama::Template;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;

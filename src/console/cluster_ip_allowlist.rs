@@ -3,9 +3,10 @@
 //! same `http::ip_allowlist::replace`). One entry a line: the address, CIDR range or
 //! comma-separated list of them, then optionally a space and a description.
 
+use super::path::Path;
 use askama::Template;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;

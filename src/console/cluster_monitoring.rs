@@ -9,9 +9,10 @@
 //! the activity records are the API's. As for a cluster's API clients, the password is on
 //! the page that answers the POST, with `Cache-Control: no-store`.
 
+use super::path::Path;
 use askama::Template;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;

@@ -7,9 +7,10 @@
 //! change calls `http::secrets::create`, `update` or `delete`, the functions of the API's
 //! handlers, as the member.
 
+use super::path::Path;
 use askama::Template;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;

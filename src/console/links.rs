@@ -3,9 +3,10 @@
 //! the password (and activates an invited member), so a link works once; afterwards, or
 //! once expired, it is a 410 page.
 
+use super::path::Path;
 use askama::Template;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;

@@ -33,6 +33,7 @@ mod clusters;
 mod links;
 mod login;
 mod members;
+mod path;
 mod session;
 
 use std::sync::Arc;

@@ -33,16 +33,25 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let axum::extract::Path(value) =
             axum::extract::Path::<T>::from_request_parts(parts, state).await?;
-        // The same parameters, decoded the same way; they decoded above, so this succeeds.
-        if let Ok(raw) = axum::extract::RawPathParams::from_request_parts(parts, state).await {
-            if let Some((name, _)) = raw.iter().find(|(_, value)| value.contains('\0')) {
-                return Err(ApiError::bad_request(format!(
-                    "path parameter {name} must not contain the NUL character (U+0000)"
-                )));
-            }
+        if let Some(name) = parameter_with_nul(parts, state).await {
+            return Err(ApiError::bad_request(format!(
+                "path parameter {name} must not contain the NUL character (U+0000)"
+            )));
         }
         Ok(ApiPath(value))
     }
+}
+
+/// The name of a path parameter that decodes to text holding a NUL, if any (for the API's
+/// [`ApiPath`] and the console's page paths alike). Call it once the parameters decoded.
+pub async fn parameter_with_nul<S: Send + Sync>(parts: &mut Parts, state: &S) -> Option<String> {
+    // The same parameters, decoded the same way as `Path` does.
+    let raw = axum::extract::RawPathParams::from_request_parts(parts, state)
+        .await
+        .ok()?;
+    raw.iter()
+        .find(|(_, value)| value.contains('\0'))
+        .map(|(name, _)| name.to_string())
 }
 
 /// The caller, authenticated by a bearer token for the Console API audience.

@@ -607,3 +607,35 @@ async fn another_organizations_cluster_is_neither_shown_nor_changed() {
     assert_eq!(status_of(&owner, &theirs).await, Value::Null);
     assert!(!owner.page("/console").await.contains("theirs"));
 }
+
+/// Addresses with a NUL where an id goes (PostgreSQL cannot even compare with one): the
+/// page of an unknown thing, 404, on either backend; nothing is written.
+#[tokio::test]
+async fn an_id_with_a_nul_is_an_unknown_thing() {
+    let app = TestApp::spawn().await;
+    let (owner, csrf) = owner(&app).await;
+    for path in [
+        "/console/clusters/a%00b",
+        "/console/clusters/a%00b/clients",
+        "/console/clusters/a%00b/secrets",
+        "/console/clusters/a%00b/ipallowlist",
+        "/console/clusters/a%00b/backups",
+        "/console/clusters/a%00b/monitoring",
+        "/console/api-clients/a%00b/rotate",
+        "/console/api-clients/a%00b/delete",
+    ] {
+        let response = owner.get(path).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "GET {path}");
+    }
+    for path in [
+        "/console/clusters/a%00b/wake",
+        "/console/clusters/a%00b/suspend",
+        "/console/clusters/a%00b/backups",
+        "/console/clusters/a%00b/monitoring/activate",
+        "/console/api-clients/a%00b/rotate",
+        "/console/api-clients/a%00b/delete",
+    ] {
+        let response = owner.post(path, &[("csrf", &csrf)]).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "POST {path}");
+    }
+}

@@ -22,6 +22,7 @@ use super::AppState;
 use crate::domain::audit::{AuditEntry, AuditType};
 use crate::domain::connector_secret::{self, encryption_context, ConnectorSecret};
 use crate::domain::scope::Scope;
+use crate::domain::text;
 use crate::domain::Timestamp;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -252,6 +253,8 @@ pub async fn update(
     name: &str,
     value: &str,
 ) -> ApiResult<()> {
+    // The API's path extractor refuses a NUL already; the console's forms reach here too.
+    text::check_stored("secretName", name)?;
     connector_secret::validate_value(value)?;
     let cluster = load_cluster(state, caller, cluster_id).await?;
     let sealed = state
@@ -305,6 +308,7 @@ pub async fn delete(
     cluster_id: &str,
     name: &str,
 ) -> ApiResult<()> {
+    text::check_stored("secretName", name)?;
     let cluster = load_cluster(state, caller, cluster_id).await?;
     let audit = audit(caller, AuditType::Delete, &cluster.id, name);
     if state

@@ -639,3 +639,72 @@ async fn an_id_with_a_nul_is_an_unknown_thing() {
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "POST {path}");
     }
 }
+
+/// Form fields with a NUL where a name or an email goes: refused with a 4xx page, never a
+/// 500, on either backend.
+#[tokio::test]
+async fn form_fields_with_a_nul_are_refused() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let id = app.create_cluster(&token, "target").await;
+    let (owner, csrf) = owner(&app).await;
+    let nul = "a\0b";
+    let cluster = format!("/console/clusters/{id}");
+    for (path, fields) in [
+        (format!("{cluster}/secrets/reveal"), vec![("name", nul)]),
+        (
+            format!("{cluster}/secrets/update"),
+            vec![("name", nul), ("value", "v")],
+        ),
+        (format!("{cluster}/secrets/delete"), vec![("name", nul)]),
+        (
+            format!("{cluster}/secrets"),
+            vec![("name", nul), ("value", "v")],
+        ),
+        (
+            format!("{cluster}/secrets"),
+            vec![("name", "OK"), ("value", nul)],
+        ),
+        (format!("{cluster}/rename"), vec![("name", nul)]),
+        (format!("{cluster}/delete"), vec![("name", nul)]),
+        (
+            format!("{cluster}/clients"),
+            vec![("name", nul), ("zeebe", "on")],
+        ),
+        (
+            format!("{cluster}/ipallowlist"),
+            vec![("entries", "10.0.0.1 a\0b")],
+        ),
+        (
+            format!("{cluster}/monitoring/clients"),
+            vec![("username", nul)],
+        ),
+        (
+            "/console/members".to_string(),
+            vec![("email", nul), ("role", "developer")],
+        ),
+        (
+            "/console/members/roles".to_string(),
+            vec![("email", nul), ("role", "developer")],
+        ),
+        (
+            "/console/members/remove".to_string(),
+            vec![("email", nul), ("confirm", nul)],
+        ),
+        ("/console/members/link".to_string(), vec![("email", nul)]),
+        (
+            "/console/api-clients".to_string(),
+            vec![("name", nul), ("scope", "get:clusters")],
+        ),
+    ] {
+        let mut form = vec![("csrf", csrf.as_str())];
+        form.extend(fields);
+        let response = owner.post(&path, &form).await;
+        assert!(
+            response.status().is_client_error() || response.status().is_redirection(),
+            "POST {path}: {}",
+            response.status()
+        );
+    }
+    assert_eq!(app.cluster_json(&token, &id).await["name"], "target");
+}

@@ -40,12 +40,13 @@ trap cleanup EXIT
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 BASE="http://127.0.0.1:$PORT"
 ADMIN_ID=conformance-admin
+# URL-safe: it may start with "-", so it is passed as --flag=value below.
 ADMIN_SECRET=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
 MASTER_KEY=$(python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')
 
 NO_COLOR=1 CONSOLED_LOG=warn "$BIN" serve \
-  --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" --master-key "$MASTER_KEY" \
-  --bootstrap-client-id "$ADMIN_ID" --bootstrap-client-secret "$ADMIN_SECRET" \
+  --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" --master-key="$MASTER_KEY" \
+  --bootstrap-client-id "$ADMIN_ID" --bootstrap-client-secret="$ADMIN_SECRET" \
   --provision-delay 0s >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do

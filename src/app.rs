@@ -130,6 +130,7 @@ impl Application {
             },
             key_set,
         ));
+        let shared_limits = store.shared_limits();
         let state = Arc::new(AppContext {
             store,
             keyring,
@@ -159,6 +160,7 @@ impl Application {
                 args.api_limit_per_client,
                 LockoutPolicy::new(args.token_failures_before_lockout, args.token_lockout),
                 args.trusted_proxies.clone(),
+                shared_limits,
             ),
             read_cache: ReadCache::new(args.storage.state_cache_ttl, READ_CACHE_BYTES),
             reconciler: Arc::new(Notify::new()),

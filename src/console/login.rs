@@ -146,7 +146,7 @@ pub async fn sign_in(
         return forbidden_form();
     }
     let limits = &state.limits;
-    if let Err(wait) = limits.check_token_source(source, Instant::now()) {
+    if let Err(wait) = limits.check_token_source(source, Instant::now()).await {
         return too_many(&state, &headers, &form.email, wait);
     }
     let wrong = |email: &str| {
@@ -163,10 +163,16 @@ pub async fn sign_in(
         return wrong(&form.email);
     };
     let key = format!("console:{email}");
-    if let Err(wait) = limits.check_token_client(&key, source, Instant::now()) {
-        tracing::debug!("console sign-in refused by a rate limit or lockout");
-        return too_many(&state, &headers, &email, wait);
-    }
+    let secret_check = match limits
+        .check_token_client(&key, source, Instant::now())
+        .await
+    {
+        Ok(check) => check,
+        Err(wait) => {
+            tracing::debug!("console sign-in refused by a rate limit or lockout");
+            return too_many(&state, &headers, &email, wait);
+        }
+    };
     let accounts = match state.store.accounts(&email).await {
         Ok(accounts) => accounts,
         Err(e) => return internal_error(e),
@@ -191,7 +197,7 @@ pub async fn sign_in(
     }
     let now = Timestamp::now();
     let Some(account) = matched.filter(|a| !a.member.invite_pending) else {
-        limits.failed_secrets.failed(&key, source, Instant::now());
+        limits.secret_refused(&key, source, Instant::now()).await;
         for account in &accounts {
             let audit = sign_in_audit(
                 account,
@@ -205,7 +211,7 @@ pub async fn sign_in(
         }
         return wrong(&email);
     };
-    limits.failed_secrets.succeeded(&key, source);
+    limits.secret_accepted(&key, source, secret_check).await;
     let (session_id, session) = ConsoleSession::start(
         &state.keyring,
         &account.member.org_id,

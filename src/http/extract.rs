@@ -144,6 +144,7 @@ where
         state
             .limits
             .check_api_request(&verified.client_id, std::time::Instant::now())
+            .await
             .map_err(ApiError::too_many_requests)?;
         let principal = state
             .tokens

@@ -18,14 +18,17 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::http::HeaderMap;
 
 use crate::domain::ip_allowlist::IpRange;
+use crate::storage::shared_limits::{SharedLimitStore, SharedRate};
+use shared::Shared;
 
 mod held;
+mod shared;
 mod source;
 pub use held::{HeldPerKey, HeldSlot};
 pub use source::{source_address, source_key, PerSourceCounter, SourceSlot};
@@ -128,6 +131,14 @@ impl<K: Hash + Eq> RateLimiter<K> {
             interval: spec.period / spec.burst,
             tolerance: spec.period,
             state: Mutex::new(Bounded::new(capacity, now)),
+        }
+    }
+
+    /// The rate, to count it for the installation too.
+    fn rate(&self) -> SharedRate {
+        SharedRate {
+            interval: self.interval,
+            tolerance: self.tolerance,
         }
     }
 
@@ -286,12 +297,27 @@ impl FailedSecrets {
 }
 
 /// Every limit the HTTP layer applies, built from the settings.
+///
+/// Each limit is counted in this process; on PostgreSQL it is also counted for the whole
+/// installation (`shared`), so that replicas together allow what one would. The local
+/// count comes first: what this process alone has used up, the installation has too, so
+/// a flood on one replica is refused without a database round trip. Should the shared
+/// count fail (the database unreachable), the local one still holds.
 pub struct Limits {
-    pub token_per_source: Option<RateLimiter<IpAddr>>,
-    pub token_per_client: Option<RateLimiter<String>>,
-    pub api_per_client: Option<RateLimiter<String>>,
-    pub failed_secrets: FailedSecrets,
+    token_per_source: Option<RateLimiter<IpAddr>>,
+    token_per_client: Option<RateLimiter<String>>,
+    api_per_client: Option<RateLimiter<String>>,
+    failed_secrets: FailedSecrets,
+    shared: Option<Shared>,
     pub trusted_proxies: Vec<IpRange>,
+}
+
+/// What [`Limits::check_token_client`] found, for the answer to the secret.
+#[derive(Debug, Clone, Copy, Default)]
+#[must_use]
+pub struct SecretCheck {
+    /// Wrong secrets of this client id and source are on record for the installation.
+    shared_failures: bool,
 }
 
 impl Limits {
@@ -301,6 +327,7 @@ impl Limits {
         api_per_client: RateLimit,
         lockout: LockoutPolicy,
         trusted_proxies: Vec<IpRange>,
+        shared: Option<Arc<dyn SharedLimitStore>>,
     ) -> Self {
         let now = Instant::now();
         Limits {
@@ -308,6 +335,7 @@ impl Limits {
             token_per_client: token_per_client.0.map(|s| RateLimiter::new(s, now)),
             api_per_client: api_per_client.0.map(|s| RateLimiter::new(s, now)),
             failed_secrets: FailedSecrets::new(lockout, now),
+            shared: shared.map(|store| Shared::new(store, lockout, now)),
             trusted_proxies,
         }
     }
@@ -320,42 +348,119 @@ impl Limits {
             RateLimit(None),
             LockoutPolicy::new(0, Duration::ZERO),
             Vec::new(),
+            None,
         )
     }
 
     /// Counts a token request from `source` (before the request is even parsed). `Err`
     /// holds how long to wait.
-    pub fn check_token_source(&self, source: Option<IpAddr>, now: Instant) -> Result<(), Duration> {
-        match (&self.token_per_source, source) {
-            (Some(limiter), Some(source)) => limiter.check(&source_key(source), now),
-            _ => Ok(()),
+    pub async fn check_token_source(
+        &self,
+        source: Option<IpAddr>,
+        now: Instant,
+    ) -> Result<(), Duration> {
+        let (Some(limiter), Some(source)) = (&self.token_per_source, source) else {
+            return Ok(());
+        };
+        let source = source_key(source);
+        limiter.check(&source, now)?;
+        match &self.shared {
+            Some(shared) => {
+                shared
+                    .take(&shared::source_key(source), limiter.rate(), now)
+                    .await
+            }
+            None => Ok(()),
         }
     }
 
     /// Counts a token request for `client_id`, then checks the id's lockout at `source`
     /// (before the secret is checked). `Err` holds how long to wait.
-    pub fn check_token_client(
+    pub async fn check_token_client(
         &self,
         client_id: &str,
         source: Option<IpAddr>,
         now: Instant,
-    ) -> Result<(), Duration> {
+    ) -> Result<SecretCheck, Duration> {
         if client_id.len() > MAX_TRACKED_ID_BYTES {
-            return Ok(());
+            return Ok(SecretCheck::default());
         }
         if let Some(limiter) = &self.token_per_client {
             limiter.check(client_id, now)?;
         }
-        self.failed_secrets.check(client_id, source, now)
+        // The lockout is the installation's where it is shared: this process's streak
+        // would miss a right secret given to another replica. Its own count is the
+        // fallback while the database does not answer.
+        let shared_count = match &self.shared {
+            Some(shared) => {
+                let rate = self.token_per_client.as_ref().map(RateLimiter::rate);
+                let locks = self.failed_secrets.policy.threshold > 0;
+                let lock_key = locks.then(|| shared::lock_key(client_id, source));
+                let key = shared::client_key(client_id);
+                shared.count(&key, rate, lock_key.as_deref(), now).await
+            }
+            None => None,
+        };
+        match shared_count {
+            Some(count) => match count.wait.or(count.locked_for) {
+                Some(wait) => Err(wait),
+                None => Ok(SecretCheck {
+                    shared_failures: count.has_failures,
+                }),
+            },
+            None => {
+                self.failed_secrets.check(client_id, source, now)?;
+                Ok(SecretCheck {
+                    shared_failures: self.shared.is_some(),
+                })
+            }
+        }
+    }
+
+    /// A wrong secret for `client_id` from `source`: counts toward its lockout there.
+    pub async fn secret_refused(&self, client_id: &str, source: Option<IpAddr>, now: Instant) {
+        self.failed_secrets.failed(client_id, source, now);
+        let policy = self.failed_secrets.policy;
+        if let Some(shared) = &self.shared {
+            if policy.threshold > 0 && client_id.len() <= MAX_TRACKED_ID_BYTES {
+                shared
+                    .record_failure(&shared::lock_key(client_id, source))
+                    .await;
+            }
+        }
+    }
+
+    /// A right secret for `client_id` from `source`: ends the streak of wrong ones there.
+    pub async fn secret_accepted(
+        &self,
+        client_id: &str,
+        source: Option<IpAddr>,
+        check: SecretCheck,
+    ) {
+        self.failed_secrets.succeeded(client_id, source);
+        if let (Some(shared), true) = (&self.shared, check.shared_failures) {
+            shared
+                .clear_failures(&shared::lock_key(client_id, source))
+                .await;
+        }
     }
 
     /// Counts a Console API request of `client_id`.
-    pub fn check_api_request(&self, client_id: &str, now: Instant) -> Result<(), Duration> {
-        match &self.api_per_client {
-            Some(limiter) if client_id.len() <= MAX_TRACKED_ID_BYTES => {
-                limiter.check(client_id, now)
+    pub async fn check_api_request(&self, client_id: &str, now: Instant) -> Result<(), Duration> {
+        let Some(limiter) = &self.api_per_client else {
+            return Ok(());
+        };
+        if client_id.len() > MAX_TRACKED_ID_BYTES {
+            return Ok(());
+        }
+        limiter.check(client_id, now)?;
+        match &self.shared {
+            Some(shared) => {
+                shared
+                    .take(&shared::api_key(client_id), limiter.rate(), now)
+                    .await
             }
-            _ => Ok(()),
+            None => Ok(()),
         }
     }
 

@@ -93,7 +93,7 @@ async fn token(
     let limits = &state.limits;
     // Counted at the request head, before a byte of the body is waited for: a source over
     // its limit cannot hold a request slot while it trickles a body in.
-    if let Err(wait) = limits.check_token_source(source, now) {
+    if let Err(wait) = limits.check_token_source(source, now).await {
         return too_many_requests(wait);
     }
     let (parts, body) = request.into_parts();
@@ -108,10 +108,14 @@ async fn token(
         Err(e) => return oauth_error(e),
     };
     let client_id = request.client_id.clone();
+    let mut secret_check = Default::default();
     if let Some(id) = &client_id {
-        if let Err(wait) = limits.check_token_client(id, source, now) {
-            tracing::debug!("token request refused by a rate limit or lockout");
-            return too_many_requests(wait);
+        match limits.check_token_client(id, source, now).await {
+            Ok(check) => secret_check = check,
+            Err(wait) => {
+                tracing::debug!("token request refused by a rate limit or lockout");
+                return too_many_requests(wait);
+            }
         }
     }
     let issued = grant::grant(
@@ -125,7 +129,7 @@ async fn token(
     match (issued, client_id) {
         (Ok(grant), client_id) => {
             if let Some(id) = client_id {
-                limits.failed_secrets.succeeded(&id, source);
+                limits.secret_accepted(&id, source, secret_check).await;
             }
             let mut response = Json(grant).into_response();
             response
@@ -134,7 +138,7 @@ async fn token(
             response
         }
         (Err(OAuthError::InvalidClient), Some(id)) => {
-            limits.failed_secrets.failed(&id, source, Instant::now());
+            limits.secret_refused(&id, source, Instant::now()).await;
             oauth_error(OAuthError::InvalidClient)
         }
         (Err(e), _) => oauth_error(e),

@@ -47,6 +47,11 @@ pub(crate) trait SqlBackend: Send + Sync + 'static {
         None
     }
 
+    /// Limits counted for the installation; see `HealthStore::shared_limits`.
+    fn shared_limits(&self) -> Option<std::sync::Arc<dyn super::shared_limits::SharedLimitStore>> {
+        None
+    }
+
     /// Appended to a `SELECT` in a write transaction to lock the rows it finds until the
     /// transaction ends (`FOR UPDATE`), where the transaction alone does not.
     const LOCK_ROWS: &'static str;

@@ -17,4 +17,10 @@ pub trait HealthStore: Send + Sync + 'static {
     fn changes(&self) -> Option<tokio::sync::broadcast::Receiver<crate::storage::changes::Change>> {
         None
     }
+
+    /// Where the rate limits and lockouts of the whole installation are counted
+    /// (PostgreSQL); None where this process's memory is the installation's (SQLite).
+    fn shared_limits(&self) -> Option<std::sync::Arc<dyn crate::storage::shared_limits::SharedLimitStore>> {
+        None
+    }
 }

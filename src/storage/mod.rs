@@ -87,6 +87,7 @@ mod group_commit;
 mod installation;
 mod postgres;
 mod rows;
+pub mod shared_limits;
 mod sql_prelude;
 mod sqlite;
 

@@ -10,6 +10,7 @@ use tokio::sync::{broadcast, mpsc};
 use super::backend::SqlBackend;
 use super::changes::{self, Change, ChangeFeed};
 use super::group_commit::{self, GroupWriter, PendingCreate};
+use super::shared_limits::{PgSharedLimits, SharedLimitStore};
 use super::{PoolSettings, ResultExt, StoreResult};
 use crate::domain::audit::AuditEntry;
 use crate::domain::cluster::Cluster;
@@ -22,6 +23,7 @@ pub struct PgStore {
     feed: Arc<ChangeFeed>,
     /// Cluster creates waiting for the group commit; see `group_commit`.
     creates: mpsc::UnboundedSender<PendingCreate>,
+    limits: Arc<PgSharedLimits>,
 }
 
 impl PgStore {
@@ -41,6 +43,7 @@ impl PgStore {
             feed: feed.clone(),
         });
         Ok(PgStore {
+            limits: Arc::new(PgSharedLimits::new(pool.clone())),
             pool,
             feed,
             creates,
@@ -88,6 +91,10 @@ impl SqlBackend for PgStore {
 
     fn changes(&self) -> Option<broadcast::Receiver<Change>> {
         Some(self.feed.subscribe())
+    }
+
+    fn shared_limits(&self) -> Option<Arc<dyn SharedLimitStore>> {
+        Some(self.limits.clone())
     }
 
     /// Concurrent writers on any replica wait for the row until the transaction ends.

@@ -49,6 +49,7 @@ mod secrecy;
 mod secrets;
 mod secure_connectivity;
 mod settings;
+mod shared_limits;
 mod stored_text;
 mod tls;
 mod token_attacks;

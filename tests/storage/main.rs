@@ -10,6 +10,7 @@ mod cases;
 mod cluster_operations;
 mod driver_state;
 mod lifecycle_stores;
+mod shared_limits;
 
 use std::sync::Arc;
 

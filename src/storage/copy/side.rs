@@ -16,8 +16,9 @@ use crate::storage::sql_prelude::{LOCK_FIRST_ORGANIZATION, LOCK_MEMBERS, LOCK_SI
 use crate::storage::{sqlite, Engine, PgStore, SqliteDurability, SqliteStore};
 
 /// Tables of the database that are not data: the migrations' own bookkeeping, which each
-/// side keeps for itself.
-const NOT_COPIED: &[&str] = &["_sqlx_migrations"];
+/// side keeps for itself, and the shared rate-limit state (PostgreSQL), forgotten within
+/// minutes anyway.
+const NOT_COPIED: &[&str] = &["_sqlx_migrations", "rate_limits", "failed_secrets"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Role {

@@ -27,4 +27,10 @@ impl crate::storage::HealthStore for Backend {
     fn changes(&self) -> Option<tokio::sync::broadcast::Receiver<crate::storage::changes::Change>> {
         <Backend as SqlBackend>::changes(self)
     }
+
+    fn shared_limits(
+        &self,
+    ) -> Option<std::sync::Arc<dyn crate::storage::shared_limits::SharedLimitStore>> {
+        <Backend as SqlBackend>::shared_limits(self)
+    }
 }

@@ -1,0 +1,115 @@
+//! The installation-wide count of the limits (PostgreSQL): keys, the sweep, and what to
+//! do when the database does not answer (the local count stands; a warning is logged).
+
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::{source_key as mask_source, LockoutPolicy, SWEEP_EVERY};
+use crate::storage::shared_limits::{ClientCount, SharedLimitStore, SharedLockout, SharedRate};
+
+pub struct Shared {
+    store: Arc<dyn SharedLimitStore>,
+    lockout: SharedLockout,
+    next_sweep: Mutex<Instant>,
+}
+
+/// The key of a source's token budget.
+pub fn source_key(masked: IpAddr) -> Vec<u8> {
+    format!("source:{masked}").into_bytes()
+}
+
+/// The key of a client id's token budget.
+pub fn client_key(client_id: &str) -> Vec<u8> {
+    [b"client:", client_id.as_bytes()].concat()
+}
+
+/// The key of a client's Console API budget.
+pub fn api_key(client_id: &str) -> Vec<u8> {
+    [b"api:", client_id.as_bytes()].concat()
+}
+
+/// The key of a client id's lockout at a source. The source comes first and holds no
+/// NUL, so no two pairs share a key whatever bytes the id holds.
+pub fn lock_key(client_id: &str, source: Option<IpAddr>) -> Vec<u8> {
+    let source = source
+        .map(|s| mask_source(s).to_string())
+        .unwrap_or_default();
+    [source.as_bytes(), b"\0", client_id.as_bytes()].concat()
+}
+
+impl Shared {
+    pub fn new(store: Arc<dyn SharedLimitStore>, policy: LockoutPolicy, now: Instant) -> Self {
+        Shared {
+            store,
+            lockout: SharedLockout {
+                threshold: policy.threshold,
+                first_lock: policy.lockout,
+                longest_lock: policy.max_lockout,
+                forget_after: policy.forget_after,
+            },
+            next_sweep: Mutex::new(now + SWEEP_EVERY),
+        }
+    }
+
+    /// Counts one request of `key` for the installation.
+    pub async fn take(&self, key: &[u8], rate: SharedRate, now: Instant) -> Result<(), Duration> {
+        match self.count(key, Some(rate), None, now).await {
+            Some(ClientCount {
+                wait: Some(wait), ..
+            }) => Err(wait),
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts one request of `key` (when `rate`) and reads the lock of `lock_key`; None
+    /// when the database did not answer.
+    pub async fn count(
+        &self,
+        key: &[u8],
+        rate: Option<SharedRate>,
+        lock_key: Option<&[u8]>,
+        now: Instant,
+    ) -> Option<ClientCount> {
+        self.sweep_if_due(now);
+        match self.store.count(key, rate, lock_key).await {
+            Ok(count) => Some(count),
+            Err(e) => {
+                tracing::warn!(error = %e, "the shared rate limits could not be counted; this replica's own count applies");
+                None
+            }
+        }
+    }
+
+    pub async fn record_failure(&self, lock_key: &[u8]) {
+        if let Err(e) = self.store.record_failure(lock_key, self.lockout).await {
+            tracing::warn!(error = %e, "a wrong secret could not be recorded for the installation");
+        }
+    }
+
+    pub async fn clear_failures(&self, lock_key: &[u8]) {
+        if let Err(e) = self.store.clear_failures(lock_key).await {
+            tracing::warn!(error = %e, "a lockout streak could not be cleared for the installation");
+        }
+    }
+
+    /// Every few seconds one request starts a sweep of the shared tables in the background.
+    fn sweep_if_due(&self, now: Instant) {
+        {
+            let Ok(mut next) = self.next_sweep.try_lock() else {
+                return;
+            };
+            if now < *next {
+                return;
+            }
+            *next = now + SWEEP_EVERY;
+        }
+        let store = self.store.clone();
+        let forget_after = self.lockout.forget_after;
+        tokio::spawn(async move {
+            if let Err(e) = store.sweep(forget_after).await {
+                tracing::warn!(error = %e, "the shared rate limits could not be swept");
+            }
+        });
+    }
+}

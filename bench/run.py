@@ -27,6 +27,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 from pathlib import Path
@@ -278,10 +279,10 @@ wrk.headers["Content-Type"] = {content_type}
 done = function(summary, latency, requests)
   local seconds = summary.duration / 1e6
   io.stderr:write(string.format(
-    '{{"rps": %.1f, "p50_ms": %.3f, "p99_ms": %.3f, "requests": %d, "errors": %d}}\\n',
+    '{{"rps": %.1f, "p50_ms": %.3f, "p99_ms": %.3f, "requests": %d, "errors": %d, "seconds": %.3f}}\\n',
     summary.requests / seconds, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
     summary.requests, summary.errors.status + summary.errors.connect + summary.errors.read
-      + summary.errors.write + summary.errors.timeout))
+      + summary.errors.write + summary.errors.timeout, seconds))
 end
 """
 
@@ -648,6 +649,9 @@ def postgres_scenarios(admin_url, consoled_bin, baseline_bin, bare, servers, sec
     results.append(scenario("PostgreSQL: POST /oauth/token (form)", ours, theirs, 0.1,
                             "bare axum answering the POST"))
 
+    results.append(shared_limit_cost(consoled_bin, url, servers, seconds, form, ours))
+    results.append(installation_token_limit(consoled_bin, url, servers, seconds))
+
     rounds = 20 if smoke else 300
     times = propagation(a, b, token, one, rounds)
     p50, p99 = percentile(times, 50), percentile(times, 99)
@@ -679,6 +683,62 @@ def postgres_scenarios(admin_url, consoled_bin, baseline_bin, bare, servers, sec
     return results
 
 
+def shared_limit_cost(consoled_bin, url, servers, seconds, form, unlimited):
+    """The cost of counting a token request for the installation: the token endpoint on a
+    replica whose limits (per source, per client, the lockout) are on but never refuse,
+    against the same endpoint with them off (`unlimited`, measured just before)."""
+    counted = Consoled(str(consoled_bin), ["--token-limit-per-source", "1000000000/1s",
+                                           "--token-limit-per-client", "1000000000/1s"],
+                       name="pg-limits", database_url=url)
+    servers.append(counted)
+    ours = wrk(counted.port, "/oauth/token", seconds, method="POST", body=form,
+               content_type="application/x-www-form-urlencoded")
+    if ours["errors"]:
+        raise RuntimeError(f"the never-refusing limits refused: {ours}")
+    cost_us = (1 / ours["rps"] - 1 / unlimited["rps"]) * 1e6 * (os.cpu_count() or 1)
+    log(f"shared limits cost about {cost_us:.0f} us of machine time per token request")
+    return scenario("PostgreSQL: POST /oauth/token, limits counted for the installation",
+                    ours, unlimited, 0.5, "the same with the limits off",
+                    {"cost_us_per_request": round(cost_us, 1)})
+
+
+def installation_token_limit(consoled_bin, url, servers, seconds):
+    """Three replicas, one client id, each replica loaded at once far beyond the limit:
+    the tokens issued in all are the installation's budget (the burst plus the rate over
+    the run), not three times it."""
+    burst = 100
+    replicas = [Consoled(str(consoled_bin), ["--token-limit-per-client", f"{burst}/1s"],
+                         name=f"pg-limit-{i}", database_url=url) for i in range(3)]
+    servers.extend(replicas)
+    # The replicas' own first tokens spent some of the budget: let it refill.
+    time.sleep(1.5)
+    form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": CLIENT_ID,
+                                   "client_secret": CLIENT_SECRET})
+    runs = [None] * len(replicas)
+
+    def load(i):
+        runs[i] = wrk(replicas[i].port, "/oauth/token", seconds, method="POST", body=form,
+                      content_type="application/x-www-form-urlencoded", connections=4)
+
+    threads = [threading.Thread(target=load, args=(i,)) for i in range(len(replicas))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    issued = sum(r["requests"] - r["errors"] for r in runs)
+    refused = sum(r["errors"] for r in runs)
+    duration = max(r["seconds"] for r in runs)
+    expected = burst + burst * duration
+    ratio = issued / expected
+    log(f"three replicas issued {issued} tokens in {duration:.1f} s ({refused} refused); "
+        f"the limit allows {expected:.0f}: {ratio:.2f}x")
+    return {"scenario": f"PostgreSQL: 3 replicas, one client at {burst}/1s per client "
+                        f"({duration:.1f} s)",
+            "issued": issued, "refused": refused, "allowed": round(expected),
+            "ratio": round(ratio, 3), "target": "0.9x to 1.1x of the installation's limit",
+            "passed": 0.9 <= ratio <= 1.1}
+
+
 def print_table(report):
     print("| scenario | consoled req/s | reference req/s | ratio | target | p50 ms | p99 ms | ok |")
     print("| --- | ---: | ---: | ---: | --- | ---: | ---: | --- |")
@@ -686,6 +746,10 @@ def print_table(report):
         if "consoled" not in r and "p99_ms" in r:
             print(f"| {r['scenario']} | | | | {r['target']} | {r['p50_ms']:.2f} | "
                   f"{r['p99_ms']:.2f} | {'yes' if r['passed'] else 'NO'} |")
+            continue
+        if "issued" in r:
+            print(f"| {r['scenario']} | {r['issued']} issued | {r['allowed']} allowed | "
+                  f"{r['ratio']:.2f} | {r['target']} | | | {'yes' if r['passed'] else 'NO'} |")
             continue
         if "peak_rss_mib" in r:
             print(f"| {r['scenario']} | | | {r['peak_rss_mib']} MiB | {r['target']} | | | "

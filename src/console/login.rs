@@ -146,7 +146,7 @@ pub async fn sign_in(
         return forbidden_form();
     }
     let limits = &state.limits;
-    if let Err(wait) = limits.check_token_source(source, Instant::now()).await {
+    if let Err(wait) = limits.check_token_source(source, Instant::now()) {
         return too_many(&state, &headers, &form.email, wait);
     }
     let wrong = |email: &str| {

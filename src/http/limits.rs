@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use axum::http::HeaderMap;
 
 use crate::domain::ip_allowlist::IpRange;
-use crate::storage::shared_limits::{SharedLimitStore, SharedRate};
+use crate::storage::shared_limits::{Counted, SharedLimitStore, SharedRate};
 use shared::Shared;
 
 mod held;
@@ -352,52 +352,57 @@ impl Limits {
         )
     }
 
-    /// Counts a token request from `source` (before the request is even parsed). `Err`
+    /// Counts a token request from `source` in this process, at the request head: before
+    /// a byte of the body is waited for. (The installation's count of the source is taken
+    /// with the client's, in [`Limits::check_token_client`]: one round trip for both.) `Err`
     /// holds how long to wait.
-    pub async fn check_token_source(
-        &self,
-        source: Option<IpAddr>,
-        now: Instant,
-    ) -> Result<(), Duration> {
-        let (Some(limiter), Some(source)) = (&self.token_per_source, source) else {
-            return Ok(());
-        };
-        let source = source_key(source);
-        limiter.check(&source, now)?;
-        match &self.shared {
-            Some(shared) => {
-                shared
-                    .take(&shared::source_key(source), limiter.rate(), now)
-                    .await
-            }
-            None => Ok(()),
+    pub fn check_token_source(&self, source: Option<IpAddr>, now: Instant) -> Result<(), Duration> {
+        match (&self.token_per_source, source) {
+            (Some(limiter), Some(source)) => limiter.check(&source_key(source), now),
+            _ => Ok(()),
         }
     }
 
     /// Counts a token request for `client_id`, then checks the id's lockout at `source`
-    /// (before the secret is checked). `Err` holds how long to wait.
+    /// (before the secret is checked); where limits are shared, also counts the source for
+    /// the installation. `Err` holds how long to wait.
     pub async fn check_token_client(
         &self,
         client_id: &str,
         source: Option<IpAddr>,
         now: Instant,
     ) -> Result<SecretCheck, Duration> {
-        if client_id.len() > MAX_TRACKED_ID_BYTES {
-            return Ok(SecretCheck::default());
-        }
-        if let Some(limiter) = &self.token_per_client {
-            limiter.check(client_id, now)?;
+        let tracked = client_id.len() <= MAX_TRACKED_ID_BYTES;
+        if tracked {
+            if let Some(limiter) = &self.token_per_client {
+                limiter.check(client_id, now)?;
+            }
         }
         // The lockout is the installation's where it is shared: this process's streak
         // would miss a right secret given to another replica. Its own count is the
         // fallback while the database does not answer.
         let shared_count = match &self.shared {
             Some(shared) => {
-                let rate = self.token_per_client.as_ref().map(RateLimiter::rate);
-                let locks = self.failed_secrets.policy.threshold > 0;
+                let source_key = self
+                    .token_per_source
+                    .as_ref()
+                    .zip(source)
+                    .map(|(limiter, ip)| (shared::source_key(source_key(ip)), limiter.rate()));
+                let client_key = self
+                    .token_per_client
+                    .as_ref()
+                    .filter(|_| tracked)
+                    .map(|limiter| (shared::client_key(client_id), limiter.rate()));
+                let locks = self.failed_secrets.policy.threshold > 0 && tracked;
                 let lock_key = locks.then(|| shared::lock_key(client_id, source));
-                let key = shared::client_key(client_id);
-                shared.count(&key, rate, lock_key.as_deref(), now).await
+                shared
+                    .count(
+                        source_key.as_ref().map(counted),
+                        client_key.as_ref().map(counted),
+                        lock_key.as_deref(),
+                        now,
+                    )
+                    .await
             }
             None => None,
         };
@@ -409,7 +414,9 @@ impl Limits {
                 }),
             },
             None => {
-                self.failed_secrets.check(client_id, source, now)?;
+                if tracked {
+                    self.failed_secrets.check(client_id, source, now)?;
+                }
                 Ok(SecretCheck {
                     shared_failures: self.shared.is_some(),
                 })
@@ -469,6 +476,10 @@ impl Limits {
     pub fn source_address(&self, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
         source_address(peer.ip(), headers, &self.trusted_proxies)
     }
+}
+
+fn counted((key, rate): &(Vec<u8>, SharedRate)) -> Counted<'_> {
+    Counted { key, rate: *rate }
 }
 
 /// `Retry-After` in whole seconds, at least 1.

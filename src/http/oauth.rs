@@ -93,7 +93,7 @@ async fn token(
     let limits = &state.limits;
     // Counted at the request head, before a byte of the body is waited for: a source over
     // its limit cannot hold a request slot while it trickles a body in.
-    if let Err(wait) = limits.check_token_source(source, now).await {
+    if let Err(wait) = limits.check_token_source(source, now) {
         return too_many_requests(wait);
     }
     let (parts, body) = request.into_parts();

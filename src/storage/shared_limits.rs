@@ -16,10 +16,17 @@ use sqlx::postgres::PgPool;
 
 use super::{ResultExt, StoreResult};
 
-/// What a client's token request found: the rate limit's answer and the client's lock.
+/// A request counted against the budget of `key`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientCount {
-    /// Some when the rate limit refused the request: how long until one is allowed.
+pub struct Counted<'a> {
+    pub key: &'a [u8],
+    pub rate: SharedRate,
+}
+
+/// What a count found: the rate limits' answer and the lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SharedCount {
+    /// Some when a rate limit refused the request: how long until one is allowed.
     pub wait: Option<Duration>,
     /// Some while the client id is locked at this source: for how long still.
     pub locked_for: Option<Duration>,
@@ -45,14 +52,14 @@ pub struct SharedLockout {
 
 #[async_trait]
 pub trait SharedLimitStore: Send + Sync + 'static {
-    /// Counts one request of `key` (when `rate` is given) and reads the lock of `lock_key`
-    /// (when given), in one statement.
+    /// Counts one request of a source and, if the source's budget allowed it, of a client,
+    /// and reads the lock of `lock_key`, in one statement. Each part is optional.
     async fn count(
         &self,
-        key: &[u8],
-        rate: Option<SharedRate>,
+        source: Option<Counted<'_>>,
+        client: Option<Counted<'_>>,
         lock_key: Option<&[u8]>,
-    ) -> StoreResult<ClientCount>;
+    ) -> StoreResult<SharedCount>;
 
     /// Records a wrong secret for `lock_key`; from the threshold on, locks it.
     async fn record_failure(&self, lock_key: &[u8], rule: SharedLockout) -> StoreResult<()>;
@@ -84,23 +91,37 @@ macro_rules! with_now {
     };
 }
 
-/// $1 key, $2 interval (µs, NULL: not counted), $3 tolerance (µs), $4 lock key.
-/// `counted` holds a row only when the request was allowed; the outer reads see the rows
-/// as they were before it, which is what the wait is computed from.
+/// $1 source key, $2 its interval (µs; NULL: not counted), $3 its tolerance (µs); $4..$6
+/// the same for the client; $7 the lock key. A `*_counted` CTE holds a row only when its
+/// request was allowed, and the client is counted only when the source allowed it, as if
+/// the two were checked one after the other. The outer reads see the rows as they were
+/// before, which is what a wait is computed from.
 const COUNT: &str = with_now!(
-    ", counted AS (
+    ", source_counted AS (
         INSERT INTO rate_limits AS r (key, tat)
         SELECT $1, now.us + $2 FROM now WHERE $2 IS NOT NULL
         ON CONFLICT (key) DO UPDATE SET tat = GREATEST(r.tat, EXCLUDED.tat - $2) + $2
         WHERE GREATEST(r.tat, EXCLUDED.tat - $2) + $2 <= EXCLUDED.tat - $2 + $3
         RETURNING 1
+    ),
+    source_ok AS (SELECT $2::bigint IS NULL OR EXISTS (SELECT 1 FROM source_counted) AS ok),
+    client_counted AS (
+        INSERT INTO rate_limits AS r (key, tat)
+        SELECT $4, now.us + $5 FROM now, source_ok WHERE $5 IS NOT NULL AND source_ok.ok
+        ON CONFLICT (key) DO UPDATE SET tat = GREATEST(r.tat, EXCLUDED.tat - $5) + $5
+        WHERE GREATEST(r.tat, EXCLUDED.tat - $5) + $5 <= EXCLUDED.tat - $5 + $6
+        RETURNING 1
     )
     SELECT
-        ($2 IS NULL OR EXISTS (SELECT 1 FROM counted)) AS allowed,
+        source_ok.ok AS source_allowed,
         (SELECT GREATEST(r.tat, now.us) + $2 - (now.us + $3)
-            FROM rate_limits r, now WHERE r.key = $1) AS wait_us,
-        (SELECT f.locked_until - now.us FROM failed_secrets f, now WHERE f.key = $4) AS locked_us,
-        EXISTS (SELECT 1 FROM failed_secrets f WHERE f.key = $4) AS has_failures"
+            FROM rate_limits r WHERE r.key = $1) AS source_wait_us,
+        ($5::bigint IS NULL OR EXISTS (SELECT 1 FROM client_counted)) AS client_allowed,
+        (SELECT GREATEST(r.tat, now.us) + $5 - (now.us + $6)
+            FROM rate_limits r WHERE r.key = $4) AS client_wait_us,
+        (SELECT f.locked_until - now.us FROM failed_secrets f WHERE f.key = $7) AS locked_us,
+        EXISTS (SELECT 1 FROM failed_secrets f WHERE f.key = $7) AS has_failures
+    FROM now, source_ok"
 );
 
 /// $1 key, $2 threshold, $3 first lock (µs), $4 longest lock (µs), $5 forget after (µs).
@@ -142,27 +163,38 @@ fn positive(us: Option<i64>) -> Option<Duration> {
 impl SharedLimitStore for PgSharedLimits {
     async fn count(
         &self,
-        key: &[u8],
-        rate: Option<SharedRate>,
+        source: Option<Counted<'_>>,
+        client: Option<Counted<'_>>,
         lock_key: Option<&[u8]>,
-    ) -> StoreResult<ClientCount> {
-        let (allowed, wait_us, locked_us, has_failures): (bool, Option<i64>, Option<i64>, bool) =
-            sqlx::query_as(COUNT)
-                .bind(key)
-                .bind(rate.map(|r| micros(r.interval)))
-                .bind(rate.map(|r| micros(r.tolerance)).unwrap_or(0))
-                .bind(lock_key)
-                .fetch_one(&self.pool)
-                .await
-                .db()?;
-        let wait = (!allowed).then(|| {
-            // Another replica's first request of the key may be too new for this
-            // statement's snapshot: then one interval is the wait.
-            positive(wait_us)
-                .or(rate.map(|r| r.interval))
+    ) -> StoreResult<SharedCount> {
+        let row: (bool, Option<i64>, bool, Option<i64>, Option<i64>, bool) = sqlx::query_as(COUNT)
+            .bind(source.map(|c| c.key))
+            .bind(source.map(|c| micros(c.rate.interval)))
+            .bind(source.map(|c| micros(c.rate.tolerance)).unwrap_or(0))
+            .bind(client.map(|c| c.key))
+            .bind(client.map(|c| micros(c.rate.interval)))
+            .bind(client.map(|c| micros(c.rate.tolerance)).unwrap_or(0))
+            .bind(lock_key)
+            .fetch_one(&self.pool)
+            .await
+            .db()?;
+        let (source_allowed, source_wait, client_allowed, client_wait, locked_us, has_failures) =
+            row;
+        // Another replica's first request of a key may be too new for this statement's
+        // snapshot: then one interval is the wait.
+        let wait = |refused: Option<Counted<'_>>, us: Option<i64>| {
+            positive(us)
+                .or(refused.map(|c| c.rate.interval))
                 .unwrap_or(Duration::from_secs(1))
-        });
-        Ok(ClientCount {
+        };
+        let wait = if !source_allowed {
+            Some(wait(source, source_wait))
+        } else if !client_allowed {
+            Some(wait(client, client_wait))
+        } else {
+            None
+        };
+        Ok(SharedCount {
             wait,
             locked_for: positive(locked_us),
             has_failures,

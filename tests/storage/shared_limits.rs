@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use consoled::storage::shared_limits::{SharedLimitStore, SharedLockout, SharedRate};
+use consoled::storage::shared_limits::{Counted, SharedLimitStore, SharedLockout, SharedRate};
 
 use crate::Backend;
 
@@ -14,6 +14,10 @@ const RATE: SharedRate = SharedRate {
     interval: Duration::from_secs(100),
     tolerance: Duration::from_secs(1000),
 };
+
+fn client(key: &[u8]) -> Counted<'_> {
+    Counted { key, rate: RATE }
+}
 
 fn shared(backend: &Backend) -> Option<Arc<dyn SharedLimitStore>> {
     let shared = backend.store.shared_limits();
@@ -36,7 +40,9 @@ async fn racing_requests_get_exactly_the_budget(backend: &Backend) {
             } else {
                 second.clone()
             };
-            tokio::spawn(async move { store.count(b"client:racer", Some(RATE), None).await })
+            tokio::spawn(
+                async move { store.count(None, Some(client(b"client:racer")), None).await },
+            )
         })
         .collect();
     let mut allowed = 0;
@@ -58,14 +64,14 @@ async fn racing_requests_get_exactly_the_budget(backend: &Backend) {
     );
     // Another key has its own budget; a key may hold any byte.
     let other = first
-        .count(b"client:\0other", Some(RATE), None)
+        .count(None, Some(client(b"client:\0other")), None)
         .await
         .unwrap();
     assert_eq!(other.wait, None);
     // The sweep keeps what still holds back.
     first.sweep(Duration::from_secs(60)).await.unwrap();
     let after = first
-        .count(b"client:racer", Some(RATE), None)
+        .count(None, Some(client(b"client:racer")), None)
         .await
         .unwrap();
     assert!(after.wait.is_some());
@@ -81,10 +87,7 @@ async fn failures_lock_from_the_threshold_doubling(backend: &Backend) {
     };
     let key: &[u8] = b"127.0.0.1\0victim";
     let lock = |store: Arc<dyn SharedLimitStore>| async move {
-        store
-            .count(b"client:victim", None, Some(key))
-            .await
-            .unwrap()
+        store.count(None, None, Some(key)).await.unwrap()
     };
     let clean = lock(store.clone()).await;
     assert_eq!(
@@ -120,6 +123,46 @@ async fn failures_lock_from_the_threshold_doubling(backend: &Backend) {
     store.clear_failures(key).await.unwrap();
     let cleared = lock(store.clone()).await;
     assert_eq!((cleared.locked_for, cleared.has_failures), (None, false));
+}
+
+/// A source's budget refuses before the client's is counted, as two checks in a row would.
+async fn a_refused_source_leaves_the_client_uncounted(backend: &Backend) {
+    let Some(store) = shared(backend) else { return };
+    let tight = SharedRate {
+        interval: Duration::from_secs(100),
+        tolerance: Duration::from_secs(100),
+    };
+    let source = Counted {
+        key: b"source:10.0.0.1",
+        rate: tight,
+    };
+    let first = store
+        .count(Some(source), Some(client(b"client:a")), None)
+        .await
+        .unwrap();
+    assert_eq!(first.wait, None);
+    for _ in 0..3 {
+        let refused = store
+            .count(Some(source), Some(client(b"client:a")), None)
+            .await
+            .unwrap();
+        assert!(refused.wait.unwrap() > Duration::from_secs(90));
+    }
+    // Nine of the client's ten remain: the refused requests did not count.
+    let mut allowed = 0;
+    for _ in 0..12 {
+        let count = store
+            .count(None, Some(client(b"client:a")), None)
+            .await
+            .unwrap();
+        allowed += usize::from(count.wait.is_none());
+    }
+    assert_eq!(allowed, 9);
+}
+
+#[tokio::test]
+async fn a_refused_source_leaves_the_client_uncounted_on_every_backend() {
+    crate::on_every_backend!(a_refused_source_leaves_the_client_uncounted);
 }
 
 #[tokio::test]

@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::{source_key as mask_source, LockoutPolicy, SWEEP_EVERY};
-use crate::storage::shared_limits::{ClientCount, SharedLimitStore, SharedLockout, SharedRate};
+use crate::storage::shared_limits::{
+    Counted, SharedCount, SharedLimitStore, SharedLockout, SharedRate,
+};
 
 pub struct Shared {
     store: Arc<dyn SharedLimitStore>,
@@ -54,25 +56,26 @@ impl Shared {
 
     /// Counts one request of `key` for the installation.
     pub async fn take(&self, key: &[u8], rate: SharedRate, now: Instant) -> Result<(), Duration> {
-        match self.count(key, Some(rate), None, now).await {
-            Some(ClientCount {
+        let counted = Counted { key, rate };
+        match self.count(None, Some(counted), None, now).await {
+            Some(SharedCount {
                 wait: Some(wait), ..
             }) => Err(wait),
             _ => Ok(()),
         }
     }
 
-    /// Counts one request of `key` (when `rate`) and reads the lock of `lock_key`; None
-    /// when the database did not answer.
+    /// Counts a request of a source and a client and reads the lock of `lock_key` (see
+    /// `SharedLimitStore::count`); None when the database did not answer.
     pub async fn count(
         &self,
-        key: &[u8],
-        rate: Option<SharedRate>,
+        source: Option<Counted<'_>>,
+        client: Option<Counted<'_>>,
         lock_key: Option<&[u8]>,
         now: Instant,
-    ) -> Option<ClientCount> {
+    ) -> Option<SharedCount> {
         self.sweep_if_due(now);
-        match self.store.count(key, rate, lock_key).await {
+        match self.store.count(source, client, lock_key).await {
             Ok(count) => Some(count),
             Err(e) => {
                 tracing::warn!(error = %e, "the shared rate limits could not be counted; this replica's own count applies");

@@ -1,7 +1,7 @@
-//! Rate limits, in process: GCRA buckets keyed by client id or source address, and the
-//! lockout of a client id at a source address after repeated wrong secrets from there.
-//! Every map is bounded and swept of entries that no longer hold anything back; time is
-//! passed in.
+//! Rate limits: GCRA buckets keyed by client id or source address, and the lockout of a
+//! client id at a source address after repeated wrong secrets from there. Counted in
+//! process (every map bounded and swept of entries that no longer hold anything back; time
+//! passed in) and, on PostgreSQL, also for the installation (`shared`).
 //!
 //! A limit is checked before the request does any work that writes, so a request answered
 //! 429 has changed nothing (the JS SDK retries POSTs on 429).
@@ -10,8 +10,8 @@
 //! no way to refuse new keys once a bound is reached (only to sweep old ones later), so a
 //! flood of spoofed client ids would grow it without limit; it reads its own clock, where
 //! these limiters take the time as an argument like the domain does; and the limits that
-//! must hold across replicas (counted in the database, a later step) need shared state it
-//! does not have. The GCRA itself is the dozen lines of [`RateLimiter::check`].
+//! hold across replicas need state in the database, which it does not have. The GCRA
+//! itself is the dozen lines of [`RateLimiter::check`].
 
 use std::borrow::Borrow;
 use std::collections::HashMap;

@@ -23,23 +23,28 @@
 //                            entirely (the old kid is gone from the JWKS), provider rebuilt.
 //   GET  /__test/jwks-fetches -> 200 {"count":N}; GETs of /jwks (the jwks_uri) since start.
 //   GET  /__test/state       -> 200 {"kid":"...","clients":[ids],"users":[names]} (debugging).
-// Sessions, grants and codes live in oidc-provider's in-memory adapter, which is shared by
-// the rebuilt instances, so a rebuild or a rotation signs nobody out at the provider.
+// Sessions, grants and codes live in one in-memory store shared by the rebuilt instances
+// (oidc-provider's own memory adapter has a store per instance), and the cookies are signed
+// with the same keys, so a rebuild or a rotation signs nobody out at the provider.
 //
 // Users: the account id is the login name typed on the login page (any password). A
 // configured user's claims are sub (= the login name), email, email_verified and name; an
 // unknown login name signs in too, with only sub (the relying party is the one to refuse).
 //
-// The development pages of oidc-provider 9.13.3 (lib/views/*.js, lib/helpers/defaults.js):
-//   login (GET /interaction/:uid, <title>Sign-in</title>):
-//     <form autocomplete="off" action="/interaction/:uid/login" method="post">
-//       input[name=login] (type text, required), input[name=password] (type password,
-//       required), button[type=submit].login-submit "Sign-in"
-//   consent (same URL, next prompt, <title>Authorize</title>):
-//     form with input[name=prompt][value=consent] and button[type=submit].login-submit
+// The development pages of oidc-provider 9.13.3 (lib/views/*.js, lib/helpers/defaults.js),
+// both at GET /interaction/:uid, both with <title>Sign-in</title>; the prompt is in
+// <div class="login-card"><h1>: "Sign-in" (login) or "Authorize" (consent):
+//   login: <form autocomplete="off" action="/interaction/:uid/login" method="post"> with
+//     input[name=prompt][value=login] (hidden), input[name=login] (type text, required),
+//     input[name=password] (type password, required), button[type=submit].login-submit
+//     "Sign-in"
+//   consent: <ul> of the scopes and claims asked for, then a form with
+//     input[name=prompt][value=consent] (hidden) and button[type=submit].login-submit
 //     "Continue" (autofocus)
-//   Selectors: "input[name=login]", "input[name=password]", "button.login-submit"
-//   (text "Sign-in" on the login page, "Continue" on the consent page).
+//   Selectors: "input[name=login]", "input[name=password]", "button.login-submit" (text
+//   "Sign-in" on the login page, "Continue" on the consent page), ".login-card h1".
+//   Each fresh browser goes through both; a browser already signed in at the provider (and
+//   having consented for the client) is redirected straight back to the relying party.
 //   logout (GET or POST /session/end, when the provider has a session; <title>Logout
 //   Request</title>, <h1>Do you want to sign-out from 127.0.0.1:PORT?</h1>):
 //     <form id="op.logoutForm" method="post" action="/session/end/confirm"> (xsrf hidden)
@@ -70,6 +75,72 @@ function newSigningKey() {
   };
 }
 
+// oidc-provider's adapter interface over one store for every instance built. Entries expire
+// after the lifetime oidc-provider gives them.
+const store = new Map();
+const byGrant = new Map();
+const sessionByUid = new Map();
+const byUserCode = new Map();
+
+function live(key) {
+  const entry = store.get(key);
+  if (!entry) return undefined;
+  if (entry.expiresAt && entry.expiresAt <= Date.now()) {
+    store.delete(key);
+    return undefined;
+  }
+  return entry.payload;
+}
+
+class SharedAdapter {
+  constructor(model) {
+    this.model = model;
+  }
+
+  key(id) {
+    return `${this.model}:${id}`;
+  }
+
+  async upsert(id, payload, expiresIn) {
+    const key = this.key(id);
+    store.set(key, { payload, expiresAt: expiresIn ? Date.now() + expiresIn * 1000 : 0 });
+    if (this.model === "Session" && payload.uid) sessionByUid.set(payload.uid, id);
+    if (payload.grantId && this.model !== "Grant") {
+      if (!byGrant.has(payload.grantId)) byGrant.set(payload.grantId, new Set());
+      byGrant.get(payload.grantId).add(key);
+    }
+    if (payload.userCode) byUserCode.set(payload.userCode, id);
+  }
+
+  async find(id) {
+    return live(this.key(id));
+  }
+
+  async findByUid(uid) {
+    const id = sessionByUid.get(uid);
+    return id === undefined ? undefined : this.find(id);
+  }
+
+  async findByUserCode(userCode) {
+    const id = byUserCode.get(userCode);
+    return id === undefined ? undefined : this.find(id);
+  }
+
+  async consume(id) {
+    const payload = live(this.key(id));
+    if (payload) payload.consumed = Math.floor(Date.now() / 1000);
+  }
+
+  async destroy(id) {
+    store.delete(this.key(id));
+  }
+
+  async revokeByGrantId(grantId) {
+    for (const key of byGrant.get(grantId) ?? []) store.delete(key);
+    byGrant.delete(grantId);
+  }
+}
+
 let issuer = null;
 let signingKey = newSigningKey();
 let clients = [];
@@ -93,6 +164,7 @@ function clientMetadata(client) {
 
 function build() {
   const next = new Provider(issuer, {
+    adapter: SharedAdapter,
     clients: clients.map(clientMetadata),
     jwks: { keys: [signingKey] },
     cookies: {

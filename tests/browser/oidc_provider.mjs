@@ -180,6 +180,8 @@ function build() {
     // when an access token is issued), so the relying party can read email from the token.
     conformIdTokenClaims: false,
     pkce: { required: () => true },
+    // Explicit lifetimes (oidc-provider's defaults, which it prints a notice about otherwise).
+    ttl: { AccessToken: 3600, AuthorizationCode: 60, IdToken: 3600, Interaction: 3600, Session: 14 * 24 * 3600, Grant: 14 * 24 * 3600 },
     features: {
       devInteractions: { enabled: true },
       rpInitiatedLogout: { enabled: true },

@@ -13,7 +13,7 @@
 //   POST /__test/configure   {"clients":[{client_id, client_secret, redirect_uris,
 //                              post_logout_redirect_uris, ...}], "users":{"alice":{email,
 //                              email_verified, name}, ...}}
-//                            -> 204; rebuilds the provider with these clients and users and
+//                            -> 204 (400 {"error"} on bad JSON or client metadata); rebuilds the provider with these clients and users and
 //                            keeps the signing key. Clients are registered with
 //                            grant_types [authorization_code], response_types [code] and
 //                            token_endpoint_auth_method client_secret_basic unless the client
@@ -244,7 +244,12 @@ function json(res, status, body) {
 
 async function control(req, res, path) {
   if (req.method === "POST" && path === "/__test/configure") {
-    const body = await readJson(req);
+    let body;
+    try {
+      body = await readJson(req);
+    } catch (err) {
+      return json(res, 400, { error: `the body is not JSON: ${err.message}` });
+    }
     if (!Array.isArray(body.clients ?? []) || typeof (body.users ?? {}) !== "object") {
       return json(res, 400, { error: "clients must be an array and users an object" });
     }
@@ -253,10 +258,15 @@ async function control(req, res, path) {
     users = body.users ?? {};
     try {
       build();
+      // oidc-provider checks a client's metadata when it is first looked up: now, so that a
+      // bad configuration is a 400 here rather than an error page in the browser.
+      for (const client of clients) {
+        if (!(await provider.Client.find(String(client.client_id)))) throw new Error(`client ${client.client_id} not found`);
+      }
     } catch (err) {
       ({ clients, users } = previous);
       build();
-      return json(res, 400, { error: String(err?.message ?? err) });
+      return json(res, 400, { error: String(err?.error_description ?? err?.message ?? err) });
     }
     res.writeHead(204);
     return res.end();

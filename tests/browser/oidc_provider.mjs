@@ -13,12 +13,15 @@
 //   POST /__test/configure   {"clients":[{client_id, client_secret, redirect_uris,
 //                              post_logout_redirect_uris, ...}], "users":{"alice":{email,
 //                              email_verified, name}, ...}}
-//                            -> 204 (400 {"error"} on bad JSON or client metadata); rebuilds the provider with these clients and users and
-//                            keeps the signing key. Clients are registered with
+//                            -> 204 (400 {"error"} on bad JSON or client metadata, the
+//                            previous configuration kept); rebuilds the provider with these
+//                            clients and users and keeps the signing key. Clients get
 //                            grant_types [authorization_code], response_types [code] and
 //                            token_endpoint_auth_method client_secret_basic unless the client
-//                            object names another (oidc-provider accepts only the registered
-//                            method at the token endpoint).
+//                            object says otherwise; oidc-provider 9 takes a client_secret_basic
+//                            client's secret by HTTP Basic or in the body (client_secret_post)
+//                            alike. In Basic, client_id and secret are form-urlencoded before
+//                            base64 (RFC 6749 2.3.1): a "+" in a secret sent raw is a space.
 //   POST /__test/rotate-keys -> 200 {"kid":"..."}; a new RS256 key replaces the old one
 //                            entirely (the old kid is gone from the JWKS), provider rebuilt.
 //   GET  /__test/jwks-fetches -> 200 {"count":N}; GETs of /jwks (the jwks_uri) since start.
@@ -34,7 +37,8 @@
 // The development pages of oidc-provider 9.13.3 (lib/views/*.js, lib/helpers/defaults.js),
 // both at GET /interaction/:uid, both with <title>Sign-in</title>; the prompt is in
 // <div class="login-card"><h1>: "Sign-in" (login) or "Authorize" (consent):
-//   login: <form autocomplete="off" action="/interaction/:uid/login" method="post"> with
+//   login: <form autocomplete="off" action="http://127.0.0.1:PORT/interaction/:uid"
+//     method="post"> with
 //     input[name=prompt][value=login] (hidden), input[name=login] (type text, required),
 //     input[name=password] (type password, required), button[type=submit].login-submit
 //     "Sign-in"

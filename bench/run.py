@@ -693,6 +693,8 @@ def shared_limit_cost(consoled_bin, url, servers, seconds, form, unlimited):
     servers.append(counted)
     ours = wrk(counted.port, "/oauth/token", seconds, method="POST", body=form,
                content_type="application/x-www-form-urlencoded")
+    counted.stop()
+    servers.remove(counted)
     if ours["errors"]:
         raise RuntimeError(f"the never-refusing limits refused: {ours}")
     cost_us = (1 / ours["rps"] - 1 / unlimited["rps"]) * 1e6 * (os.cpu_count() or 1)
@@ -725,6 +727,10 @@ def installation_token_limit(consoled_bin, url, servers, seconds):
         t.start()
     for t in threads:
         t.join()
+    # Their pools would otherwise hold connections the later scenarios need.
+    for replica in replicas:
+        replica.stop()
+        servers.remove(replica)
     issued = sum(r["requests"] - r["errors"] for r in runs)
     refused = sum(r["errors"] for r in runs)
     duration = max(r["seconds"] for r in runs)

@@ -131,6 +131,13 @@ impl Application {
             key_set,
         ));
         let shared_limits = store.shared_limits();
+        let sso = match args.sso.settings()? {
+            Some(settings) => Some(Arc::new(
+                crate::auth::oidc::RelyingParty::new(settings, &public_url)
+                    .context("--oidc-issuer")?,
+            )),
+            None => None,
+        };
         let state = Arc::new(AppContext {
             store,
             keyring,
@@ -153,6 +160,7 @@ impl Application {
                 request_timeout: args.request_timeout,
                 cors_allowed_origins: args.cors_allowed_origins.clone(),
                 bootstrap_client_id: args.bootstrap_client_id.clone(),
+                local_sign_in: args.sso.local_sign_in == crate::config::OnOff::On,
             },
             limits: Limits::new(
                 args.token_limit_per_source,
@@ -164,6 +172,7 @@ impl Application {
             ),
             read_cache: ReadCache::new(args.storage.state_cache_ttl, READ_CACHE_BYTES),
             reconciler: Arc::new(Notify::new()),
+            sso,
         });
         let connection_limits = ConnectionLimits {
             max_connections: args.max_connections as usize,

@@ -3,6 +3,7 @@
 pub mod cache;
 pub mod grant;
 pub mod keys;
+pub mod oidc;
 pub mod token;
 
 pub use grant::{OAuthError, TokenGrant, TokenRequest};

@@ -12,8 +12,10 @@ use crate::domain::ip_allowlist::IpRange;
 use crate::domain::organization::DEFAULT_OWNER_EMAIL;
 use crate::http::limits::RateLimit;
 
+mod sso;
 mod validate;
 
+pub use sso::{OnOff, SsoArgs, SsoSettings};
 use validate::*;
 pub use validate::{check_audiences_apart, parse_email, parse_public_url};
 
@@ -83,6 +85,9 @@ impl StorageArgs {
 pub struct ServeArgs {
     #[command(flatten)]
     pub storage: StorageArgs,
+
+    #[command(flatten)]
+    pub sso: SsoArgs,
 
     /// Address to listen on. Port 0 picks a free port.
     #[arg(long, env = "CONSOLED_LISTEN", default_value = "127.0.0.1:8080")]

@@ -88,6 +88,7 @@ impl ServeArgs {
                 crate::storage::copy::redact_url(url)
             );
         }
+        self.sso.settings()?;
         self.validate_bootstrap_client()
     }
 

@@ -42,6 +42,10 @@ struct LoginPage {
     email: String,
     error: Option<String>,
     notice: Option<String>,
+    /// Single sign-on is configured: the link to start it.
+    sso: bool,
+    /// Passwords may be used (`--local-sign-in on`).
+    local: bool,
 }
 
 #[derive(Deserialize)]
@@ -82,6 +86,8 @@ fn login_form(
         email: email.to_string(),
         error,
         notice,
+        sso: state.sso.is_some(),
+        local: state.settings.local_sign_in,
     };
     with_cookie(page(status, &body), cookie)
 }
@@ -144,6 +150,16 @@ pub async fn sign_in(
     };
     if !form_token_matches(&headers, &form.form_token) {
         return forbidden_form();
+    }
+    if !state.settings.local_sign_in {
+        return login_form(
+            StatusCode::FORBIDDEN,
+            &headers,
+            &state,
+            "",
+            Some("Signing in with a password is off here: sign in with single sign-on.".into()),
+            None,
+        );
     }
     let limits = &state.limits;
     if let Err(wait) = limits.check_token_source(source, Instant::now()) {
@@ -272,7 +288,14 @@ pub async fn sign_out(
     {
         return internal_error(e);
     }
-    let mut response = Redirect::to(LOGIN_PATH).into_response();
+    // A session signed in with the identity provider signs out there too, where the
+    // provider supports it; it sends the browser back to the sign-in page.
+    let provider_logout = match (&state.sso, &signed_in.session.identity_provider) {
+        (Some(sso), Some(issuer)) if issuer == sso.issuer() => sso.logout_url().await,
+        _ => None,
+    };
+    let next = provider_logout.map_or_else(|| LOGIN_PATH.to_string(), String::from);
+    let mut response = Redirect::to(&next).into_response();
     response
         .headers_mut()
         .append(header::SET_COOKIE, clear_session_cookie(&state));

@@ -35,6 +35,7 @@ mod login;
 mod members;
 mod path;
 mod session;
+mod sso;
 
 use std::sync::Arc;
 
@@ -56,6 +57,26 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
      style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; \
      base-uri 'none'";
 
+/// [`CONTENT_SECURITY_POLICY`], and with single sign-on the provider's origin as a form
+/// target too: signing out posts a form here that redirects to the provider's logout, and
+/// browsers hold a form's redirects to `form-action` as well.
+fn content_security_policy(state: &AppState) -> HeaderValue {
+    let provider = state
+        .sso
+        .as_ref()
+        .and_then(|sso| url::Url::parse(sso.issuer()).ok())
+        .map(|issuer| issuer.origin().ascii_serialization())
+        .filter(|origin| origin != "null");
+    match provider {
+        Some(origin) => HeaderValue::from_str(&CONTENT_SECURITY_POLICY.replace(
+            "form-action 'self'",
+            &format!("form-action 'self' {origin}"),
+        ))
+        .unwrap_or(HeaderValue::from_static(CONTENT_SECURITY_POLICY)),
+        None => HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    }
+}
+
 /// Where people sign in; unauthenticated requests to pages are sent here.
 pub const LOGIN_PATH: &str = "/console/login";
 /// The start page after sign-in.
@@ -74,6 +95,7 @@ pub fn link_url(public_url: &str, token: &str) -> String {
 
 /// The console's routes, under `/console`, and `GET /` sending browsers there.
 pub fn routes(state: AppState) -> Router<AppState> {
+    let policy = content_security_policy(&state);
     Router::new()
         .route("/", get(|| async { Redirect::to(HOME_PATH) }))
         .route(HOME_PATH, get(clusters::start_page))
@@ -177,6 +199,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/console/activity.csv", get(activity::activity_csv))
         .route(LOGIN_PATH, get(login::login_page).post(login::sign_in))
         .route("/console/logout", post(login::sign_out))
+        .route("/console/sso/start", get(sso::start))
+        .route("/console/sso/callback", get(sso::callback))
         .route(
             "/console/links/{token}",
             get(links::link_page).post(links::set_password),
@@ -203,7 +227,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         ))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+            policy,
         ))
 }
 

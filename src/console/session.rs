@@ -47,7 +47,7 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter(|value| !value.is_empty())
 }
 
-fn secure(state: &AppState) -> &'static str {
+pub(super) fn secure(state: &AppState) -> &'static str {
     if state.settings.public_url.starts_with("https://") {
         "; Secure"
     } else {
@@ -55,7 +55,7 @@ fn secure(state: &AppState) -> &'static str {
     }
 }
 
-fn header_value(text: String) -> HeaderValue {
+pub(super) fn header_value(text: String) -> HeaderValue {
     HeaderValue::from_str(&text).expect("cookies are built from alphanumeric tokens")
 }
 

@@ -165,6 +165,8 @@ pub struct ConsoleSession {
     pub csrf_token: String,
     pub created_at: Timestamp,
     pub last_seen_at: Timestamp,
+    /// The issuer of the identity provider the member signed in with; None for a password.
+    pub identity_provider: Option<String>,
 }
 
 impl ConsoleSession {
@@ -183,8 +185,15 @@ impl ConsoleSession {
             csrf_token: random_token(TOKEN_CHARS),
             created_at: now,
             last_seen_at: now,
+            identity_provider: None,
         };
         (id, session)
+    }
+
+    /// The same session, signed in with the identity provider `issuer`.
+    pub fn signed_in_with(mut self, issuer: &str) -> ConsoleSession {
+        self.identity_provider = Some(issuer.to_string());
+        self
     }
 
     /// Whether the session still holds at `now`: used within the idle timeout and younger

@@ -74,6 +74,8 @@ pub struct Settings {
     pub cors_allowed_origins: Vec<String>,
     /// `--bootstrap-client-id`: the client every start restores (the console says so).
     pub bootstrap_client_id: Option<String>,
+    /// `--local-sign-in`: whether members may sign in to the console with a password.
+    pub local_sign_in: bool,
 }
 
 pub struct AppContext {
@@ -87,6 +89,8 @@ pub struct AppContext {
     pub read_cache: read_cache::ReadCache,
     /// Wakes the reconciler when new lifecycle work is written.
     pub reconciler: Arc<Notify>,
+    /// Single sign-on to the console, when configured.
+    pub sso: Option<Arc<crate::auth::oidc::RelyingParty>>,
 }
 
 pub type AppState = Arc<AppContext>;

@@ -10,6 +10,9 @@ pub trait MemberStore: Send + Sync + 'static {
     /// The organization's members, the owner first, then in order of invitation.
     async fn members(&self, org_id: &str) -> StoreResult<Vec<Member>>;
     async fn member(&self, org_id: &str, email: &str) -> StoreResult<Option<Member>>;
+    /// The members and pending invites with this email in every organization, the oldest
+    /// organization first.
+    async fn members_by_email(&self, email: &str) -> StoreResult<Vec<Member>>;
     /// Inserts a member unless the organization already has `max_members` (`LimitReached`)
     /// or the email is taken (`Conflict`).
     async fn insert_member(

@@ -362,6 +362,7 @@ pub(crate) struct SessionRow {
     csrf_token: String,
     session_created_at: i64,
     last_seen_at: i64,
+    identity_provider: Option<String>,
     #[sqlx(flatten)]
     member: MemberRow,
 }
@@ -376,6 +377,7 @@ impl From<SessionRow> for (ConsoleSession, Member) {
             csrf_token: r.csrf_token,
             created_at: Timestamp(r.session_created_at),
             last_seen_at: Timestamp(r.last_seen_at),
+            identity_provider: r.identity_provider,
         };
         (session, member)
     }

@@ -139,8 +139,8 @@ impl crate::storage::AccountStore for Backend {
         let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO console_sessions \
-             (id_hash, org_id, email, csrf_token, created_at, last_seen_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+             (id_hash, org_id, email, csrf_token, created_at, last_seen_at, identity_provider) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&session.id_hash)
         .bind(&session.org_id)
@@ -148,6 +148,7 @@ impl crate::storage::AccountStore for Backend {
         .bind(&session.csrf_token)
         .bind(session.created_at.millis())
         .bind(session.last_seen_at.millis())
+        .bind(&session.identity_provider)
         .execute(&mut *tx)
         .await
         .db()?;
@@ -160,7 +161,7 @@ impl crate::storage::AccountStore for Backend {
             .fetch_optional_by(
                 concat!(
                     "SELECT s.id_hash, s.csrf_token, s.created_at AS session_created_at, \
-                     s.last_seen_at, ",
+                     s.last_seen_at, s.identity_provider, ",
                     joined_member_columns!(),
                     " FROM console_sessions s \
                      JOIN members m ON m.org_id = s.org_id AND m.email = s.email \

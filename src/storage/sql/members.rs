@@ -54,6 +54,21 @@ impl crate::storage::MemberStore for Backend {
         Ok(row.map(Into::into))
     }
 
+    async fn members_by_email(&self, email: &str) -> StoreResult<Vec<Member>> {
+        let rows: Vec<MemberRow> = self
+            .fetch_all_by(
+                concat!(
+                    "SELECT ",
+                    joined_member_columns!(),
+                    " FROM members m JOIN organizations o ON o.id = m.org_id \
+                     WHERE m.email = $1 ORDER BY o.created_at, o.id"
+                ),
+                &[email],
+            )
+            .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
     async fn insert_member(
         &self,
         member: &Member,

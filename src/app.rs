@@ -372,7 +372,9 @@ async fn apply_changes(
             Ok(Change::Org(org)) => state.read_cache.forget_org(&org),
             Ok(Change::Client(client)) => state.tokens.forget_client(&client),
             Ok(Change::SigningKeys) => keys_changed.notify_one(),
+            Ok(Change::Failures { key, present }) => state.limits.failures_changed(key, present),
             Ok(Change::Resync) | Err(RecvError::Lagged(_)) => {
+                state.limits.forget_failures();
                 state.read_cache.clear();
                 state.tokens.forget_all_clients();
                 keys_changed.notify_one();

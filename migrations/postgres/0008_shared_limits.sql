@@ -18,3 +18,20 @@ CREATE UNLOGGED TABLE failed_secrets (
     last_failure bigint NOT NULL,
     locked_until bigint
 );
+
+-- Which client ids have wrong secrets on record at a source: every replica keeps the set
+-- from these notifications, so that where no rate limit is counted, a token request asks
+-- the database about the lockout only for a key with failures. `+` a streak began, `-` it
+-- ended (a right secret, the sweep).
+CREATE FUNCTION consoled_failures_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        PERFORM pg_notify('consoled_changes', 'lock:-' || encode(OLD.key, 'hex'));
+    ELSE
+        PERFORM pg_notify('consoled_changes', 'lock:+' || encode(NEW.key, 'hex'));
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER failed_secrets_changed AFTER INSERT OR DELETE ON failed_secrets
+    FOR EACH ROW EXECUTE FUNCTION consoled_failures_changed();

@@ -395,6 +395,16 @@ impl Limits {
                     .map(|limiter| (shared::client_key(client_id), limiter.rate()));
                 let locks = self.failed_secrets.policy.threshold > 0 && tracked;
                 let lock_key = locks.then(|| shared::lock_key(client_id, source));
+                // Nothing to count and no failures on record for the key: nothing to ask.
+                let nothing_to_ask = source_key.is_none()
+                    && client_key.is_none()
+                    && match &lock_key {
+                        Some(key) => shared.known_clean(key).await,
+                        None => true,
+                    };
+                if nothing_to_ask {
+                    return Ok(SecretCheck::default());
+                }
                 shared
                     .count(
                         source_key.as_ref().map(counted),
@@ -468,6 +478,20 @@ impl Limits {
                     .await
             }
             None => Ok(()),
+        }
+    }
+
+    /// The change feed announced that a lockout key's failures came on record or went.
+    pub fn failures_changed(&self, key: Vec<u8>, present: bool) {
+        if let Some(shared) = &self.shared {
+            shared.failures_changed(key, present);
+        }
+    }
+
+    /// The change feed may have missed announcements.
+    pub fn forget_failures(&self) {
+        if let Some(shared) = &self.shared {
+            shared.forget_failures();
         }
     }
 

@@ -30,6 +30,9 @@ pub enum Change {
     Client(String),
     /// The signing keys changed (a rotation).
     SigningKeys,
+    /// Wrong secrets of a lockout key (`failed_secrets.key`) came on record (`present`)
+    /// or went.
+    Failures { key: Vec<u8>, present: bool },
     /// Notifications may have been missed: drop everything derived from the database.
     Resync,
 }
@@ -42,9 +45,29 @@ impl Change {
             "org" if !id.is_empty() => Some(Change::Org(id.to_string())),
             "client" if !id.is_empty() => Some(Change::Client(id.to_string())),
             "keys" => Some(Change::SigningKeys),
+            "lock" => {
+                let (present, hex) = match id.split_at_checked(1)? {
+                    ("+", hex) => (true, hex),
+                    ("-", hex) => (false, hex),
+                    _ => return None,
+                };
+                let key = decode_hex(hex)?;
+                Some(Change::Failures { key, present })
+            }
             _ => None,
         }
     }
+}
+
+/// Bytes from lower-case hex, as PostgreSQL's `encode(…, 'hex')` writes them.
+fn decode_hex(hex: &str) -> Option<Vec<u8>> {
+    if !hex.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// The listening side, shared by the store and its listener task.
@@ -171,6 +194,23 @@ mod tests {
         assert_eq!(Change::parse("keys:"), Some(Change::SigningKeys));
         assert_eq!(Change::parse("org:"), None);
         assert_eq!(Change::parse("nonsense"), None);
+        assert_eq!(
+            Change::parse("lock:+00ff41"),
+            Some(Change::Failures {
+                key: vec![0, 255, b'A'],
+                present: true
+            })
+        );
+        assert_eq!(
+            Change::parse("lock:-"),
+            Some(Change::Failures {
+                key: vec![],
+                present: false
+            })
+        );
+        for bad in ["lock:", "lock:*00", "lock:+0", "lock:+zz", "lock:+é0"] {
+            assert_eq!(Change::parse(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -43,7 +43,7 @@ impl PgStore {
             feed: feed.clone(),
         });
         Ok(PgStore {
-            limits: Arc::new(PgSharedLimits::new(pool.clone())),
+            limits: Arc::new(PgSharedLimits::new(pool.clone(), feed.clone())),
             pool,
             feed,
             creates,

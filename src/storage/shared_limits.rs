@@ -14,6 +14,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sqlx::postgres::PgPool;
 
+use std::sync::Arc;
+
+use super::changes::ChangeFeed;
 use super::{ResultExt, StoreResult};
 
 /// A request counted against the budget of `key`.
@@ -69,15 +72,23 @@ pub trait SharedLimitStore: Send + Sync + 'static {
 
     /// Deletes what holds nothing back any more.
     async fn sweep(&self, forget_after: Duration) -> StoreResult<()>;
+
+    /// The lockout keys with wrong secrets on record.
+    async fn failure_keys(&self) -> StoreResult<Vec<Vec<u8>>>;
+
+    /// Whether every change of those keys reaches this process now, as
+    /// [`Change::Failures`](super::changes::Change::Failures).
+    fn failures_announced(&self) -> bool;
 }
 
 pub struct PgSharedLimits {
     pool: PgPool,
+    feed: Arc<ChangeFeed>,
 }
 
 impl PgSharedLimits {
-    pub fn new(pool: PgPool) -> Self {
-        PgSharedLimits { pool }
+    pub fn new(pool: PgPool, feed: Arc<ChangeFeed>) -> Self {
+        PgSharedLimits { pool, feed }
     }
 }
 
@@ -231,5 +242,16 @@ impl SharedLimitStore for PgSharedLimits {
             .await
             .db()?;
         Ok(())
+    }
+
+    async fn failure_keys(&self) -> StoreResult<Vec<Vec<u8>>> {
+        sqlx::query_scalar("SELECT key FROM failed_secrets")
+            .fetch_all(&self.pool)
+            .await
+            .db()
+    }
+
+    fn failures_announced(&self) -> bool {
+        self.feed.is_live()
     }
 }

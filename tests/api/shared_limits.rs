@@ -221,3 +221,43 @@ async fn three_replicas_share_one_api_budget_per_client() {
         assert!(response.headers().contains_key("retry-after"));
     }
 }
+
+#[tokio::test]
+async fn a_lockout_made_on_one_replica_reaches_another_that_counts_nothing() {
+    // No rate limit is counted: replica A asks the database about a lockout only for keys
+    // the change feed announced; B's failures must be announced to it.
+    let flags = [
+        "--token-failures-before-lockout",
+        "2",
+        "--token-lockout",
+        "1m",
+    ];
+    let Some((_url, replicas)) = replicas(2, &flags).await else {
+        return;
+    };
+    let http = reqwest::Client::new();
+    let (a, b) = (&replicas[0].base, &replicas[1].base);
+    assert_eq!(
+        token_status(&http, a, CLIENT_ID, CLIENT_SECRET).await,
+        StatusCode::OK
+    );
+    for _ in 0..2 {
+        assert_eq!(
+            token_status(&http, b, CLIENT_ID, "guess").await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let started = std::time::Instant::now();
+    loop {
+        let status = token_status(&http, a, CLIENT_ID, CLIENT_SECRET).await;
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            break;
+        }
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "A still issues tokens to a client locked on B"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}

@@ -14,6 +14,18 @@ pub struct Shared {
     store: Arc<dyn SharedLimitStore>,
     lockout: SharedLockout,
     next_sweep: Mutex<Instant>,
+    /// The lockout keys with failures on record, as the change feed announces them.
+    failures: Mutex<KnownFailures>,
+}
+
+/// Kept so that a token request with no rate to count asks the database about its lockout
+/// only when its key has failures. Erring towards presence is safe (one query more); so a
+/// key announced gone that the load still saw stays until the next resynchronisation.
+#[derive(Default)]
+struct KnownFailures {
+    /// Loaded since the feed last (re)connected; until then every lockout is asked for.
+    loaded: bool,
+    keys: std::collections::HashSet<Vec<u8>>,
 }
 
 /// The key of a source's token budget.
@@ -51,6 +63,50 @@ impl Shared {
                 forget_after: policy.forget_after,
             },
             next_sweep: Mutex::new(now + SWEEP_EVERY),
+            failures: Mutex::new(KnownFailures::default()),
+        }
+    }
+
+    /// A lockout key's failures came on record or went (the change feed).
+    pub fn failures_changed(&self, key: Vec<u8>, present: bool) {
+        let mut known = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if present {
+            known.keys.insert(key);
+        } else {
+            known.keys.remove(&key);
+        }
+    }
+
+    /// Announcements may have been missed: load the set again before trusting it.
+    pub fn forget_failures(&self) {
+        let mut known = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        known.loaded = false;
+    }
+
+    /// Whether `lock_key` is known to have no failures on record, so the database need
+    /// not be asked. Loads the set first where the feed is live but it is not loaded.
+    pub async fn known_clean(&self, lock_key: &[u8]) -> bool {
+        if !self.store.failures_announced() {
+            return false;
+        }
+        {
+            let known = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+            if known.loaded {
+                return !known.keys.contains(lock_key);
+            }
+        }
+        match self.store.failure_keys().await {
+            Ok(keys) => {
+                let mut known = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+                // A union: announcements that came during the load are kept.
+                known.keys.extend(keys);
+                known.loaded = self.store.failures_announced();
+                false
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the lockout keys could not be loaded");
+                false
+            }
         }
     }
 
@@ -85,6 +141,8 @@ impl Shared {
     }
 
     pub async fn record_failure(&self, lock_key: &[u8]) {
+        // Known at once here, before the announcement comes back.
+        self.failures_changed(lock_key.to_vec(), true);
         if let Err(e) = self.store.record_failure(lock_key, self.lockout).await {
             tracing::warn!(error = %e, "a wrong secret could not be recorded for the installation");
         }

@@ -24,6 +24,7 @@ pub mod oauth;
 pub mod openapi;
 mod parameters;
 pub mod read_cache;
+pub mod request_id;
 mod retry;
 mod schema;
 pub mod secrets;
@@ -128,5 +129,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
             HeaderValue::from_static(value),
         ));
     }
+    // Outermost: every answer, refusals included, carries the request's id.
+    router = router.layer(axum::middleware::from_fn(request_id::tag));
     Ok(router.with_state(state))
 }

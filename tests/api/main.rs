@@ -24,6 +24,7 @@ mod flood;
 mod headers;
 mod isolation;
 mod lifecycle;
+mod logs;
 mod members;
 mod meta;
 mod migrate;

@@ -1,0 +1,77 @@
+//! Every request gets an id: the caller's `X-Request-Id` when it is a sane one (at most
+//! 128 characters of letters, digits and `-_.:`), else a new one. It is returned in the
+//! response's `X-Request-Id` and is a field of the span every log line of the request is
+//! written in (`--log-format json` puts it on each line).
+
+use std::time::Instant;
+
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use tracing::Instrument;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const MAX_LEN: usize = 128;
+
+/// The caller's id if it is one we keep as given.
+fn given(request: &Request) -> Option<HeaderValue> {
+    let mut values = request.headers().get_all(&REQUEST_ID).iter();
+    let value = values.next()?;
+    let sane = values.next().is_none()
+        && (1..=MAX_LEN).contains(&value.len())
+        && value
+            .as_bytes()
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(b));
+    sane.then(|| value.clone())
+}
+
+pub async fn tag(mut request: Request, next: Next) -> Response {
+    let id = given(&request).unwrap_or_else(|| {
+        HeaderValue::from_str(&uuid::Uuid::new_v4().simple().to_string())
+            .expect("a UUID is a header value")
+    });
+    request.headers_mut().insert(REQUEST_ID, id.clone());
+    let id_text = id.to_str().unwrap_or_default().to_string();
+    let span = tracing::info_span!("request", request_id = %id_text, method = %request.method());
+    let started = Instant::now();
+    let mut response = next.run(request).instrument(span.clone()).await;
+    span.in_scope(|| {
+        tracing::debug!(
+            status = response.status().as_u16(),
+            micros = started.elapsed().as_micros() as u64,
+            "request answered"
+        );
+    });
+    response.headers_mut().insert(REQUEST_ID, id);
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request_with(values: &[&str]) -> Request {
+        let mut builder = axum::http::Request::builder();
+        for value in values {
+            builder = builder.header("x-request-id", *value);
+        }
+        builder.body(axum::body::Body::empty()).unwrap()
+    }
+
+    #[test]
+    fn sane_ids_are_kept_and_others_are_not() {
+        assert_eq!(
+            given(&request_with(&["abc-123_x.y:z"])).unwrap(),
+            "abc-123_x.y:z"
+        );
+        assert!(given(&request_with(&[])).is_none());
+        assert!(given(&request_with(&[""])).is_none());
+        assert!(given(&request_with(&["has space"])).is_none());
+        assert!(given(&request_with(&["a\"b"])).is_none());
+        assert!(given(&request_with(&[&"x".repeat(129)])).is_none());
+        assert!(given(&request_with(&[&"x".repeat(128)])).is_some());
+        assert!(given(&request_with(&["one", "two"])).is_none());
+    }
+}

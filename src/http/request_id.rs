@@ -3,6 +3,8 @@
 //! response's `X-Request-Id` and is a field of the span every log line of the request is
 //! written in (`--log-format json` puts it on each line).
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use axum::extract::Request;
@@ -27,11 +29,18 @@ fn given(request: &Request) -> Option<HeaderValue> {
     sane.then(|| value.clone())
 }
 
+/// A new id: this process's random prefix and a counter, 32 hex digits in all — unique
+/// across replicas and restarts without a call for randomness per request.
+fn new_id() -> HeaderValue {
+    static PREFIX: OnceLock<u64> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let prefix = PREFIX.get_or_init(rand::random::<u64>);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    HeaderValue::from_str(&format!("{prefix:016x}{n:016x}")).expect("hex is a header value")
+}
+
 pub async fn tag(mut request: Request, next: Next) -> Response {
-    let id = given(&request).unwrap_or_else(|| {
-        HeaderValue::from_str(&uuid::Uuid::new_v4().simple().to_string())
-            .expect("a UUID is a header value")
-    });
+    let id = given(&request).unwrap_or_else(new_id);
     request.headers_mut().insert(REQUEST_ID, id.clone());
     let id_text = id.to_str().unwrap_or_default().to_string();
     let span = tracing::info_span!("request", request_id = %id_text, method = %request.method());
@@ -73,5 +82,12 @@ mod tests {
         assert!(given(&request_with(&[&"x".repeat(129)])).is_none());
         assert!(given(&request_with(&[&"x".repeat(128)])).is_some());
         assert!(given(&request_with(&["one", "two"])).is_none());
+    }
+
+    #[test]
+    fn new_ids_differ() {
+        let (a, b) = (new_id(), new_id());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 32);
     }
 }

@@ -42,6 +42,8 @@ pub struct AuditEntry {
     pub parent_entity_id: Option<String>,
     /// The Console API client, operator or system component that made the change.
     pub user_id: String,
+    /// The id of the request that caused it (`X-Request-Id`), when one did.
+    pub request_id: Option<String>,
 }
 
 impl AuditEntry {
@@ -69,6 +71,7 @@ impl AuditEntry {
             parent_entity: None,
             parent_entity_id: None,
             user_id: actor.to_string(),
+            request_id: current_request_id(),
         }
     }
 
@@ -89,4 +92,16 @@ impl AuditEntry {
         self.value_to = to;
         self
     }
+}
+
+tokio::task_local! {
+    /// The id of the request being handled, set by the HTTP layer around each request so
+    /// that the activity a request causes names it, without threading it through every
+    /// call.
+    pub static REQUEST_ID: String;
+}
+
+/// The id of the request this code runs for, if it runs for one.
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
 }

@@ -1,7 +1,8 @@
 //! Every request gets an id: the caller's `X-Request-Id` when it is a sane one (at most
 //! 128 characters of letters, digits and `-_.:`), else a new one. It is returned in the
 //! response's `X-Request-Id` and is a field of the span every log line of the request is
-//! written in (`--log-format json` puts it on each line).
+//! written in (`--log-format json` puts it on each line), and of every activity record it
+//! causes (`audit_events.request_id`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
@@ -45,7 +46,10 @@ pub async fn tag(mut request: Request, next: Next) -> Response {
     let id_text = id.to_str().unwrap_or_default().to_string();
     let span = tracing::info_span!("request", request_id = %id_text, method = %request.method());
     let started = Instant::now();
-    let mut response = next.run(request).instrument(span.clone()).await;
+    let handled = next.run(request).instrument(span.clone());
+    let mut response = crate::domain::audit::REQUEST_ID
+        .scope(id_text, handled)
+        .await;
     span.in_scope(|| {
         tracing::debug!(
             status = response.status().as_u16(),

@@ -245,6 +245,8 @@ pub(crate) struct AuditRow {
     parent_entity: Option<String>,
     parent_entity_id: Option<String>,
     user_id: String,
+    #[sqlx(default)]
+    request_id: Option<String>,
 }
 
 impl From<AuditRow> for AuditEntry {
@@ -264,6 +266,7 @@ impl From<AuditRow> for AuditEntry {
             parent_entity: r.parent_entity,
             parent_entity_id: r.parent_entity_id,
             user_id: r.user_id,
+            request_id: r.request_id,
         }
     }
 }

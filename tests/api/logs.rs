@@ -50,6 +50,47 @@ async fn json_logs_carry_the_request_id_of_each_line() {
         .unwrap();
     assert_eq!(response.status(), reqwest::StatusCode::OK);
 
+    // The activity a request causes names it: a given id and a generated one.
+    let org = crate::helpers::jwt_claims(&token)["https://camunda.com/orgId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut ids = Vec::new();
+    for (email, sent) in [
+        ("ann@logs.test", Some("pipeline-test-4713")),
+        ("ben@logs.test", None),
+    ] {
+        let mut request = http
+            .post(server.url(&format!("/members/{email}")))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({ "orgRoles": ["developer"] }));
+        if let Some(id) = sent {
+            request = request.header("x-request-id", id);
+        }
+        let response = request.send().await.unwrap();
+        assert!(response.status().is_success());
+        ids.push(
+            response.headers()["x-request-id"]
+                .to_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    assert_eq!(ids[0], "pipeline-test-4713");
+    let store = consoled::storage::open(&server.database_url).await.unwrap();
+    let records = store.audit_events(&org, 10).await.unwrap();
+    for (email, id) in [("ben@logs.test", &ids[1]), ("ann@logs.test", &ids[0])] {
+        let record = records
+            .iter()
+            .find(|r| r.entity_id == email || r.audit.contains(email))
+            .unwrap_or_else(|| panic!("no record of {email}: {records:?}"));
+        assert_eq!(
+            record.request_id.as_deref(),
+            Some(id.as_str()),
+            "{record:?}"
+        );
+    }
+
     let log = server.log();
     let lines: Vec<Value> = log
         .lines()

@@ -10,7 +10,7 @@ impl crate::storage::AuditStore for Backend {
     async fn audit_events(&self, org_id: &str, limit: i64) -> StoreResult<Vec<AuditEntry>> {
         let rows: Vec<AuditRow> = sqlx::query_as(
             "SELECT id, org_id, ts, service, audit_type, audit, entity, entity_id, entity_attribute, \
-             value_from, value_to, parent_entity, parent_entity_id, user_id \
+             value_from, value_to, parent_entity, parent_entity_id, user_id, request_id \
              FROM audit_events WHERE org_id = $1 ORDER BY seq DESC LIMIT $2",
         )
         .bind(org_id)
@@ -29,8 +29,8 @@ impl crate::storage::AuditStore for Backend {
     ) -> StoreResult<Vec<(i64, AuditEntry)>> {
         let mut query = sqlx::QueryBuilder::<Db>::new(
             "SELECT seq, id, org_id, ts, service, audit_type, audit, entity, entity_id, \
-             entity_attribute, value_from, value_to, parent_entity, parent_entity_id, user_id \
-             FROM audit_events WHERE org_id = ",
+             entity_attribute, value_from, value_to, parent_entity, parent_entity_id, user_id, \
+             request_id FROM audit_events WHERE org_id = ",
         );
         query.push_bind(org_id);
         if let Some(actor) = &filter.actor {
@@ -192,7 +192,7 @@ impl Backend {
         }
         let mut insert = sqlx::QueryBuilder::<Db>::new(
             "INSERT INTO audit_events (id, org_id, ts, service, audit_type, audit, entity, entity_id, \
-             entity_attribute, value_from, value_to, parent_entity, parent_entity_id, user_id) ",
+             entity_attribute, value_from, value_to, parent_entity, parent_entity_id, user_id, request_id) ",
         );
         insert.push_values(entries, |mut row, a| {
             row.push_bind(&a.id)
@@ -208,7 +208,8 @@ impl Backend {
                 .push_bind(&a.value_to)
                 .push_bind(&a.parent_entity)
                 .push_bind(&a.parent_entity_id)
-                .push_bind(&a.user_id);
+                .push_bind(&a.user_id)
+                .push_bind(&a.request_id);
         });
         insert.build().execute(&mut **tx).await.db()?;
         Ok(())

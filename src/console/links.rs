@@ -84,12 +84,31 @@ fn form(
     with_cookie(page(status, &body), cookie)
 }
 
+/// With `--local-sign-in off` a link sets no password (it would open nothing): its page
+/// sends the member to single sign-on, and a posted password is refused, nothing written.
+fn passwords_off(status: StatusCode, link: &SignInLink) -> Response {
+    page(
+        status,
+        &super::MessagePage {
+            layout: Layout::anonymous(),
+            heading: "Sign in with single sign-on".to_string(),
+            text: format!(
+                "Passwords are not used here. Sign in with single sign-on as {}: an \
+                 invitation becomes active on the first sign-in.",
+                link.email
+            ),
+            next: Some((LOGIN_PATH.to_string(), "Go to sign-in".to_string())),
+        },
+    )
+}
+
 pub async fn link_page(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(token): Path<String>,
 ) -> Response {
     match live_link(&state, &token, Timestamp::now()).await {
+        Ok(link) if !state.settings.local_sign_in => passwords_off(StatusCode::OK, &link),
         Ok(link) => form(StatusCode::OK, &state, &headers, &token, &link, None),
         Err(response) => response,
     }
@@ -111,6 +130,9 @@ pub async fn set_password(
         Ok(link) => link,
         Err(response) => return response,
     };
+    if !state.settings.local_sign_in {
+        return passwords_off(StatusCode::FORBIDDEN, &link);
+    }
     let refuse = |text: String| {
         form(
             StatusCode::BAD_REQUEST,

@@ -614,6 +614,34 @@ async fn local_sign_in_off_leaves_only_single_sign_on() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert!(set_cookie(&response, "consoled_session").is_none());
+    // The owner's first link sets no password: it sends them to single sign-on.
+    let link = app.owner_link.clone().expect("the first start's link");
+    let page = client.get(&link).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Sign in with single sign-on"), "{html}");
+    assert!(!html.contains("name=\"password\""), "{html}");
+    let response = client
+        .post(&link)
+        .header("origin", &app.base_url)
+        .form(&[
+            ("form_token", form_token.as_str()),
+            ("password", "a-long-enough-password"),
+            ("confirm", "a-long-enough-password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let store = consoled::storage::open(&app.database_url).await.unwrap();
+    assert!(
+        store
+            .accounts("owner@consoled.local")
+            .await
+            .unwrap()
+            .is_empty(),
+        "no password was set"
+    );
 }
 
 #[tokio::test]

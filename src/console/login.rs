@@ -243,7 +243,17 @@ pub async fn sign_in(
     if let Err(e) = state.store.insert_session(&session, &audit).await {
         return internal_error(e);
     }
-    // Sessions that ended meanwhile are swept now and then: here, on each sign-in.
+    sweep_ended_sessions(&state, now).await;
+    let mut response = Redirect::to(HOME_PATH).into_response();
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, session_cookie(&state, &session_id));
+    response
+}
+
+/// Sessions and links that ended meanwhile are swept now and then: on each sign-in, by
+/// password or by single sign-on. A failure only delays the sweep.
+pub(super) async fn sweep_ended_sessions(state: &AppState, now: Timestamp) {
     if let Err(e) = state
         .store
         .delete_expired_sign_ins(
@@ -255,11 +265,6 @@ pub async fn sign_in(
     {
         tracing::warn!(error = %e, "sweeping ended console sessions failed");
     }
-    let mut response = Redirect::to(HOME_PATH).into_response();
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, session_cookie(&state, &session_id));
-    response
 }
 
 pub async fn sign_out(

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::session::{cookie, header_value, secure, session_cookie};
 use super::{internal_error, page, Layout, MessagePage, HOME_PATH, LOGIN_PATH};
 use crate::auth::oidc::{Identity, PendingSignIn, SsoError};
-use crate::domain::account::{ConsoleSession, SESSION_ABSOLUTE_TIMEOUT, SESSION_IDLE_TIMEOUT};
+use crate::domain::account::ConsoleSession;
 use crate::domain::audit::{AuditEntry, AuditType};
 use crate::domain::member::{normalize_email, Member};
 use crate::domain::Timestamp;
@@ -338,17 +338,7 @@ async fn sign_in(
         now,
     );
     state.store.insert_session(&session, &audit).await?;
-    if let Err(e) = state
-        .store
-        .delete_expired_sign_ins(
-            Timestamp(now.0 - SESSION_IDLE_TIMEOUT.as_millis() as i64),
-            Timestamp(now.0 - SESSION_ABSOLUTE_TIMEOUT.as_millis() as i64),
-            now,
-        )
-        .await
-    {
-        tracing::warn!(error = %e, "sweeping ended console sessions failed");
-    }
+    super::login::sweep_ended_sessions(state, now).await;
     Ok(Outcome::SignedIn(session_id))
 }
 

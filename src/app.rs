@@ -31,6 +31,21 @@ use crate::storage::changes::Change;
 /// Memory for cached response bodies.
 const READ_CACHE_BYTES: usize = 16 * 1024 * 1024;
 
+/// The metrics listener serves a scraper or two: a few connections, short deadlines.
+fn metrics_connection_limits() -> ConnectionLimits {
+    ConnectionLimits {
+        max_connections: 16,
+        max_connections_per_source: 8,
+        trusted_proxies: Vec::new(),
+        max_streams_per_connection: 4,
+        header_read_timeout: Duration::from_secs(5),
+        idle_timeout: Duration::from_secs(60),
+        max_header_bytes: 8192,
+        max_headers: 64,
+        drain_timeout: Duration::from_secs(1),
+    }
+}
+
 /// `--driver` and the settings of the exec driver.
 struct DriverSettings {
     kind: DriverKind,
@@ -41,6 +56,8 @@ struct DriverSettings {
 
 pub struct Application {
     listener: TcpListener,
+    /// `--metrics-listen`: where consoled's own metrics are served, and what renders them.
+    metrics: Option<(TcpListener, metrics_exporter_prometheus::PrometheusHandle)>,
     tls: Option<TlsAcceptor>,
     connection_limits: ConnectionLimits,
     state: AppState,
@@ -74,6 +91,15 @@ impl Application {
         let listener = TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("binding {}", args.listen))?;
+        let metrics = match args.metrics_listen {
+            Some(address) => Some((
+                TcpListener::bind(address)
+                    .await
+                    .with_context(|| format!("binding --metrics-listen {address}"))?,
+                crate::telemetry::metrics::install(),
+            )),
+            None => None,
+        };
         let bound = listener.local_addr()?;
         let public_url = args.public_url(bound);
         let token_url = format!("{public_url}/oauth/token");
@@ -187,6 +213,7 @@ impl Application {
         };
         Ok(Application {
             listener,
+            metrics,
             tls,
             connection_limits,
             state,
@@ -210,6 +237,13 @@ impl Application {
         self.listener
             .local_addr()
             .expect("a bound listener has an address")
+    }
+
+    /// Where `/metrics` is served, with `--metrics-listen`.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics
+            .as_ref()
+            .and_then(|(listener, _)| listener.local_addr().ok())
     }
 
     /// Whether connections are served with TLS.
@@ -287,6 +321,24 @@ impl Application {
             stop_rx.clone(),
         ));
 
+        let metrics_tasks = self.metrics.map(|(listener, handle)| {
+            let router = http::telemetry::router(self.state.clone(), handle.clone());
+            let mut server_stop = stop_rx.clone();
+            let server = serve::serve(
+                listener,
+                None,
+                router,
+                metrics_connection_limits(),
+                async move {
+                    let _ = server_stop.wait_for(|stopped| *stopped).await;
+                },
+            );
+            (
+                tokio::spawn(server),
+                tokio::spawn(http::telemetry::upkeep(handle, stop_rx.clone())),
+            )
+        });
+
         let router = http::router(self.state.clone())?;
         let app = NormalizePathLayer::trim_trailing_slash().layer(router);
         let mut server_stop = stop_rx;
@@ -312,6 +364,10 @@ impl Application {
         }
         if let Some(probes) = probes_task {
             let _ = probes.await;
+        }
+        if let Some((server, upkeep)) = metrics_tasks {
+            let _ = server.await;
+            let _ = upkeep.await;
         }
         Ok(())
     }

@@ -27,3 +27,4 @@ pub mod operator;
 pub mod reconciler;
 pub mod serve;
 pub mod storage;
+pub mod telemetry;

@@ -14,6 +14,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::domain::scope::ScopeSet;
+use crate::telemetry::metrics::cache_lookup;
 
 /// What a verified Console API token says, kept per token.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,14 +47,17 @@ impl VerifiedTokens {
             return None;
         }
         let mut entries = self.entries.lock().expect("token cache poisoned");
-        match entries.get(token) {
+        let found = match entries.get(token) {
             Some(hit) if now_secs < hit.expires_at + leeway_secs => Some(hit.clone()),
             Some(_) => {
                 entries.remove(token);
                 None
             }
             None => None,
-        }
+        };
+        drop(entries);
+        cache_lookup("verified_tokens", found.is_some());
+        found
     }
 
     pub fn insert(&self, token: &str, verified: VerifiedToken, now_secs: i64, leeway_secs: i64) {
@@ -125,11 +129,15 @@ impl IssuedTokens {
         if self.window_secs == 0 {
             return None;
         }
-        let entries = self.entries.lock().expect("issued cache poisoned");
-        entries
+        let found = self
+            .entries
+            .lock()
+            .expect("issued cache poisoned")
             .get(key)
             .filter(|(_, issued_at, _)| now_secs - issued_at < self.window_secs)
-            .map(|(token, _, exp)| (token.clone(), *exp))
+            .map(|(token, _, exp)| (token.clone(), *exp));
+        cache_lookup("issued_tokens", found.is_some());
+        found
     }
 
     pub fn insert(&self, key: String, token: String, issued_at: i64, exp: i64) {
@@ -183,11 +191,15 @@ impl ClientStates {
         if self.ttl.is_zero() {
             return None;
         }
-        let entries = self.entries.lock().expect("client cache poisoned");
-        entries
+        let found = self
+            .entries
+            .lock()
+            .expect("client cache poisoned")
             .get(client_id)
             .filter(|(_, read_at)| now.duration_since(*read_at) < self.ttl)
-            .map(|(state, _)| state.clone())
+            .map(|(state, _)| state.clone());
+        cache_lookup("client_state", found.is_some());
+        found
     }
 
     pub fn insert(&self, client_id: &str, state: Option<ClientState>, read_at: Instant) {

@@ -23,5 +23,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     tracing::info!(address = %app.local_addr(), public_url = %app.state().settings.public_url, "consoled listening");
+    if let Some(address) = app.metrics_addr() {
+        tracing::info!(%address, "metrics served at /metrics");
+    }
     app.run_until(app::shutdown_signal()).await
 }

@@ -93,6 +93,12 @@ pub struct ServeArgs {
     #[arg(long, env = "CONSOLED_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 
+    /// Serves consoled's own metrics (Prometheus text format) at `/metrics` on this
+    /// address, apart from the API: unauthenticated, so keep it on a private interface.
+    /// Off when not set; port 0 picks a free port.
+    #[arg(long, env = "CONSOLED_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
     /// The externally visible base URL; the token issuer and every URL handed out derive from it.
     /// An absolute `http://` or `https://` URL with a host and no user info, query or
     /// fragment; its host, with and without the port, is also a Console API audience.

@@ -30,6 +30,7 @@ use super::error::ApiError;
 use super::extract::{bearer_token, Source};
 use super::limits::{HeldPerKey, HeldSlot, PerSourceCounter, SourceSlot};
 use super::{oauth, AppState};
+use crate::telemetry::metrics::limit_refused;
 
 /// Readiness checks in progress at once.
 const READINESS_CHECKS_IN_PROGRESS: usize = 16;
@@ -156,6 +157,7 @@ fn admit_request(admission: &Admission, request: &mut Request) -> Result<Held, R
 fn refusal_response(refusal: Refusal, path: &str) -> Response {
     match refusal {
         Refusal::Busy => {
+            limit_refused("concurrent_requests");
             tracing::warn!("too many concurrent requests; shedding one");
             ApiError {
                 retry_after: Some(1),
@@ -167,10 +169,12 @@ fn refusal_response(refusal: Refusal, path: &str) -> Response {
             .into_response()
         }
         Refusal::ClientBusy => {
+            limit_refused("requests_per_client");
             tracing::debug!("too many requests in progress of one client; refusing one");
             ApiError::too_many_requests(Duration::from_secs(1)).into_response()
         }
         Refusal::SourceBusy => {
+            limit_refused("requests_per_source");
             tracing::debug!("too many requests in progress from one source; refusing one");
             let wait = Duration::from_secs(1);
             if path == TOKEN_PATH {

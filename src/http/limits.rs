@@ -25,6 +25,7 @@ use axum::http::HeaderMap;
 
 use crate::domain::ip_allowlist::IpRange;
 use crate::storage::shared_limits::{Counted, SharedLimitStore, SharedRate};
+use crate::telemetry::metrics::limit_refused;
 use shared::Shared;
 
 mod held;
@@ -358,7 +359,9 @@ impl Limits {
     /// holds how long to wait.
     pub fn check_token_source(&self, source: Option<IpAddr>, now: Instant) -> Result<(), Duration> {
         match (&self.token_per_source, source) {
-            (Some(limiter), Some(source)) => limiter.check(&source_key(source), now),
+            (Some(limiter), Some(source)) => limiter
+                .check(&source_key(source), now)
+                .inspect_err(|_| limit_refused("token_per_source")),
             _ => Ok(()),
         }
     }
@@ -375,7 +378,9 @@ impl Limits {
         let tracked = client_id.len() <= MAX_TRACKED_ID_BYTES;
         if tracked {
             if let Some(limiter) = &self.token_per_client {
-                limiter.check(client_id, now)?;
+                limiter
+                    .check(client_id, now)
+                    .inspect_err(|_| limit_refused("token_per_client"))?;
             }
         }
         // The lockout is the installation's where it is shared: this process's streak
@@ -417,15 +422,24 @@ impl Limits {
             None => None,
         };
         match shared_count {
-            Some(count) => match count.wait.or(count.locked_for) {
-                Some(wait) => Err(wait),
-                None => Ok(SecretCheck {
+            Some(count) => match (count.wait, count.locked_for) {
+                (Some(wait), _) => {
+                    limit_refused("token_rate_shared");
+                    Err(wait)
+                }
+                (None, Some(wait)) => {
+                    limit_refused("lockout");
+                    Err(wait)
+                }
+                (None, None) => Ok(SecretCheck {
                     shared_failures: count.has_failures,
                 }),
             },
             None => {
                 if tracked {
-                    self.failed_secrets.check(client_id, source, now)?;
+                    self.failed_secrets
+                        .check(client_id, source, now)
+                        .inspect_err(|_| limit_refused("lockout"))?;
                 }
                 Ok(SecretCheck {
                     shared_failures: self.shared.is_some(),
@@ -470,13 +484,14 @@ impl Limits {
         if client_id.len() > MAX_TRACKED_ID_BYTES {
             return Ok(());
         }
-        limiter.check(client_id, now)?;
+        limiter
+            .check(client_id, now)
+            .inspect_err(|_| limit_refused("api_per_client"))?;
         match &self.shared {
-            Some(shared) => {
-                shared
-                    .take(&shared::api_key(client_id), limiter.rate(), now)
-                    .await
-            }
+            Some(shared) => shared
+                .take(&shared::api_key(client_id), limiter.rate(), now)
+                .await
+                .inspect_err(|_| limit_refused("api_per_client_shared")),
             None => Ok(()),
         }
     }

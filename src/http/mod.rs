@@ -29,6 +29,7 @@ mod retry;
 mod schema;
 pub mod secrets;
 mod secure_connectivity;
+pub mod telemetry;
 
 use std::sync::Arc;
 

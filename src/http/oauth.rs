@@ -131,6 +131,7 @@ async fn token(
             if let Some(id) = client_id {
                 limits.secret_accepted(&id, source, secret_check).await;
             }
+            crate::telemetry::metrics::token_issued();
             let mut response = Json(grant).into_response();
             response
                 .headers_mut()
@@ -232,6 +233,11 @@ fn form_decode(text: &str) -> Option<String> {
 }
 
 fn oauth_error(e: OAuthError) -> Response {
+    crate::telemetry::metrics::token_refused(match e {
+        OAuthError::TooManyRequests(_) => "rate_limited",
+        OAuthError::Store(_) => "unavailable",
+        ref other => other.code(),
+    });
     let status = match e {
         OAuthError::InvalidClient => StatusCode::UNAUTHORIZED,
         OAuthError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,

@@ -20,6 +20,7 @@ use serde::Serialize;
 
 use super::error::{ApiError, ApiResult};
 use super::AppState;
+use crate::telemetry::metrics::cache_lookup;
 
 /// Bodies larger than this are not kept (a huge list is cheaper to rebuild than to hold).
 const MAX_ENTRY_BYTES: usize = 4 * 1024 * 1024;
@@ -90,12 +91,17 @@ impl ReadCache {
         if self.ttl.is_zero() {
             return None;
         }
-        let entries = self.entries.lock().expect("read cache poisoned");
-        let entry = entries.get(key)?;
-        (entry.epoch == epoch
-            && now.duration_since(entry.read_at) < self.ttl
-            && entry.org_epoch == self.org_epoch(&entry.org))
-        .then(|| entry.body.clone())
+        let found = {
+            let entries = self.entries.lock().expect("read cache poisoned");
+            entries.get(key).and_then(|entry| {
+                (entry.epoch == epoch
+                    && now.duration_since(entry.read_at) < self.ttl
+                    && entry.org_epoch == self.org_epoch(&entry.org))
+                .then(|| entry.body.clone())
+            })
+        };
+        cache_lookup("responses", found.is_some());
+        found
     }
 
     /// Keeps `body`, read when the epochs were `epoch` and `org_epoch` (taken before the

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use axum::extract::Request;
+use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -40,8 +40,12 @@ fn new_id() -> HeaderValue {
     HeaderValue::from_str(&format!("{prefix:016x}{n:016x}")).expect("hex is a header value")
 }
 
+/// Tags the request with its id and, once it is answered, counts it in the metrics by its
+/// route's template (`unmatched` when no route matched: never the raw path).
 pub async fn tag(mut request: Request, next: Next) -> Response {
     let id = given(&request).unwrap_or_else(new_id);
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let method = request.method().clone();
     request.headers_mut().insert(REQUEST_ID, id.clone());
     let id_text = id.to_str().unwrap_or_default().to_string();
     let span = tracing::info_span!("request", request_id = %id_text, method = %request.method());
@@ -50,13 +54,17 @@ pub async fn tag(mut request: Request, next: Next) -> Response {
     let mut response = crate::domain::audit::REQUEST_ID
         .scope(id_text, handled)
         .await;
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
     span.in_scope(|| {
         tracing::debug!(
-            status = response.status().as_u16(),
-            micros = started.elapsed().as_micros() as u64,
+            status,
+            micros = elapsed.as_micros() as u64,
             "request answered"
         );
     });
+    let route = route.as_ref().map_or("unmatched", |r| r.as_str());
+    crate::telemetry::metrics::http_request(route, &method, status, elapsed);
     response.headers_mut().insert(REQUEST_ID, id);
     response
 }

@@ -22,6 +22,7 @@ use crate::domain::audit::{AuditEntry, AuditType};
 use crate::domain::cluster::{Cluster, ComponentStatus};
 use crate::domain::Timestamp;
 use crate::storage::{ClusterProgress, ClusterStep, Store};
+use crate::telemetry::metrics;
 use driver::ProvisioningDriver;
 
 pub const ACTOR: &str = "system:reconciler";
@@ -66,7 +67,10 @@ impl Reconciler {
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {
-            let wait = match self.tick(Timestamp::now()).await {
+            let started = std::time::Instant::now();
+            let pass = self.tick(Timestamp::now()).await;
+            metrics::reconciler_pass(started.elapsed(), pass.is_ok());
+            let wait = match pass {
                 Ok(next) => next.map_or(self.interval, |n| n.min(self.interval)),
                 Err(e) => {
                     tracing::warn!(error = %e, "reconciler pass failed; retrying");
@@ -110,7 +114,8 @@ impl Reconciler {
             }
         }
         // One transaction for the whole pass: one sync to disk however many clusters moved.
-        self.store.advance_clusters(&steps).await?;
+        let applied = self.store.advance_clusters(&steps).await?;
+        metrics::reconciler_steps(applied);
         match self.drive_backups(now).await {
             Ok(again) => Ok(earliest(next, again)),
             Err(e) => {

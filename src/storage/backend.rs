@@ -2,8 +2,9 @@
 //! into: what a backend supplies so that one text of SQL serves SQLite and PostgreSQL.
 
 use sqlx::migrate::Migrator;
-use sqlx::{Pool, Transaction};
+use sqlx::Transaction;
 
+use super::timed::Timed;
 use super::StoreResult;
 use crate::domain::audit::AuditEntry;
 use crate::domain::cluster::Cluster;
@@ -24,10 +25,10 @@ pub(crate) trait SqlBackend: Send + Sync + 'static {
     fn migrator() -> &'static Migrator;
 
     /// Reads that need no transaction.
-    fn reader(&self) -> &Pool<Self::Db>;
+    fn reader(&self) -> Timed<'_, Self::Db>;
 
     /// Single writes that need no transaction.
-    fn writer(&self) -> &Pool<Self::Db>;
+    fn writer(&self) -> Timed<'_, Self::Db>;
 
     /// Starts a write transaction.
     async fn begin(&self) -> StoreResult<Transaction<'static, Self::Db>>;

@@ -40,6 +40,9 @@ pub trait ClusterStore: Send + Sync + 'static {
         cluster: &Cluster,
         audit: &[AuditEntry],
     ) -> StoreResult<bool>;
+    /// How many clusters of the installation are in each status (those with none are
+    /// left out).
+    async fn cluster_status_counts(&self) -> StoreResult<Vec<(String, i64)>>;
     /// Clusters the reconciler is driving (Creating, Updating, Resuming).
     async fn transitional_clusters(&self, limit: i64) -> StoreResult<Vec<Cluster>>;
     /// Applies a reconciler step if the cluster is still at `expected_version`; false when

@@ -12,6 +12,9 @@ pub trait HealthStore: Send + Sync + 'static {
     /// PostgreSQL the other replicas' writes arrive through [`HealthStore::changes`].
     fn write_epoch(&self) -> Option<u64>;
 
+    /// The connection pools' use right now, for the metrics.
+    fn pool_usage(&self) -> Vec<crate::telemetry::metrics::PoolUsage>;
+
     /// What other processes commit, as it happens (PostgreSQL); None where no other
     /// process writes (SQLite).
     fn changes(&self) -> Option<tokio::sync::broadcast::Receiver<crate::storage::changes::Change>> {

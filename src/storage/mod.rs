@@ -90,6 +90,7 @@ mod rows;
 pub mod shared_limits;
 mod sql_prelude;
 mod sqlite;
+mod timed;
 
 use std::sync::Arc;
 

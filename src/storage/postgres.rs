@@ -11,9 +11,11 @@ use super::backend::SqlBackend;
 use super::changes::{self, Change, ChangeFeed};
 use super::group_commit::{self, GroupWriter, PendingCreate};
 use super::shared_limits::{PgSharedLimits, SharedLimitStore};
+use super::timed::Timed;
 use super::{PoolSettings, ResultExt, StoreResult};
 use crate::domain::audit::AuditEntry;
 use crate::domain::cluster::Cluster;
+use crate::telemetry::metrics;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -59,20 +61,25 @@ impl SqlBackend for PgStore {
     }
 
     /// Reads and writes share the pool.
-    fn reader(&self) -> &PgPool {
-        &self.pool
+    fn reader(&self) -> Timed<'_, Postgres> {
+        Timed::new(&self.pool, "read")
     }
 
-    fn writer(&self) -> &PgPool {
-        &self.pool
+    fn writer(&self) -> Timed<'_, Postgres> {
+        Timed::new(&self.pool, "write")
     }
 
     async fn begin(&self) -> StoreResult<Transaction<'static, Postgres>> {
-        self.pool.begin().await.db()
+        let started = std::time::Instant::now();
+        let tx = self.pool.begin().await.db();
+        metrics::db_begin(started.elapsed());
+        tx
     }
 
     async fn commit(&self, tx: Transaction<'static, Postgres>) -> StoreResult<()> {
+        let started = std::time::Instant::now();
         let committed = tx.commit().await.db();
+        metrics::db_commit(started.elapsed());
         // Also after a failed commit: whether it happened is unknown.
         self.feed.committed_here();
         committed

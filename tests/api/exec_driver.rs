@@ -36,23 +36,29 @@ fn driver_dir() -> PathBuf {
 
 /// A server with the exec driver and the test hook; its driver state lives in `state`.
 async fn server(data: &Path, state: &Path) -> ServerProcess {
+    server_with(data, state, &[]).await
+}
+
+async fn server_with(data: &Path, state: &Path, extra: &[&str]) -> ServerProcess {
     let hook = driver_dir().join("hook.mjs");
+    let mut args = vec![
+        "--driver",
+        "exec",
+        "--driver-command",
+        hook.to_str().unwrap(),
+        "--health-interval",
+        "300ms",
+        "--reconcile-interval",
+        "100ms",
+        "--driver-timeout",
+        "20s",
+        "--base-domain",
+        BASE_DOMAIN,
+    ];
+    args.extend_from_slice(extra);
     ServerProcess::start(
         data,
-        &[
-            "--driver",
-            "exec",
-            "--driver-command",
-            hook.to_str().unwrap(),
-            "--health-interval",
-            "300ms",
-            "--reconcile-interval",
-            "100ms",
-            "--driver-timeout",
-            "20s",
-            "--base-domain",
-            BASE_DOMAIN,
-        ],
+        &args,
         &[("CONSOLED_TEST_DRIVER_DIR", state.to_str().unwrap())],
         true,
     )
@@ -283,7 +289,8 @@ async fn a_cluster_lives_through_the_exec_driver() {
     let state_dir = tempfile::tempdir().unwrap();
     let state = state_dir.path();
     let _reaper = Reaper(state.to_path_buf());
-    let server = server(data.path(), state).await;
+    let metrics_address = format!("127.0.0.1:{}", free_port());
+    let server = server_with(data.path(), state, &["--metrics-listen", &metrics_address]).await;
     let http = reqwest::Client::new();
     let api = Api {
         token: server.admin_token(&http).await,
@@ -564,6 +571,45 @@ async fn a_cluster_lives_through_the_exec_driver() {
         || async { deleting(&server).await.is_empty().then_some(()) },
     )
     .await;
+
+    // consoled's own metrics saw the driver's commands and the health probes.
+    let metrics = http
+        .get(format!("http://{metrics_address}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for (series, at_least) in [
+        (
+            r#"consoled_driver_actions_total{action="create",outcome="ok"}"#,
+            1.0,
+        ),
+        (
+            r#"consoled_driver_actions_total{action="delete",outcome="ok"}"#,
+            1.0,
+        ),
+        (
+            r#"consoled_driver_action_duration_seconds_count{action="create"}"#,
+            1.0,
+        ),
+        (r#"consoled_health_probes_total{outcome="up"}"#, 1.0),
+        // The cluster answered nothing while it was held down.
+        (r#"consoled_health_probes_total{outcome="down"}"#, 1.0),
+        ("consoled_reconciler_steps_applied_total", 2.0),
+    ] {
+        let value = sample(&metrics, series).unwrap_or_else(|| panic!("{series} in {metrics}"));
+        assert!(value >= at_least, "{series} = {value}");
+    }
+}
+
+/// The value of the series written exactly `series` in a Prometheus text exposition.
+fn sample(exposition: &str, series: &str) -> Option<f64> {
+    exposition
+        .lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|value| value.trim().parse().ok())
 }
 
 #[tokio::test]

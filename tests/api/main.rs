@@ -32,6 +32,7 @@ mod monitoring;
 mod oauth;
 mod openapi;
 mod outage;
+mod prometheus;
 mod rate_limits;
 mod reconciler;
 mod reference;

@@ -103,10 +103,32 @@ fn hex(text: &str) -> String {
 
 #[tokio::test]
 async fn no_secret_reaches_the_log_the_audit_trail_error_bodies_or_the_database() {
+    secrets_stay_secret("text").await;
+}
+
+/// The same with `--log-format json`, for log pipelines: every line is one JSON object.
+#[tokio::test]
+async fn no_secret_reaches_json_logs_or_the_metrics_either() {
+    secrets_stay_secret("json").await;
+}
+
+/// The whole flow, logging in `log_format`, with consoled's own metrics served (their
+/// exposition is checked for secrets like the log).
+async fn secrets_stay_secret(log_format: &str) {
     let data_dir = tempfile::tempdir().unwrap();
+    let metrics_address = format!("127.0.0.1:{}", free_port());
     let server = ServerProcess::start(
         data_dir.path(),
-        &["--provision-delay", "0s", "--reconcile-interval", "100ms"],
+        &[
+            "--provision-delay",
+            "0s",
+            "--reconcile-interval",
+            "100ms",
+            "--log-format",
+            log_format,
+            "--metrics-listen",
+            &metrics_address,
+        ],
         &[("CONSOLED_LOG", "trace")],
         true,
     )
@@ -348,10 +370,31 @@ async fn no_secret_reaches_the_log_the_audit_trail_error_bodies_or_the_database(
         .await
         .unwrap();
 
+    let metrics = flow
+        .http
+        .get(format!("http://{metrics_address}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("consoled_http_requests_total"),
+        "{metrics}"
+    );
+
     let mut server = flow.server;
     server.kill().await;
     let log = server.log();
     assert!(log.contains("DEBUG"), "logging was on");
+    if log_format == "json" {
+        for line in log.lines() {
+            let parsed: Value =
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+            assert!(parsed["timestamp"].is_string() && parsed["level"].is_string());
+        }
+    }
     assert!(
         log.contains("bearer token rejected"),
         "refusals were logged"
@@ -367,6 +410,10 @@ async fn no_secret_reaches_the_log_the_audit_trail_error_bodies_or_the_database(
     secrets.push((encoded_master_key, "the master key, URL-safe"));
     for (secret, what) in &secrets {
         assert!(!log.contains(secret.as_str()), "{what} is in the log");
+        assert!(
+            !metrics.contains(secret.as_str()),
+            "{what} is in the metrics"
+        );
         assert!(
             !trail.contains(secret.as_str()),
             "{what} is in the audit trail"

@@ -153,7 +153,9 @@ impl ExecDriver {
         let result = self.decide_and_run(cluster.as_ref(), state).await;
         match result {
             Ok(Some(result)) => {
-                if !self.store.finish_driver_step(&self.owner, &result).await? {
+                if self.store.finish_driver_step(&self.owner, &result).await? {
+                    crate::telemetry::metrics::reconciler_steps(1);
+                } else {
                     tracing::warn!(cluster = %cluster_id, "lost the claim on a cluster while its step ran; the step will run again");
                 }
             }
@@ -368,6 +370,7 @@ impl ExecDriver {
         document: &ClusterDocument,
     ) -> Result<Vec<u8>, command::CommandFailure> {
         let secrets = document.secret_values();
+        let started = std::time::Instant::now();
         let run = command::run(
             &self.command,
             action.as_str(),
@@ -378,7 +381,16 @@ impl ExecDriver {
         tokio::pin!(run);
         loop {
             tokio::select! {
-                outcome = &mut run => return outcome,
+                outcome = &mut run => {
+                    let elapsed = started.elapsed();
+                    let label = match &outcome {
+                        Ok(_) => "ok",
+                        Err(_) if elapsed >= self.timeout => "timed_out",
+                        Err(_) => "failed",
+                    };
+                    crate::telemetry::metrics::driver_action(action.as_str(), label, elapsed);
+                    return outcome;
+                }
                 _ = tokio::time::sleep(RENEW_EVERY) => {
                     let until = Timestamp::now().plus(LEASE);
                     match self.store.renew_driver_lease(cluster_id, &self.owner, until).await {

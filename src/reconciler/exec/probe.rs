@@ -113,8 +113,11 @@ async fn probe_cluster(
 
 /// Whether `url` answers 2xx in time.
 async fn answers(http: &reqwest::Client, url: &str) -> bool {
-    match http.get(url).send().await {
+    let started = std::time::Instant::now();
+    let up = match http.get(url).send().await {
         Ok(response) => response.status().is_success(),
         Err(_) => false,
-    }
+    };
+    crate::telemetry::metrics::health_probe(up, started.elapsed());
+    up
 }

@@ -94,6 +94,13 @@ impl crate::storage::ClusterStore for Backend {
         Ok(true)
     }
 
+    async fn cluster_status_counts(&self) -> StoreResult<Vec<(String, i64)>> {
+        sqlx::query_as("SELECT status, COUNT(*) FROM clusters GROUP BY status")
+            .fetch_all(self.reader())
+            .await
+            .db()
+    }
+
     async fn transitional_clusters(&self, limit: i64) -> StoreResult<Vec<Cluster>> {
         let rows: Vec<ClusterRow> = sqlx::query_as(concat!(
             "SELECT ",

@@ -24,6 +24,22 @@ impl crate::storage::HealthStore for Backend {
         <Backend as SqlBackend>::write_epoch(self)
     }
 
+    fn pool_usage(&self) -> Vec<crate::telemetry::metrics::PoolUsage> {
+        let usage = |pool: &'static str, of: &sqlx::Pool<Db>| crate::telemetry::metrics::PoolUsage {
+            pool,
+            open: of.size(),
+            idle: u32::try_from(of.num_idle()).unwrap_or(u32::MAX),
+            max: of.options().get_max_connections(),
+        };
+        let (reader, writer) = (self.reader().pool(), self.writer().pool());
+        // PostgreSQL reads and writes on one pool; SQLite has its one writer apart.
+        if std::ptr::eq(reader, writer) {
+            vec![usage("all", reader)]
+        } else {
+            vec![usage("reader", reader), usage("writer", writer)]
+        }
+    }
+
     fn changes(&self) -> Option<tokio::sync::broadcast::Receiver<crate::storage::changes::Change>> {
         <Backend as SqlBackend>::changes(self)
     }

@@ -16,9 +16,11 @@ use tokio::sync::mpsc;
 
 use super::backend::SqlBackend;
 use super::group_commit::{self, GroupWriter, PendingCreate};
+use super::timed::Timed;
 use super::{PoolSettings, ResultExt, SqliteDurability, StoreResult};
 use crate::domain::audit::AuditEntry;
 use crate::domain::cluster::Cluster;
+use crate::telemetry::metrics;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -71,12 +73,12 @@ impl SqlBackend for SqliteStore {
         &MIGRATOR
     }
 
-    fn reader(&self) -> &SqlitePool {
-        &self.reader
+    fn reader(&self) -> Timed<'_, Sqlite> {
+        Timed::new(&self.reader, "read")
     }
 
-    fn writer(&self) -> &SqlitePool {
-        &self.writer
+    fn writer(&self) -> Timed<'_, Sqlite> {
+        Timed::new(&self.writer, "write")
     }
 
     /// Starts a write transaction. IMMEDIATE takes the write lock up front, so a concurrent
@@ -149,13 +151,18 @@ pub(super) fn connect_options(
 }
 
 async fn begin_immediate(writer: &SqlitePool) -> StoreResult<Transaction<'static, Sqlite>> {
-    writer.begin_with("BEGIN IMMEDIATE").await.db()
+    let started = std::time::Instant::now();
+    let tx = writer.begin_with("BEGIN IMMEDIATE").await.db();
+    metrics::db_begin(started.elapsed());
+    tx
 }
 
 /// Commits and counts the commit, so readers caching what they read can tell.
 async fn commit_counted(tx: Transaction<'static, Sqlite>, commits: &AtomicU64) -> StoreResult<()> {
+    let started = std::time::Instant::now();
     let result = tx.commit().await.db();
     commits.fetch_add(1, Ordering::Release);
+    metrics::db_commit(started.elapsed());
     result
 }
 

@@ -1,0 +1,278 @@
+//! consoled's own metrics, scraped by a real Prometheus (Debian's `prometheus` package):
+//! the target is up, and Prometheus's HTTP API returns the request counters, the latency
+//! histogram and the clusters-by-status gauge after some traffic; `promtool check metrics`
+//! passes on the exposition. Under CI a missing Prometheus fails the test.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::*;
+use crate::process::ServerProcess;
+
+/// Prometheus and promtool, where Debian puts them; None (a skip) only outside CI.
+fn prometheus_binaries() -> Option<(&'static str, &'static str)> {
+    let found = ["/usr/bin/prometheus", "/usr/bin/promtool"]
+        .iter()
+        .all(|p| Path::new(p).exists());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none_or(|ci| ci.is_empty()),
+            "Prometheus (Debian's prometheus package) is required in CI"
+        );
+        eprintln!("skipped: prometheus is not installed (apt-get install prometheus)");
+        return None;
+    }
+    Some(("/usr/bin/prometheus", "/usr/bin/promtool"))
+}
+
+/// Kills Prometheus when the test ends, passed or not.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn start_prometheus(binary: &str, dir: &Path, target: &str) -> (Killed, String) {
+    let config = dir.join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n\
+             scrape_configs:\n  - job_name: consoled\n    static_configs:\n      - targets: ['{target}']\n"
+        ),
+    )
+    .unwrap();
+    let port = free_port();
+    let child = std::process::Command::new(binary)
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.join("data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("prometheus.log")).unwrap())
+        .spawn()
+        .expect("prometheus starts");
+    (Killed(child), format!("http://127.0.0.1:{port}"))
+}
+
+/// The value of an instant query's first sample, once Prometheus has one (NaN never is).
+async fn query(http: &reqwest::Client, prometheus: &str, promql: &str) -> Option<f64> {
+    let response = http
+        .get(format!("{prometheus}/api/v1/query"))
+        .query(&[("query", promql)])
+        .send()
+        .await
+        .ok()?;
+    let body: Value = response.json().await.ok()?;
+    let value = body["data"]["result"][0]["value"][1].as_str()?;
+    value.parse::<f64>().ok().filter(|v| !v.is_nan())
+}
+
+/// Polls `promql` until it is above zero; fails with Prometheus's answer after 30 s.
+async fn eventually_positive(http: &reqwest::Client, prometheus: &str, promql: &str) -> f64 {
+    for _ in 0..150 {
+        if let Some(value) = query(http, prometheus, promql).await.filter(|v| *v > 0.0) {
+            return value;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let last = http
+        .get(format!("{prometheus}/api/v1/query"))
+        .query(&[("query", promql)])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    panic!("{promql} never became positive: {last}");
+}
+
+#[tokio::test]
+async fn a_real_prometheus_scrapes_consoleds_own_metrics() {
+    let Some((prometheus_bin, promtool)) = prometheus_binaries() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let metrics_port = free_port();
+    let metrics_address = format!("127.0.0.1:{metrics_port}");
+    let server = ServerProcess::start(
+        dir.path(),
+        &[
+            "--metrics-listen",
+            &metrics_address,
+            "--provision-delay",
+            "200ms",
+            "--token-failures-before-lockout",
+            "2",
+        ],
+        &[],
+        true,
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let metrics_url = format!("http://{metrics_address}/metrics");
+
+    // The API's port does not serve consoled's metrics; the metrics port serves only them.
+    let on_api = http.get(server.url("/metrics")).send().await.unwrap();
+    assert_eq!(on_api.status(), StatusCode::NOT_FOUND);
+    let elsewhere = http
+        .get(format!("http://{metrics_address}/clusters"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.status(), StatusCode::NOT_FOUND);
+
+    // Some traffic: tokens issued and refused, a lockout, reads, a cluster created.
+    let token = server.admin_token(&http).await;
+    for _ in 0..3 {
+        let refused = http
+            .post(server.url("/oauth/token"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", CLIENT_ID),
+                ("client_secret", "not-the-secret"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert!(refused.status().is_client_error());
+    }
+    let params = cluster_parameters(&http, &server.base, &token).await;
+    let created = http
+        .post(server.url("/clusters"))
+        .bearer_auth(&token)
+        .json(&default_cluster_body(&params, "scraped"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::OK);
+    let cluster_id = created.json::<Value>().await.unwrap()["clusterId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for _ in 0..5 {
+        let read = http
+            .get(server.url(&format!("/clusters/{cluster_id}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(read.status(), StatusCode::OK);
+    }
+
+    // The exposition itself: the content type Prometheus reads, route templates as labels
+    // (never the raw path with the cluster's id), and promtool's checks pass.
+    let scraped = http.get(&metrics_url).send().await.unwrap();
+    assert_eq!(scraped.status(), StatusCode::OK);
+    assert_eq!(
+        scraped.headers()["content-type"],
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    let exposition = scraped.text().await.unwrap();
+    assert!(
+        exposition.contains(r#"route="/clusters/{clusterUuid}""#),
+        "{exposition}"
+    );
+    assert!(!exposition.contains(&cluster_id), "{exposition}");
+    for name in [
+        "consoled_build_info",
+        "consoled_http_requests_total",
+        "consoled_http_request_duration_seconds_bucket",
+        "consoled_tokens_issued_total",
+        r#"consoled_tokens_refused_total{reason="invalid_client"}"#,
+        r#"consoled_limit_refusals_total{limit="lockout"}"#,
+        "consoled_db_pool_connections",
+        "consoled_db_query_duration_seconds_bucket",
+        "consoled_db_commit_duration_seconds_bucket",
+        "consoled_reconciler_pass_duration_seconds_bucket",
+        r#"consoled_clusters{status="Creating"}"#,
+        r#"consoled_cache_lookups_total{cache="verified_tokens",result="hit"}"#,
+    ] {
+        assert!(
+            exposition.contains(name),
+            "{name} missing in:\n{exposition}"
+        );
+    }
+    let mut check = std::process::Command::new(promtool)
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut check.stdin.take().unwrap(), exposition.as_bytes()).unwrap();
+    let checked = check.wait_with_output().unwrap();
+    assert!(
+        checked.status.success(),
+        "promtool check metrics: {}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+
+    // Prometheus scrapes it: the target is up, and its API has the values.
+    let (_prometheus, prometheus) =
+        start_prometheus(prometheus_bin, dir.path(), &metrics_address).await;
+    eventually_positive(&http, &prometheus, r#"up{job="consoled"}"#).await;
+    let requests = eventually_positive(
+        &http,
+        &prometheus,
+        r#"sum(consoled_http_requests_total{route="/clusters/{clusterUuid}",method="GET",status="200"})"#,
+    )
+    .await;
+    assert!(requests >= 5.0, "{requests}");
+    eventually_positive(
+        &http,
+        &prometheus,
+        r#"sum(consoled_http_request_duration_seconds_bucket{route="/oauth/token",le="+Inf"})"#,
+    )
+    .await;
+    eventually_positive(
+        &http,
+        &prometheus,
+        r#"sum(consoled_tokens_refused_total{reason="invalid_client"})"#,
+    )
+    .await;
+    // The reconciler made the cluster Healthy; the gauge counts it there.
+    server_wait_healthy(&http, &server, &token, &cluster_id).await;
+    eventually_positive(&http, &prometheus, r#"consoled_clusters{status="Healthy"}"#).await;
+    eventually_positive(
+        &http,
+        &prometheus,
+        "sum(consoled_reconciler_pass_duration_seconds_count)",
+    )
+    .await;
+}
+
+async fn server_wait_healthy(
+    http: &reqwest::Client,
+    server: &ServerProcess,
+    token: &str,
+    cluster_id: &str,
+) {
+    for _ in 0..100 {
+        let cluster: Value = http
+            .get(server.url(&format!("/clusters/{cluster_id}")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if cluster["status"]["ready"] == "Healthy" {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the cluster never became Healthy");
+}

@@ -27,9 +27,11 @@ summary() {
   printf '\npackage tests: %d passed, %d failed, %d skipped\n' "$passed" "$failed" "$skipped"
   [ "$failed" -eq 0 ]
 }
+# A failure the remaining checks cannot go on from.
+fatal() { fail "$@"; summary || true; exit 1; }
 
 for tool in dpkg-deb python3; do
-  command -v "$tool" >/dev/null || { fail "$tool is available"; summary; exit 1; }
+  command -v "$tool" >/dev/null || fatal "$tool is available"
 done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/consoled-package-test.XXXXXX")
@@ -48,22 +50,18 @@ if [ -z "$deb" ]; then
   if deb=$(packaging/build-deb.sh | tail -n1) && [ -f "$deb" ]; then
     pass "packaging/build-deb.sh builds $deb"
   else
-    fail "packaging/build-deb.sh builds a .deb"
-    summary
-    exit 1
+    fatal "packaging/build-deb.sh builds a .deb"
   fi
 elif [ -f "$deb" ]; then
   pass "the given package exists: $deb"
 else
-  fail "the given package exists: $deb"
-  summary
-  exit 1
+  fatal "the given package exists: $deb"
 fi
 
 # --- Control fields and members ---------------------------------------------------------
 field() { dpkg-deb --field "$deb" "$1"; }
 cargo_version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n1)
-info=$(dpkg-deb --info "$deb")
+info=$(dpkg-deb --info "$deb" 2>&1) || fatal "dpkg-deb --info reads the package" "$info"
 
 check "Package is consoled" test "$(field Package)" = consoled
 check "Version $(field Version) is the crate's $cargo_version" \
@@ -83,7 +81,7 @@ for member in control conffiles postinst prerm postrm; do
 done
 
 # --- Files and permissions --------------------------------------------------------------
-contents=$(dpkg-deb --contents "$deb")
+contents=$(dpkg-deb --contents "$deb" 2>&1) || fatal "dpkg-deb --contents reads the package" "$contents"
 # "MODE OWNER" of a path in the data archive, e.g. "-rwxr-xr-x root/root" (cargo-deb
 # writes ids without names: 0/0 is root/root).
 entry() { awk -v p="./$1" '$6 == p { sub(/^0\/0$/, "root/root", $2); print $1, $2 }' <<<"$contents"; }
@@ -115,8 +113,8 @@ check "nothing under /var (the data dir is made at run time)" \
 
 root="$tmp/root"
 ctl="$tmp/control"
-dpkg-deb -x "$deb" "$root"
-dpkg-deb -e "$deb" "$ctl"
+out=$(dpkg-deb -x "$deb" "$root" 2>&1 && dpkg-deb -e "$deb" "$ctl" 2>&1) ||
+  fatal "dpkg-deb -x and -e extract the package" "$out"
 check "conffiles lists /etc/consoled/consoled.env" grep -qx /etc/consoled/consoled.env "$ctl/conffiles"
 check "conffiles lists only files under /etc" bash -c '! grep -v "^/etc/" "$1"' _ "$ctl/conffiles"
 for script in postinst prerm postrm; do
@@ -212,47 +210,50 @@ else
 fi
 
 # --- The unit -------------------------------------------------------------------------
-unit="$root/$unit_path"
-for setting in Type=exec User=consoled Group=consoled StateDirectory=consoled \
-  EnvironmentFile=-/etc/consoled/consoled.env \
-  'ExecStart=/usr/bin/consoled serve --data-dir /var/lib/consoled' Restart=on-failure \
-  ProtectSystem=strict ProtectHome=yes PrivateTmp=yes PrivateDevices=yes NoNewPrivileges=yes \
-  ProtectKernelTunables=yes ProtectKernelModules=yes ProtectKernelLogs=yes \
-  ProtectControlGroups=yes 'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX' \
-  CapabilityBoundingSet= SystemCallFilter=@system-service LockPersonality=yes \
-  MemoryDenyWriteExecute=yes RestrictNamespaces=yes RestrictSUIDSGID=yes \
-  WantedBy=multi-user.target; do
-  check "unit: $setting" grep -qxF "$setting" "$unit"
-done
-check "unit: LimitNOFILE is raised" grep -Eqx 'LimitNOFILE=[0-9]{5,}' "$unit"
+# (without a unit in the package, its failure above is enough)
+if [ -n "$unit_path" ]; then
+  unit="$root/$unit_path"
+  for setting in Type=exec User=consoled Group=consoled StateDirectory=consoled \
+    EnvironmentFile=-/etc/consoled/consoled.env \
+    'ExecStart=/usr/bin/consoled serve --data-dir /var/lib/consoled' Restart=on-failure \
+    ProtectSystem=strict ProtectHome=yes PrivateTmp=yes PrivateDevices=yes NoNewPrivileges=yes \
+    ProtectKernelTunables=yes ProtectKernelModules=yes ProtectKernelLogs=yes \
+    ProtectControlGroups=yes 'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX' \
+    CapabilityBoundingSet= SystemCallFilter=@system-service LockPersonality=yes \
+    MemoryDenyWriteExecute=yes RestrictNamespaces=yes RestrictSUIDSGID=yes \
+    WantedBy=multi-user.target; do
+    check "unit: $setting" grep -qxF "$setting" "$unit"
+  done
+  check "unit: LimitNOFILE is raised" grep -Eqx 'LimitNOFILE=[0-9]{5,}' "$unit"
 
-if command -v systemd-analyze >/dev/null; then
-  # verify checks that ExecStart's binary exists: a copy of the unit runs the extracted one.
-  mkdir -p "$tmp/units"
-  sed "s|^ExecStart=/usr/bin/consoled |ExecStart=$root/usr/bin/consoled |" "$unit" >"$tmp/units/consoled.service"
-  if out=$(cd "$tmp/units" && SYSTEMD_LOG_COLOR=0 systemd-analyze verify --man=no ./consoled.service 2>&1); then
-    # Warnings (an unknown setting, say) do not fail verify; those about this unit do here.
-    if grep -q 'consoled.service' <<<"$out"; then
-      fail "systemd-analyze verify: no warnings about the unit" "$out"
+  if command -v systemd-analyze >/dev/null; then
+    # verify checks that ExecStart's binary exists: a copy of the unit runs the extracted one.
+    mkdir -p "$tmp/units"
+    sed "s|^ExecStart=/usr/bin/consoled |ExecStart=$root/usr/bin/consoled |" "$unit" >"$tmp/units/consoled.service"
+    if out=$(cd "$tmp/units" && SYSTEMD_LOG_COLOR=0 systemd-analyze verify --man=no ./consoled.service 2>&1); then
+      # Warnings (an unknown setting, say) do not fail verify; those about this unit do here.
+      if grep -q 'consoled.service' <<<"$out"; then
+        fail "systemd-analyze verify: no warnings about the unit" "$out"
+      else
+        pass "systemd-analyze verify consoled.service"
+      fi
     else
-      pass "systemd-analyze verify consoled.service"
+      fail "systemd-analyze verify consoled.service" "$out"
+    fi
+    # The exposure score of `systemd-analyze security` (0 safest, 10 worst): at most 2.5.
+    if out=$(cd "$tmp/units" && systemd-analyze security --offline=yes --no-pager ./consoled.service 2>&1); then
+      score=$(sed -n 's/.*Overall exposure level for consoled.service: \([0-9.]*\).*/\1/p' <<<"$out")
+      if [ -n "$score" ] && python3 -c 'import sys; sys.exit(float(sys.argv[1]) > 2.5)' "$score"; then
+        pass "systemd-analyze security: exposure $score (at most 2.5)"
+      else
+        fail "systemd-analyze security: exposure ${score:-?} (at most 2.5)" "$out"
+      fi
+    else
+      skip "systemd-analyze security --offline (not supported here)"
     fi
   else
-    fail "systemd-analyze verify consoled.service" "$out"
+    skip "systemd-analyze verify (systemd-analyze is not installed)"
   fi
-  # The exposure score of `systemd-analyze security` (0 safest, 10 worst): at most 2.5.
-  if out=$(cd "$tmp/units" && systemd-analyze security --offline=yes --no-pager ./consoled.service 2>&1); then
-    score=$(sed -n 's/.*Overall exposure level for consoled.service: \([0-9.]*\).*/\1/p' <<<"$out")
-    if [ -n "$score" ] && python3 -c 'import sys; sys.exit(float(sys.argv[1]) > 2.5)' "$score"; then
-      pass "systemd-analyze security: exposure $score (at most 2.5)"
-    else
-      fail "systemd-analyze security: exposure ${score:-?} (at most 2.5)" "$out"
-    fi
-  else
-    skip "systemd-analyze security --offline (not supported here)"
-  fi
-else
-  skip "systemd-analyze verify (systemd-analyze is not installed)"
 fi
 
 # --- The packaged binary --------------------------------------------------------------

@@ -273,10 +273,14 @@ done
 check "the packaged serve --help text matches the binary's" \
   bash -c 'diff <(env -i LC_ALL=C.UTF-8 "$1" serve --help) "$2"' _ "$bin" "$root/usr/share/doc/consoled/help/consoled-serve.txt"
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+metrics_port=$(free_port)
 data="$tmp/data"
 # Not through run_bin: a function in the background is a subshell, and $! must be consoled.
-env -i PATH=/usr/bin:/bin HOME="$tmp" LC_ALL=C.UTF-8 "$bin" serve --data-dir "$data" \
+# With the settings the env file suggests for pipelines: JSON logs and the metrics listener.
+env -i PATH=/usr/bin:/bin HOME="$tmp" LC_ALL=C.UTF-8 CONSOLED_LOG_FORMAT=json \
+  CONSOLED_METRICS_LISTEN="127.0.0.1:$metrics_port" "$bin" serve --data-dir "$data" \
   --listen "127.0.0.1:$port" >"$tmp/server.out" 2>"$tmp/server.err" &
 server_pid=$!
 # Polls /readyz (python3: no curl needed) for up to 30 seconds; prints the last body.
@@ -310,6 +314,10 @@ else
 $(cat "$tmp/server.err")"
 fi
 check "the first start printed the bootstrap client on stdout" grep -q 'client secret:' "$tmp/server.out"
+check "the packaged binary serves its metrics on CONSOLED_METRICS_LISTEN" \
+  python3 -c 'import sys, urllib.request; body = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout=5).read().decode(); assert "consoled_build_info" in body, body' "$metrics_port"
+check "its log (CONSOLED_LOG_FORMAT=json) is one JSON object per line" \
+  python3 -c 'import json, sys; lines = open(sys.argv[1]).read().splitlines(); assert lines; [json.loads(l) for l in lines]' "$tmp/server.err"
 check "the first start wrote consoled.db and master.key (mode 0600)" \
   bash -c 'test -f "$1/consoled.db" && test "$(stat -c %a "$1/master.key")" = 600' _ "$data"
 if kill -0 "$server_pid" 2>/dev/null; then

@@ -573,14 +573,7 @@ async fn a_cluster_lives_through_the_exec_driver() {
     .await;
 
     // consoled's own metrics saw the driver's commands and the health probes.
-    let metrics = http
-        .get(format!("http://{metrics_address}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = scrape_metrics(&http, &metrics_address).await;
     for (series, at_least) in [
         (
             r#"consoled_driver_actions_total{action="create",outcome="ok"}"#,

@@ -643,3 +643,14 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// The exposition of consoled's own metrics served on `--metrics-listen address`.
+pub async fn scrape_metrics(http: &reqwest::Client, address: &str) -> String {
+    let response = http
+        .get(format!("http://{address}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.text().await.unwrap()
+}

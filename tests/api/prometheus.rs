@@ -64,36 +64,33 @@ async fn start_prometheus(binary: &str, dir: &Path, target: &str) -> (Killed, St
     (Killed(child), format!("http://127.0.0.1:{port}"))
 }
 
-/// The value of an instant query's first sample, once Prometheus has one (NaN never is).
-async fn query(http: &reqwest::Client, prometheus: &str, promql: &str) -> Option<f64> {
+/// Prometheus's answer to an instant query.
+async fn query(http: &reqwest::Client, prometheus: &str, promql: &str) -> Value {
     let response = http
         .get(format!("{prometheus}/api/v1/query"))
         .query(&[("query", promql)])
         .send()
-        .await
-        .ok()?;
-    let body: Value = response.json().await.ok()?;
-    let value = body["data"]["result"][0]["value"][1].as_str()?;
-    value.parse::<f64>().ok().filter(|v| !v.is_nan())
+        .await;
+    match response {
+        Ok(response) => response.json().await.unwrap_or(Value::Null),
+        Err(_) => Value::Null,
+    }
 }
 
-/// Polls `promql` until it is above zero; fails with Prometheus's answer after 30 s.
+/// Polls `promql` until its first sample is above zero; fails with Prometheus's answer
+/// after 30 s.
 async fn eventually_positive(http: &reqwest::Client, prometheus: &str, promql: &str) -> f64 {
+    let mut last = Value::Null;
     for _ in 0..150 {
-        if let Some(value) = query(http, prometheus, promql).await.filter(|v| *v > 0.0) {
+        last = query(http, prometheus, promql).await;
+        let value = last["data"]["result"][0]["value"][1]
+            .as_str()
+            .and_then(|v| v.parse::<f64>().ok());
+        if let Some(value) = value.filter(|v| *v > 0.0) {
             return value;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let last = http
-        .get(format!("{prometheus}/api/v1/query"))
-        .query(&[("query", promql)])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
     panic!("{promql} never became positive: {last}");
 }
 
@@ -243,7 +240,23 @@ async fn a_real_prometheus_scrapes_consoleds_own_metrics() {
     )
     .await;
     // The reconciler made the cluster Healthy; the gauge counts it there.
-    server_wait_healthy(&http, &server, &token, &cluster_id).await;
+    eventually_within(
+        "the cluster to be Healthy",
+        Duration::from_secs(10),
+        || async {
+            let cluster: Value = http
+                .get(server.url(&format!("/clusters/{cluster_id}")))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            (cluster["status"]["ready"] == "Healthy").then_some(())
+        },
+    )
+    .await;
     eventually_positive(&http, &prometheus, r#"consoled_clusters{status="Healthy"}"#).await;
     eventually_positive(
         &http,
@@ -251,28 +264,4 @@ async fn a_real_prometheus_scrapes_consoleds_own_metrics() {
         "sum(consoled_reconciler_pass_duration_seconds_count)",
     )
     .await;
-}
-
-async fn server_wait_healthy(
-    http: &reqwest::Client,
-    server: &ServerProcess,
-    token: &str,
-    cluster_id: &str,
-) {
-    for _ in 0..100 {
-        let cluster: Value = http
-            .get(server.url(&format!("/clusters/{cluster_id}")))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if cluster["status"]["ready"] == "Healthy" {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the cluster never became Healthy");
 }

@@ -370,15 +370,7 @@ async fn secrets_stay_secret(log_format: &str) {
         .await
         .unwrap();
 
-    let metrics = flow
-        .http
-        .get(format!("http://{metrics_address}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = scrape_metrics(&flow.http, &metrics_address).await;
     assert!(
         metrics.contains("consoled_http_requests_total"),
         "{metrics}"

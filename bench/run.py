@@ -30,6 +30,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -509,6 +510,32 @@ def main():
                         "passed": 0.9 <= growth <= 1.1,
                         "pair_ratios": [round(pair[0], 3) for pair in pairs],
                         "first_run_100": single_100})
+
+        # 6. What consoled's own metrics cost: the same read with recording on
+        # (--metrics-listen, scraped once per pair) and off, in back-to-back pairs as above.
+        metrics_port = free_port()
+        metered = Consoled(str(consoled_bin), ["--metrics-listen", f"127.0.0.1:{metrics_port}"],
+                           name="metered")
+        servers.append(metered)
+        metered_one = metered.create_clusters(metered.token, small)[0]
+        pairs = []
+        for _ in range(3):
+            off = wrk(small_server.port, f"/clusters/{small_one}", seconds,
+                      token=small_server.token)
+            on = wrk(metered.port, f"/clusters/{metered_one}", seconds, token=metered.token)
+            with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics") as scrape:
+                assert b"consoled_http_requests_total" in scrape.read()
+            pairs.append((on["rps"] / off["rps"], off, on))
+        pairs.sort(key=lambda pair: pair[0])
+        cost, median_off, median_on = pairs[1]
+        results.append({"scenario": "metrics on: GET /clusters/{uuid} with --metrics-listen vs without",
+                        "consoled": median_on, "reference": median_off,
+                        "reference_name": "same read, metrics off (median of 3 pairs)",
+                        "ratio": round(cost, 3), "target": ">= 0.9",
+                        "passed": cost >= 0.9,
+                        "pair_ratios": [round(pair[0], 3) for pair in pairs]})
+        metered.stop()
+        servers.remove(metered)
 
         if args.postgres and not shutil.which("psql"):
             log("psql is not installed: the PostgreSQL scenarios are left out")

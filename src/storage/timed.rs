@@ -38,16 +38,27 @@ impl<'p, DB: Database> Timed<'p, DB> {
     }
 }
 
-/// Records the time since `started` when dropped: when a query's stream is done with,
-/// however it ended.
+/// Records the time since it was made when dropped: when a query's stream is done with,
+/// however it ended. Reads no clock while metrics are off.
 struct RecordOnDrop {
-    started: Instant,
+    started: Option<Instant>,
     kind: &'static str,
+}
+
+impl RecordOnDrop {
+    fn start(kind: &'static str) -> Self {
+        RecordOnDrop {
+            started: metrics::on().then(Instant::now),
+            kind,
+        }
+    }
 }
 
 impl Drop for RecordOnDrop {
     fn drop(&mut self) {
-        metrics::db_query(self.kind, self.started.elapsed());
+        if let Some(started) = self.started {
+            metrics::db_query(self.kind, started.elapsed());
+        }
     }
 }
 
@@ -65,10 +76,7 @@ where
         'p: 'e,
         E: 'q + Execute<'q, DB>,
     {
-        let guard = RecordOnDrop {
-            started: Instant::now(),
-            kind: self.kind,
-        };
+        let guard = RecordOnDrop::start(self.kind);
         self.pool
             .fetch_many(query)
             .map(move |item| {
@@ -86,10 +94,7 @@ where
         'p: 'e,
         E: 'q + Execute<'q, DB>,
     {
-        let guard = RecordOnDrop {
-            started: Instant::now(),
-            kind: self.kind,
-        };
+        let guard = RecordOnDrop::start(self.kind);
         let fetched = self.pool.fetch_optional(query);
         Box::pin(async move {
             let row = fetched.await;

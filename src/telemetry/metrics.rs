@@ -58,7 +58,8 @@ const CLUSTER_STATUSES: &[&str] = &[
 static ENABLED: AtomicBool = AtomicBool::new(false);
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
-fn on() -> bool {
+/// Whether metrics are being recorded (`--metrics-listen` is set).
+pub fn on() -> bool {
     ENABLED.load(Ordering::Relaxed)
 }
 

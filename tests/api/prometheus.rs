@@ -39,13 +39,35 @@ impl Drop for Killed {
     }
 }
 
-async fn start_prometheus(binary: &str, dir: &Path, target: &str) -> (Killed, String) {
+/// The alert rules docs/operations.md recommends: the YAML block under its heading
+/// "Alerts worth having", so that what the page shows is what is checked.
+fn documented_alert_rules() -> String {
+    let page =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/operations.md"))
+            .unwrap();
+    let section = &page[page
+        .find("### Alerts worth having")
+        .expect("the alerts section")..];
+    let start = section.find("```yaml\n").expect("a YAML block") + "```yaml\n".len();
+    let end = start + section[start..].find("```").expect("the block's end");
+    section[start..end].to_string()
+}
+
+/// Prometheus scraping `target` every second and evaluating `rules` (a rule file's path).
+async fn start_prometheus(
+    binary: &str,
+    dir: &Path,
+    target: &str,
+    rules: &Path,
+) -> (Killed, String) {
     let config = dir.join("prometheus.yml");
     std::fs::write(
         &config,
         format!(
-            "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n\
-             scrape_configs:\n  - job_name: consoled\n    static_configs:\n      - targets: ['{target}']\n"
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n  evaluation_interval: 1s\n\
+             rule_files: ['{}']\n\
+             scrape_configs:\n  - job_name: consoled\n    static_configs:\n      - targets: ['{target}']\n",
+            rules.display()
         ),
     )
     .unwrap();
@@ -216,9 +238,24 @@ async fn a_real_prometheus_scrapes_consoleds_own_metrics() {
         String::from_utf8_lossy(&checked.stderr)
     );
 
+    // The documented alert rules are valid rules.
+    let rules = dir.path().join("alerts.yml");
+    std::fs::write(&rules, documented_alert_rules()).unwrap();
+    let checked = std::process::Command::new(promtool)
+        .args(["check", "rules"])
+        .arg(&rules)
+        .output()
+        .unwrap();
+    assert!(
+        checked.status.success(),
+        "promtool check rules: {}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+
     // Prometheus scrapes it: the target is up, and its API has the values.
     let (_prometheus, prometheus) =
-        start_prometheus(prometheus_bin, dir.path(), &metrics_address).await;
+        start_prometheus(prometheus_bin, dir.path(), &metrics_address, &rules).await;
     eventually_positive(&http, &prometheus, r#"up{job="consoled"}"#).await;
     let requests = eventually_positive(
         &http,
@@ -264,4 +301,36 @@ async fn a_real_prometheus_scrapes_consoleds_own_metrics() {
         "sum(consoled_reconciler_pass_duration_seconds_count)",
     )
     .await;
+
+    // Prometheus evaluates every documented alert rule against these series without error.
+    let rule_health = eventually_within(
+        "the alert rules to be evaluated",
+        Duration::from_secs(30),
+        || async {
+            let body: Value = http
+                .get(format!("{prometheus}/api/v1/rules"))
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            let rules: Vec<(String, String)> = body["data"]["groups"]
+                .as_array()?
+                .iter()
+                .flat_map(|group| group["rules"].as_array().cloned().unwrap_or_default())
+                .map(|rule| {
+                    let field = |name: &str| rule[name].as_str().unwrap_or_default().to_string();
+                    (field("name"), field("health"))
+                })
+                .collect();
+            (!rules.is_empty() && rules.iter().all(|(_, health)| health != "unknown"))
+                .then_some(rules)
+        },
+    )
+    .await;
+    assert!(rule_health.len() >= 5, "{rule_health:?}");
+    for (name, health) in &rule_health {
+        assert_eq!(health, "ok", "the alert rule {name}");
+    }
 }

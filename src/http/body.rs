@@ -162,25 +162,30 @@ impl Drop for DeadlineBody {
 /// Reads and discards what is left of `body`, for at most [`DRAIN_MAX_BYTES`] and
 /// [`DRAIN_MAX_TIME`], then drops it (which lets the connection close).
 pub fn drain_in_background(body: Body) {
-    tokio::spawn(async move {
-        let mut body = body;
-        let mut drained = 0u64;
-        let outcome = tokio::time::timeout(DRAIN_MAX_TIME, async {
-            while drained <= DRAIN_MAX_BYTES {
-                match std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
-                    Some(Ok(frame)) => {
-                        drained += frame.data_ref().map_or(0, |d| d.len() as u64);
+    use tracing::Instrument;
+    tokio::spawn(
+        async move {
+            let mut body = body;
+            let mut drained = 0u64;
+            let outcome = tokio::time::timeout(DRAIN_MAX_TIME, async {
+                while drained <= DRAIN_MAX_BYTES {
+                    match std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+                        Some(Ok(frame)) => {
+                            drained += frame.data_ref().map_or(0, |d| d.len() as u64);
+                        }
+                        Some(Err(_)) | None => return true,
                     }
-                    Some(Err(_)) | None => return true,
                 }
+                false
+            })
+            .await;
+            if !matches!(outcome, Ok(true)) {
+                tracing::debug!(drained, "stopped draining a refused request body");
             }
-            false
-        })
-        .await;
-        if !matches!(outcome, Ok(true)) {
-            tracing::debug!(drained, "stopped draining a refused request body");
         }
-    });
+        // Its log line is the request's: it carries the request's id.
+        .in_current_span(),
+    );
 }
 
 #[cfg(test)]

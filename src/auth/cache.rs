@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::domain::scope::ScopeSet;
-use crate::telemetry::metrics::cache_lookup;
+use crate::telemetry::metrics::{cache_lookup, Cache};
 
 /// What a verified Console API token says, kept per token.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,7 +56,7 @@ impl VerifiedTokens {
             None => None,
         };
         drop(entries);
-        cache_lookup("verified_tokens", found.is_some());
+        cache_lookup(Cache::VerifiedTokens, found.is_some());
         found
     }
 
@@ -136,7 +136,7 @@ impl IssuedTokens {
             .get(key)
             .filter(|(_, issued_at, _)| now_secs - issued_at < self.window_secs)
             .map(|(token, _, exp)| (token.clone(), *exp));
-        cache_lookup("issued_tokens", found.is_some());
+        cache_lookup(Cache::IssuedTokens, found.is_some());
         found
     }
 
@@ -198,7 +198,7 @@ impl ClientStates {
             .get(client_id)
             .filter(|(_, read_at)| now.duration_since(*read_at) < self.ttl)
             .map(|(state, _)| state.clone());
-        cache_lookup("client_state", found.is_some());
+        cache_lookup(Cache::ClientState, found.is_some());
         found
     }
 

@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use super::error::{ApiError, ApiResult};
 use super::AppState;
-use crate::telemetry::metrics::cache_lookup;
+use crate::telemetry::metrics::{cache_lookup, Cache};
 
 /// Bodies larger than this are not kept (a huge list is cheaper to rebuild than to hold).
 const MAX_ENTRY_BYTES: usize = 4 * 1024 * 1024;
@@ -100,7 +100,7 @@ impl ReadCache {
                 .then(|| entry.body.clone())
             })
         };
-        cache_lookup("responses", found.is_some());
+        cache_lookup(Cache::Responses, found.is_some());
         found
     }
 

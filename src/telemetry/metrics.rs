@@ -7,12 +7,13 @@
 //! a fixed list of methods, status codes and reasons named in code — so that no caller can
 //! grow the number of series.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use ::metrics::{
-    counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram, Unit,
+    counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram, Counter,
+    Histogram, Unit,
 };
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
@@ -55,12 +56,64 @@ const CLUSTER_STATUSES: &[&str] = &[
     "Resuming",
 ];
 
-static ENABLED: AtomicBool = AtomicBool::new(false);
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+/// The series of the hot paths, registered once: recording then costs an atomic add (and,
+/// for requests, a map lookup by route) instead of building and hashing a key per event.
+static SERIES: OnceLock<Series> = OnceLock::new();
+
+struct Series {
+    caches: [[Counter; 2]; Cache::ALL.len()],
+    tokens_issued: Counter,
+    db_query: [Histogram; 2],
+    db_begin: Histogram,
+    db_commit: Histogram,
+    routes: RwLock<HashMap<String, Arc<RouteSeries>>>,
+}
+
+/// One route's series, made as its methods and statuses first occur.
+#[derive(Default)]
+struct RouteSeries {
+    latency: [OnceLock<Histogram>; METHODS.len()],
+    /// (method, status, counter): a handful per route.
+    answered: Mutex<Vec<(usize, u16, Counter)>>,
+}
+
+impl Series {
+    fn register() -> Series {
+        Series {
+            caches: Cache::ALL.map(|cache| {
+                [false, true].map(|hit| {
+                    counter!(CACHE_LOOKUPS, "cache" => cache.label(), "result" => if hit { "hit" } else { "miss" })
+                })
+            }),
+            tokens_issued: counter!(TOKENS_ISSUED),
+            db_query: ["read", "write"].map(|kind| histogram!(DB_QUERY_SECONDS, "kind" => kind)),
+            db_begin: histogram!(DB_BEGIN_SECONDS),
+            db_commit: histogram!(DB_COMMIT_SECONDS),
+            routes: RwLock::new(HashMap::new()),
+        }
+    }
+
+    fn route(&self, route: &str) -> Arc<RouteSeries> {
+        if let Some(series) = self.routes.read().expect("routes poisoned").get(route) {
+            return series.clone();
+        }
+        self.routes
+            .write()
+            .expect("routes poisoned")
+            .entry(route.to_owned())
+            .or_default()
+            .clone()
+    }
+}
+
+fn series() -> Option<&'static Series> {
+    SERIES.get()
+}
 
 /// Whether metrics are being recorded (`--metrics-listen` is set).
 pub fn on() -> bool {
-    ENABLED.load(Ordering::Relaxed)
+    SERIES.get().is_some()
 }
 
 /// Turns recording on for this process and returns what renders the exposition. Later
@@ -87,7 +140,7 @@ pub fn install() -> PrometheusHandle {
             for status in CLUSTER_STATUSES {
                 gauge!(CLUSTERS, "status" => *status).set(0.0);
             }
-            ENABLED.store(true, Ordering::Relaxed);
+            let _ = SERIES.set(Series::register());
             handle
         })
         .clone()
@@ -177,36 +230,52 @@ fn describe() {
     );
 }
 
-/// A method as a label: the standard ones by name, anything else as `other`.
-fn method_label(method: &axum::http::Method) -> &'static str {
+/// The methods with a label of their own; any other counts as `other` (the last).
+const METHODS: [&str; 8] = [
+    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "other",
+];
+
+fn method_index(method: &axum::http::Method) -> usize {
     use axum::http::Method;
     match *method {
-        Method::GET => "GET",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::PATCH => "PATCH",
-        Method::DELETE => "DELETE",
-        Method::HEAD => "HEAD",
-        Method::OPTIONS => "OPTIONS",
-        _ => "other",
+        Method::GET => 0,
+        Method::POST => 1,
+        Method::PUT => 2,
+        Method::PATCH => 3,
+        Method::DELETE => 4,
+        Method::HEAD => 5,
+        Method::OPTIONS => 6,
+        _ => 7,
     }
 }
 
 /// One answered request. `route` is the matched route's template, or `unmatched`.
 pub fn http_request(route: &str, method: &axum::http::Method, status: u16, elapsed: Duration) {
-    if !on() {
+    let Some(series) = series() else {
         return;
-    }
-    let method = method_label(method);
-    counter!(HTTP_REQUESTS, "route" => route.to_owned(), "method" => method, "status" => status.to_string())
-        .increment(1);
-    histogram!(HTTP_REQUEST_SECONDS, "route" => route.to_owned(), "method" => method)
+    };
+    let method = method_index(method);
+    let of_route = series.route(route);
+    of_route.latency[method]
+        .get_or_init(|| histogram!(HTTP_REQUEST_SECONDS, "route" => route.to_owned(), "method" => METHODS[method]))
         .record(elapsed.as_secs_f64());
+    let mut answered = of_route.answered.lock().expect("route series poisoned");
+    match answered
+        .iter()
+        .find(|(m, s, _)| *m == method && *s == status)
+    {
+        Some((_, _, counter)) => counter.increment(1),
+        None => {
+            let counter = counter!(HTTP_REQUESTS, "route" => route.to_owned(), "method" => METHODS[method], "status" => status.to_string());
+            counter.increment(1);
+            answered.push((method, status, counter));
+        }
+    }
 }
 
 pub fn token_issued() {
-    if on() {
-        counter!(TOKENS_ISSUED).increment(1);
+    if let Some(series) = series() {
+        series.tokens_issued.increment(1);
     }
 }
 
@@ -246,20 +315,21 @@ pub fn db_pools(pools: &[PoolUsage]) {
 
 /// A query outside a transaction: `kind` is `read` or `write`.
 pub fn db_query(kind: &'static str, elapsed: Duration) {
-    if on() {
-        histogram!(DB_QUERY_SECONDS, "kind" => kind).record(elapsed.as_secs_f64());
+    if let Some(series) = series() {
+        let index = usize::from(kind != "read");
+        series.db_query[index].record(elapsed.as_secs_f64());
     }
 }
 
 pub fn db_begin(elapsed: Duration) {
-    if on() {
-        histogram!(DB_BEGIN_SECONDS).record(elapsed.as_secs_f64());
+    if let Some(series) = series() {
+        series.db_begin.record(elapsed.as_secs_f64());
     }
 }
 
 pub fn db_commit(elapsed: Duration) {
-    if on() {
-        histogram!(DB_COMMIT_SECONDS).record(elapsed.as_secs_f64());
+    if let Some(series) = series() {
+        series.db_commit.record(elapsed.as_secs_f64());
     }
 }
 
@@ -308,10 +378,40 @@ pub fn health_probe(up: bool, elapsed: Duration) {
     histogram!(HEALTH_PROBE_SECONDS).record(elapsed.as_secs_f64());
 }
 
+/// consoled's in-memory caches, as `consoled_cache_lookups_total` names them.
+#[derive(Debug, Clone, Copy)]
+pub enum Cache {
+    /// Bearer tokens already verified.
+    VerifiedTokens,
+    /// Tokens reused within `--token-reuse-window`.
+    IssuedTokens,
+    /// Clients' revocation state (`--state-cache-ttl`).
+    ClientState,
+    /// Serialized bodies of hot reads.
+    Responses,
+}
+
+impl Cache {
+    const ALL: [Cache; 4] = [
+        Cache::VerifiedTokens,
+        Cache::IssuedTokens,
+        Cache::ClientState,
+        Cache::Responses,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Cache::VerifiedTokens => "verified_tokens",
+            Cache::IssuedTokens => "issued_tokens",
+            Cache::ClientState => "client_state",
+            Cache::Responses => "responses",
+        }
+    }
+}
+
 /// A lookup in the in-memory cache `cache`.
-pub fn cache_lookup(cache: &'static str, hit: bool) {
-    if on() {
-        counter!(CACHE_LOOKUPS, "cache" => cache, "result" => if hit { "hit" } else { "miss" })
-            .increment(1);
+pub fn cache_lookup(cache: Cache, hit: bool) {
+    if let Some(series) = series() {
+        series.caches[cache as usize][usize::from(hit)].increment(1);
     }
 }

@@ -518,19 +518,31 @@ def main():
                            name="metered")
         servers.append(metered)
         metered_one = metered.create_clusters(metered.token, small)[0]
+        # The second run of a pair tends to be a few percent slower on this machine (see the
+        # growth row): the pairs alternate which goes first, and the middle two of four make
+        # the ratio.
         pairs = []
-        for _ in range(3):
-            off = wrk(small_server.port, f"/clusters/{small_one}", seconds,
-                      token=small_server.token)
-            on = wrk(metered.port, f"/clusters/{metered_one}", seconds, token=metered.token)
+        for i in range(4):
+            def run_off():
+                return wrk(small_server.port, f"/clusters/{small_one}", seconds,
+                           token=small_server.token)
+
+            def run_on():
+                return wrk(metered.port, f"/clusters/{metered_one}", seconds,
+                           token=metered.token)
+            if i % 2 == 0:
+                off, on = run_off(), run_on()
+            else:
+                on, off = run_on(), run_off()
             with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics") as scrape:
                 assert b"consoled_http_requests_total" in scrape.read()
             pairs.append((on["rps"] / off["rps"], off, on))
-        pairs.sort(key=lambda pair: pair[0])
-        cost, median_off, median_on = pairs[1]
+        ordered = sorted(pairs, key=lambda pair: pair[0])
+        cost = (ordered[1][0] + ordered[2][0]) / 2
+        _, median_off, median_on = ordered[1]
         results.append({"scenario": "metrics on: GET /clusters/{uuid} with --metrics-listen vs without",
                         "consoled": median_on, "reference": median_off,
-                        "reference_name": "same read, metrics off (median of 3 pairs)",
+                        "reference_name": "same read, metrics off (4 pairs, alternating order)",
                         "ratio": round(cost, 3), "target": ">= 0.9",
                         "passed": cost >= 0.9,
                         "pair_ratios": [round(pair[0], 3) for pair in pairs]})

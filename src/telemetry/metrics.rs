@@ -8,7 +8,7 @@
 //! grow the number of series.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use ::metrics::{
@@ -67,7 +67,7 @@ struct Series {
     db_query: [Histogram; 2],
     db_begin: Histogram,
     db_commit: Histogram,
-    routes: RwLock<HashMap<String, Arc<RouteSeries>>>,
+    routes: RwLock<HashMap<String, RouteSeries>>,
 }
 
 /// One route's series, made as its methods and statuses first occur.
@@ -94,16 +94,13 @@ impl Series {
         }
     }
 
-    fn route(&self, route: &str) -> Arc<RouteSeries> {
+    /// Runs `record` on the series of `route`, made on its first request.
+    fn with_route(&self, route: &str, record: impl FnOnce(&RouteSeries)) {
         if let Some(series) = self.routes.read().expect("routes poisoned").get(route) {
-            return series.clone();
+            return record(series);
         }
-        self.routes
-            .write()
-            .expect("routes poisoned")
-            .entry(route.to_owned())
-            .or_default()
-            .clone()
+        let mut routes = self.routes.write().expect("routes poisoned");
+        record(routes.entry(route.to_owned()).or_default());
     }
 }
 
@@ -255,22 +252,23 @@ pub fn http_request(route: &str, method: &axum::http::Method, status: u16, elaps
         return;
     };
     let method = method_index(method);
-    let of_route = series.route(route);
-    of_route.latency[method]
-        .get_or_init(|| histogram!(HTTP_REQUEST_SECONDS, "route" => route.to_owned(), "method" => METHODS[method]))
-        .record(elapsed.as_secs_f64());
-    let mut answered = of_route.answered.lock().expect("route series poisoned");
-    match answered
-        .iter()
-        .find(|(m, s, _)| *m == method && *s == status)
-    {
-        Some((_, _, counter)) => counter.increment(1),
-        None => {
-            let counter = counter!(HTTP_REQUESTS, "route" => route.to_owned(), "method" => METHODS[method], "status" => status.to_string());
-            counter.increment(1);
-            answered.push((method, status, counter));
+    series.with_route(route, |of_route| {
+        of_route.latency[method]
+            .get_or_init(|| histogram!(HTTP_REQUEST_SECONDS, "route" => route.to_owned(), "method" => METHODS[method]))
+            .record(elapsed.as_secs_f64());
+        let mut answered = of_route.answered.lock().expect("route series poisoned");
+        match answered
+            .iter()
+            .find(|(m, s, _)| *m == method && *s == status)
+        {
+            Some((_, _, counter)) => counter.increment(1),
+            None => {
+                let counter = counter!(HTTP_REQUESTS, "route" => route.to_owned(), "method" => METHODS[method], "status" => status.to_string());
+                counter.increment(1);
+                answered.push((method, status, counter));
+            }
         }
-    }
+    });
 }
 
 pub fn token_issued() {

@@ -44,7 +44,10 @@ fn new_id() -> HeaderValue {
 /// route's template (`unmatched` when no route matched: never the raw path).
 pub async fn tag(mut request: Request, next: Next) -> Response {
     let id = given(&request).unwrap_or_else(new_id);
-    let route = request.extensions().get::<MatchedPath>().cloned();
+    // Kept only for the metrics: a clone is a shared reference count's round trip.
+    let route = crate::telemetry::metrics::on()
+        .then(|| request.extensions().get::<MatchedPath>().cloned())
+        .flatten();
     let method = request.method().clone();
     request.headers_mut().insert(REQUEST_ID, id.clone());
     let id_text = id.to_str().unwrap_or_default().to_string();

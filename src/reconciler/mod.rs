@@ -67,9 +67,10 @@ impl Reconciler {
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {
-            let started = std::time::Instant::now();
-            let pass = self.tick(Timestamp::now()).await;
-            metrics::reconciler_pass(started.elapsed(), pass.is_ok());
+            let pass = metrics::timed(self.tick(Timestamp::now()), |pass, elapsed| {
+                metrics::reconciler_pass(elapsed, pass.is_ok())
+            })
+            .await;
             let wait = match pass {
                 Ok(next) => next.map_or(self.interval, |n| n.min(self.interval)),
                 Err(e) => {

@@ -70,16 +70,15 @@ impl SqlBackend for PgStore {
     }
 
     async fn begin(&self) -> StoreResult<Transaction<'static, Postgres>> {
-        let started = std::time::Instant::now();
-        let tx = self.pool.begin().await.db();
-        metrics::db_begin(started.elapsed());
-        tx
+        metrics::timed(self.pool.begin(), |_, elapsed| metrics::db_begin(elapsed))
+            .await
+            .db()
     }
 
     async fn commit(&self, tx: Transaction<'static, Postgres>) -> StoreResult<()> {
-        let started = std::time::Instant::now();
-        let committed = tx.commit().await.db();
-        metrics::db_commit(started.elapsed());
+        let committed = metrics::timed(tx.commit(), |_, elapsed| metrics::db_commit(elapsed))
+            .await
+            .db();
         // Also after a failed commit: whether it happened is unknown.
         self.feed.committed_here();
         committed

@@ -8,8 +8,9 @@
 //! grow the number of series.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Mutex, OnceLock, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ::metrics::{
     counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram, Counter,
@@ -317,6 +318,17 @@ pub fn db_query(kind: &'static str, elapsed: Duration) {
         let index = usize::from(kind != "read");
         series.db_query[index].record(elapsed.as_secs_f64());
     }
+}
+
+/// Awaits `work`; while metrics are recorded, hands its outcome and how long it took to
+/// `record` (no clock is read otherwise).
+pub async fn timed<T>(work: impl Future<Output = T>, record: impl FnOnce(&T, Duration)) -> T {
+    let started = on().then(Instant::now);
+    let outcome = work.await;
+    if let Some(started) = started {
+        record(&outcome, started.elapsed());
+    }
+    outcome
 }
 
 pub fn db_begin(elapsed: Duration) {

@@ -728,21 +728,13 @@ async fn replicas_run_each_step_once_and_share_the_probing() {
         .await
         .unwrap();
     let cluster = created["clusterId"].as_str().unwrap().to_string();
-    eventually_within(
-        "the cluster to be Healthy",
+    wait_cluster_status(
+        &http,
+        &replicas[2].base,
+        &token,
+        &cluster,
+        "Healthy",
         Duration::from_secs(20),
-        || async {
-            let c: Value = http
-                .get(format!("{}/clusters/{cluster}", replicas[2].base))
-                .bearer_auth(&token)
-                .send()
-                .await
-                .ok()?
-                .json()
-                .await
-                .ok()?;
-            (c["status"]["ready"] == "Healthy").then_some(())
-        },
     )
     .await;
     assert_eq!(

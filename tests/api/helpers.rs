@@ -654,3 +654,32 @@ pub async fn scrape_metrics(http: &reqwest::Client, address: &str) -> String {
     assert_eq!(response.status(), StatusCode::OK);
     response.text().await.unwrap()
 }
+
+/// Polls the cluster on the server at `base` until its `ready` is `wanted`, for at most
+/// `within`; returns it.
+pub async fn wait_cluster_status(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    cluster_id: &str,
+    wanted: &str,
+    within: Duration,
+) -> Value {
+    eventually_within(
+        &format!("cluster {cluster_id} to be {wanted}"),
+        within,
+        || async {
+            let cluster: Value = http
+                .get(format!("{base}/clusters/{cluster_id}"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            (cluster["status"]["ready"] == wanted).then_some(cluster)
+        },
+    )
+    .await
+}

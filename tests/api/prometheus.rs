@@ -277,21 +277,13 @@ async fn a_real_prometheus_scrapes_consoleds_own_metrics() {
     )
     .await;
     // The reconciler made the cluster Healthy; the gauge counts it there.
-    eventually_within(
-        "the cluster to be Healthy",
+    wait_cluster_status(
+        &http,
+        &server.base,
+        &token,
+        &cluster_id,
+        "Healthy",
         Duration::from_secs(10),
-        || async {
-            let cluster: Value = http
-                .get(server.url(&format!("/clusters/{cluster_id}")))
-                .bearer_auth(&token)
-                .send()
-                .await
-                .ok()?
-                .json()
-                .await
-                .ok()?;
-            (cluster["status"]["ready"] == "Healthy").then_some(())
-        },
     )
     .await;
     eventually_positive(&http, &prometheus, r#"consoled_clusters{status="Healthy"}"#).await;

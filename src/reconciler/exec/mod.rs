@@ -33,6 +33,7 @@ use crate::domain::provisioning::{
 };
 use crate::domain::Timestamp;
 use crate::storage::{ClusterProgress, ClusterStep, DriverState, DriverStepResult, Store};
+use crate::telemetry::metrics;
 pub use document::AuthSettings;
 
 const ACTOR: &str = "system:driver";
@@ -154,7 +155,7 @@ impl ExecDriver {
         match result {
             Ok(Some(result)) => {
                 if self.store.finish_driver_step(&self.owner, &result).await? {
-                    crate::telemetry::metrics::reconciler_steps(1);
+                    metrics::reconciler_steps(1);
                 } else {
                     tracing::warn!(cluster = %cluster_id, "lost the claim on a cluster while its step ran; the step will run again");
                 }
@@ -370,7 +371,6 @@ impl ExecDriver {
         document: &ClusterDocument,
     ) -> Result<Vec<u8>, command::CommandFailure> {
         let secrets = document.secret_values();
-        let started = std::time::Instant::now();
         let run = command::run(
             &self.command,
             action.as_str(),
@@ -378,19 +378,18 @@ impl ExecDriver {
             self.timeout,
             &secrets,
         );
+        let run = metrics::timed(run, |outcome, elapsed| {
+            let label = match outcome {
+                Ok(_) => "ok",
+                Err(_) if elapsed >= self.timeout => "timed_out",
+                Err(_) => "failed",
+            };
+            metrics::driver_action(action.as_str(), label, elapsed);
+        });
         tokio::pin!(run);
         loop {
             tokio::select! {
-                outcome = &mut run => {
-                    let elapsed = started.elapsed();
-                    let label = match &outcome {
-                        Ok(_) => "ok",
-                        Err(_) if elapsed >= self.timeout => "timed_out",
-                        Err(_) => "failed",
-                    };
-                    crate::telemetry::metrics::driver_action(action.as_str(), label, elapsed);
-                    return outcome;
-                }
+                outcome = &mut run => return outcome,
                 _ = tokio::time::sleep(RENEW_EVERY) => {
                     let until = Timestamp::now().plus(LEASE);
                     match self.store.renew_driver_lease(cluster_id, &self.owner, until).await {

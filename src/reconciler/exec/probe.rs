@@ -14,6 +14,7 @@ use crate::domain::cluster::Cluster;
 use crate::domain::provisioning::{after_probe, Component, DriverReport};
 use crate::domain::Timestamp;
 use crate::storage::{DriverState, ProbeResult};
+use crate::telemetry::metrics;
 
 /// Probes in flight at once on one replica.
 const CONCURRENCY: usize = 64;
@@ -113,11 +114,11 @@ async fn probe_cluster(
 
 /// Whether `url` answers 2xx in time.
 async fn answers(http: &reqwest::Client, url: &str) -> bool {
-    let started = std::time::Instant::now();
-    let up = match http.get(url).send().await {
-        Ok(response) => response.status().is_success(),
-        Err(_) => false,
+    let probe = async {
+        match http.get(url).send().await {
+            Ok(response) => response.status().is_success(),
+            Err(_) => false,
+        }
     };
-    crate::telemetry::metrics::health_probe(up, started.elapsed());
-    up
+    metrics::timed(probe, |up, elapsed| metrics::health_probe(*up, elapsed)).await
 }

@@ -151,18 +151,19 @@ pub(super) fn connect_options(
 }
 
 async fn begin_immediate(writer: &SqlitePool) -> StoreResult<Transaction<'static, Sqlite>> {
-    let started = std::time::Instant::now();
-    let tx = writer.begin_with("BEGIN IMMEDIATE").await.db();
-    metrics::db_begin(started.elapsed());
-    tx
+    metrics::timed(writer.begin_with("BEGIN IMMEDIATE"), |_, elapsed| {
+        metrics::db_begin(elapsed)
+    })
+    .await
+    .db()
 }
 
 /// Commits and counts the commit, so readers caching what they read can tell.
 async fn commit_counted(tx: Transaction<'static, Sqlite>, commits: &AtomicU64) -> StoreResult<()> {
-    let started = std::time::Instant::now();
-    let result = tx.commit().await.db();
+    let result = metrics::timed(tx.commit(), |_, elapsed| metrics::db_commit(elapsed))
+        .await
+        .db();
     commits.fetch_add(1, Ordering::Release);
-    metrics::db_commit(started.elapsed());
     result
 }
 
